@@ -1,0 +1,336 @@
+/*
+ * Unit tests for the worker (analyzer/pipeline.h): hand-built Ethernet/IPv4/
+ * TCP frames go through decode, flow tracking and reassembly, and a
+ * recording consumer checks what comes out.
+ */
+#include <stdlib.h>
+
+#include "check.h"
+#include "pipeline.h"
+
+#define CLIENT_IP 0xc0000201u /* 192.0.2.1 */
+#define SERVER_IP 0xc6336402u /* 198.51.100.2 */
+#define CLIENT_PORT 40000
+#define SERVER_PORT 443
+
+typedef struct recorder {
+    int starts, ends, gaps, cap_gaps;
+    mw_flow_end end_reason;
+    mw_client_basis basis;
+    uint8_t seen[2][256];
+    size_t seen_len[2];
+    uint32_t gap_offset;
+    uint64_t gap_len;
+    uint32_t inconsistent[2];
+    int done_after_bytes; /* say DONE once this many client bytes arrived */
+    int data_calls;
+} recorder;
+
+static void *rec_start(void *arg, const mw_flow *flow, const mw_packet *pkt)
+{
+    recorder *r = arg;
+    (void)pkt;
+    r->starts++;
+    r->basis = flow->client_basis;
+    return r;
+}
+
+static mw_consumer_verdict rec_data(void *arg, void *state, const mw_flow *flow, int dir,
+                                    const mw_cursor *stream, uint32_t from,
+                                    const mw_packet *pkt)
+{
+    recorder *r = arg;
+    (void)state;
+    (void)flow;
+    (void)pkt;
+    r->data_calls++;
+    /* Each call must continue exactly where the previous one ended. */
+    CHECK_EQ_U(from, r->seen_len[dir]);
+    size_t n = mw_cursor_len(stream);
+    if (n <= sizeof r->seen[dir]) {
+        memcpy(r->seen[dir], mw_cursor_data(stream), n);
+        r->seen_len[dir] = n;
+    }
+    if (r->done_after_bytes && dir == MW_DIR_TO_SERVER &&
+        n >= (size_t)r->done_after_bytes)
+        return MW_CONSUMER_DONE;
+    return MW_CONSUMER_CONTINUE;
+}
+
+static mw_consumer_verdict rec_gap(void *arg, void *state, const mw_flow *flow, int dir,
+                                   uint32_t offset, uint64_t len, mw_gap_kind kind)
+{
+    recorder *r = arg;
+    (void)state;
+    (void)flow;
+    (void)dir;
+    if (kind == MW_GAP_CAP) {
+        r->cap_gaps++;
+    } else {
+        r->gaps++;
+        r->gap_offset = offset;
+        r->gap_len = len;
+    }
+    return MW_CONSUMER_CONTINUE;
+}
+
+static void rec_end(void *arg, void *state, const mw_flow *flow, mw_flow_end reason)
+{
+    recorder *r = arg;
+    (void)state;
+    r->ends++;
+    r->end_reason = reason;
+    r->inconsistent[0] = flow->stream[0].inconsistent_overlaps;
+    r->inconsistent[1] = flow->stream[1].inconsistent_overlaps;
+}
+
+static const mw_consumer rec_consumer = {
+    .flow_start = rec_start,
+    .stream_data = rec_data,
+    .stream_gap = rec_gap,
+    .flow_end = rec_end,
+};
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, (uint16_t)(v >> 16));
+    put16(p + 2, (uint16_t)v);
+}
+
+/* Ethernet + IPv4 (20 bytes) + TCP (20 bytes) + payload. */
+static size_t build_tcp(uint8_t *f, bool to_server, uint32_t seq, uint32_t ack,
+                        uint8_t flags, const char *payload, size_t plen)
+{
+    memset(f, 0, 54);
+    put16(f + 12, 0x0800);
+    uint8_t *ip = f + 14;
+    ip[0] = 0x45;
+    put16(ip + 2, (uint16_t)(40 + plen));
+    ip[8] = 64;
+    ip[9] = 6;
+    put32(ip + 12, to_server ? CLIENT_IP : SERVER_IP);
+    put32(ip + 16, to_server ? SERVER_IP : CLIENT_IP);
+    uint8_t *tcp = ip + 20;
+    put16(tcp, to_server ? CLIENT_PORT : SERVER_PORT);
+    put16(tcp + 2, to_server ? SERVER_PORT : CLIENT_PORT);
+    put32(tcp + 4, seq);
+    put32(tcp + 8, ack);
+    tcp[12] = 5 << 4;
+    tcp[13] = flags;
+    put16(tcp + 14, 65535);
+    if (plen)
+        memcpy(tcp + 20, payload, plen);
+    return 54 + plen;
+}
+
+typedef struct harness {
+    mw_worker *w;
+    recorder rec;
+    uint64_t number;
+    uint64_t ts;
+} harness;
+
+static void h_init(harness *h, const mw_config *cfg)
+{
+    mw_config def;
+    memset(h, 0, sizeof *h);
+    if (!cfg) {
+        mw_config_defaults(&def);
+        def.flow.max_flows = 64;
+        cfg = &def;
+    }
+    h->w = mw_worker_new(cfg, &rec_consumer, &h->rec);
+    h->ts = 1563701400ull * 1000000u;
+    CHECK(h->w != NULL);
+}
+
+static void h_send(harness *h, bool to_server, uint32_t seq, uint32_t ack, uint8_t flags,
+                   const char *payload)
+{
+    uint8_t frame[1600];
+    size_t plen = payload ? strlen(payload) : 0;
+    mw_source_packet p;
+    p.caplen = p.wirelen = (uint32_t)build_tcp(frame, to_server, seq, ack, flags,
+                                               payload, plen);
+    p.data = frame;
+    p.number = ++h->number;
+    h->ts += 1000;
+    p.ts_us = h->ts;
+    mw_worker_packet(h->w, 1, "test.pcap", &p);
+}
+
+#define C_ISN 1000u
+#define S_ISN 5000u
+#define SYN MW_TCP_SYN
+#define ACK MW_TCP_ACK
+#define FIN MW_TCP_FIN
+#define PSH MW_TCP_PSH
+
+static void handshake(harness *h)
+{
+    h_send(h, true, C_ISN, 0, SYN, NULL);
+    h_send(h, false, S_ISN, C_ISN + 1, SYN | ACK, NULL);
+    h_send(h, true, C_ISN + 1, S_ISN + 1, ACK, NULL);
+}
+
+static void test_in_order_and_reordered(void)
+{
+    harness h;
+    h_init(&h, NULL);
+    handshake(&h);
+    /* Client sends "hello " then "world", the second captured first. */
+    h_send(&h, true, C_ISN + 7, S_ISN + 1, ACK | PSH, "world");
+    CHECK_EQ_U(h.rec.seen_len[0], 0);
+    h_send(&h, true, C_ISN + 1, S_ISN + 1, ACK | PSH, "hello ");
+    CHECK_EQ_U(h.rec.seen_len[0], 11);
+    CHECK_MEM(h.rec.seen[0], "hello world", 11);
+    h_send(&h, false, S_ISN + 1, C_ISN + 12, ACK | PSH, "HI");
+    CHECK_EQ_U(h.rec.seen_len[1], 2);
+    CHECK_MEM(h.rec.seen[1], "HI", 2);
+    h_send(&h, true, C_ISN + 12, S_ISN + 3, ACK | FIN, NULL);
+    CHECK_EQ_U(h.rec.ends, 0);
+    h_send(&h, false, S_ISN + 3, C_ISN + 13, ACK | FIN, NULL);
+    /* Closed: the flow lingers for its last ACK before it ends. */
+    CHECK_EQ_U(h.rec.ends, 0);
+    /* The last ACK finds the closed flow, not a new one. */
+    h_send(&h, true, C_ISN + 13, S_ISN + 4, ACK, NULL);
+    CHECK_EQ_U(h.rec.starts, 1);
+    CHECK_EQ_U(mw_worker_stats(h.w)->flow.packets_bypassed, 1);
+    /* 10 s of capture time later (closed timeout) it leaves the table,
+     * ended by its FIN. */
+    h.ts += 10ull * 1000000u;
+    mw_worker_tick(h.w, h.ts + 1000);
+    CHECK_EQ_U(h.rec.ends, 1);
+    CHECK_EQ_U(h.rec.end_reason, MW_FLOW_END_FIN);
+    CHECK_EQ_U(h.rec.basis, MW_CLIENT_SYN);
+    mw_stats *st = mw_worker_stats(h.w);
+    CHECK_EQ_U(st->flow.created, 1);
+    CHECK_EQ_U(st->flow.closed_fin, 1);
+    CHECK_EQ_U(st->reasm.out_of_order, 1);
+    CHECK_EQ_U(st->decode.tcp, 9);
+    mw_worker_end_input(h.w);
+    CHECK_EQ_U(h.rec.ends, 1); /* ended once only */
+    mw_worker_free(h.w);
+}
+
+static void test_overlap_with_different_bytes(void)
+{
+    harness h;
+    h_init(&h, NULL);
+    handshake(&h);
+    h_send(&h, true, C_ISN + 1, S_ISN + 1, ACK, "abcdef");
+    /* Retransmission of bytes 2..5 with other content: first copy wins. */
+    h_send(&h, true, C_ISN + 3, S_ISN + 1, ACK, "XXXXgh");
+    CHECK_EQ_U(h.rec.seen_len[0], 8);
+    CHECK_MEM(h.rec.seen[0], "abcdefgh", 8);
+    mw_worker_end_input(h.w);
+    CHECK_EQ_U(h.rec.ends, 1);
+    CHECK_EQ_U(h.rec.end_reason, MW_FLOW_END_EOF);
+    CHECK_EQ_U(h.rec.inconsistent[0], 1);
+    CHECK_EQ_U(mw_worker_stats(h.w)->reasm.overlaps_inconsistent, 1);
+    mw_worker_free(h.w);
+}
+
+static void test_gap_from_ack(void)
+{
+    harness h;
+    h_init(&h, NULL);
+    handshake(&h);
+    /* Server bytes 0..3 are lost before the capture point; 4..7 arrive;
+     * the client acknowledges all 8. */
+    h_send(&h, false, S_ISN + 5, C_ISN + 1, ACK, "5678");
+    CHECK_EQ_U(h.rec.gaps, 0);
+    h_send(&h, true, C_ISN + 1, S_ISN + 9, ACK, NULL);
+    CHECK_EQ_U(h.rec.gaps, 1);
+    CHECK_EQ_U(h.rec.gap_offset, 0);
+    CHECK_EQ_U(h.rec.gap_len, 4);
+    CHECK_EQ_U(h.rec.seen_len[1], 8);
+    CHECK_MEM(h.rec.seen[1], "\0\0\0\0" "5678", 8);
+    mw_worker_free(h.w);
+}
+
+static void test_bypass_when_done(void)
+{
+    harness h;
+    h_init(&h, NULL);
+    h.rec.done_after_bytes = 4;
+    handshake(&h);
+    h_send(&h, true, C_ISN + 1, S_ISN + 1, ACK, "abcd");
+    CHECK_EQ_U(h.rec.data_calls, 1);
+    h_send(&h, true, C_ISN + 5, S_ISN + 1, ACK, "efgh");
+    h_send(&h, false, S_ISN + 1, C_ISN + 9, ACK, "xyz");
+    CHECK_EQ_U(h.rec.data_calls, 1); /* nothing delivered after DONE */
+    mw_stats *st = mw_worker_stats(h.w);
+    CHECK_EQ_U(st->flow.bypassed, 1);
+    CHECK_EQ_U(st->flow.packets_bypassed, 2);
+    CHECK_EQ_U(st->flow.bytes_bypassed, 7);
+    mw_worker_end_input(h.w);
+    CHECK_EQ_U(h.rec.ends, 1); /* flow_end still reaches the consumer */
+    mw_worker_free(h.w);
+}
+
+static void test_midstream_and_idle_timeout(void)
+{
+    harness h;
+    mw_config cfg;
+    mw_config_defaults(&cfg);
+    cfg.flow.max_flows = 64;
+    h_init(&h, &cfg);
+    /* No handshake: the server has port 443, so the client is inferred. */
+    h_send(&h, false, S_ISN + 1, C_ISN + 1, ACK, "srv");
+    CHECK_EQ_U(h.rec.starts, 1);
+    CHECK_EQ_U(h.rec.basis, MW_CLIENT_PORT);
+    CHECK_EQ_U(h.rec.seen_len[1], 3);
+    /* 601 s later a packet of another flow makes the first one expire
+     * (established timeout 600 s). */
+    uint8_t frame[128];
+    mw_source_packet p;
+    p.caplen = p.wirelen = (uint32_t)build_tcp(frame, true, 1, 0, SYN, NULL, 0);
+    frame[14 + 20 + 1] = 0x99; /* another client port */
+    p.data = frame;
+    p.number = 99;
+    p.ts_us = h.ts + 601ull * 1000000u;
+    mw_worker_packet(h.w, 1, "test.pcap", &p);
+    CHECK_EQ_U(h.rec.ends, 1);
+    CHECK_EQ_U(h.rec.end_reason, MW_FLOW_END_TIMEOUT);
+    CHECK_EQ_U(mw_worker_stats(h.w)->flow.timed_out, 1);
+    mw_worker_free(h.w);
+}
+
+static void test_undecodable_frames_are_counted(void)
+{
+    harness h;
+    h_init(&h, NULL);
+    uint8_t arp[42] = {0};
+    put16(arp + 12, 0x0806);
+    mw_source_packet p = {.ts_us = 1, .number = 1, .caplen = 42, .wirelen = 42,
+                          .data = arp};
+    mw_worker_packet(h.w, 1, "test.pcap", &p);
+    uint8_t shortf[20] = {0};
+    put16(shortf + 12, 0x0800);
+    p.data = shortf;
+    p.caplen = p.wirelen = 20;
+    mw_worker_packet(h.w, 1, "test.pcap", &p);
+    mw_stats *st = mw_worker_stats(h.w);
+    CHECK_EQ_U(st->decode.non_ip, 1);
+    CHECK_EQ_U(st->decode.err_truncated_ip, 1);
+    CHECK_EQ_U(st->flow.created, 0);
+    mw_worker_free(h.w);
+}
+
+int main(void)
+{
+    RUN(test_in_order_and_reordered);
+    RUN(test_overlap_with_different_bytes);
+    RUN(test_gap_from_ack);
+    RUN(test_bypass_when_done);
+    RUN(test_midstream_and_idle_timeout);
+    RUN(test_undecodable_frames_are_counted);
+    return check_summary();
+}
