@@ -32,6 +32,7 @@ enum {
 enum {
     HS_CLIENT_HELLO = 1,
     HS_SERVER_HELLO = 2,
+    HS_HELLO_VERIFY_REQUEST = 3, /* DTLS */
     HS_CERTIFICATE = 11,
     HS_SERVER_HELLO_DONE = 14,
 };
@@ -80,6 +81,8 @@ struct mw_tls_session {
     bool not_tls;
     bool error;
     bool hrr_pending;    /* HelloRetryRequest seen, final ServerHello not */
+    bool hvr_pending;    /* DTLS HelloVerifyRequest seen: a ClientHello
+                            with the cookie follows and replaces the first */
     bool resumed;
     bool no_cert;
 };
@@ -128,6 +131,9 @@ const char *mw_tls_version_name(uint16_t version)
     case 0x0302: return "TLSv1.1";
     case 0x0303: return "TLSv1.2";
     case 0x0304: return "TLSv1.3";
+    case 0xfeff: return "DTLSv1.0";
+    case 0xfefd: return "DTLSv1.2";
+    case 0xfefc: return "DTLSv1.3";
     default: return NULL;
     }
 }
@@ -183,13 +189,19 @@ mw_tls_status mw_tls_status_of(const mw_tls_session *s)
     return MW_TLS_NEED_MORE;
 }
 
+/* The negotiated version encrypts the server's chain (TLS 1.3, DTLS 1.3). */
+static bool is_v13(const mw_tls_session *s)
+{
+    return s->f.version == 0x0304 || (s->lim.transport == 'd' && s->f.version == 0xfefc);
+}
+
 static void update_state(mw_tls_session *s)
 {
     mw_tls_facts *f = &s->f;
 
     if (f->state != MW_TLS_HS_INCOMPLETE || !f->sh.seen)
         return;
-    if (f->version == 0x0304)
+    if (is_v13(s))
         f->state = MW_TLS_HS_OPAQUE;
     else if (f->ch.seen && f->cert_seen)
         f->state = MW_TLS_HS_COMPLETE;
@@ -458,7 +470,7 @@ static const char *parse_sni(mw_cursor *ext, tls_blk **mem, mw_tls_client_hello 
 
 static const char *parse_alpn_list(mw_cursor *ext, tls_blk **mem, mw_tls_client_hello *ch)
 {
-    mw_cursor list, walk, name;
+    mw_cursor list, walk, name = {NULL, 0};
     if (!mw_cursor_get_u16_prefixed(ext, &list))
         return "bad ALPN extension";
     size_t n = 0;
@@ -551,15 +563,22 @@ static const char *install_ch(mw_tls_session *s, mw_tls_client_hello *ch, tls_bl
     return NULL;
 }
 
-static const char *parse_ch_fields(mw_cursor *m, tls_blk **mem, mw_tls_client_hello *ch)
+static const char *parse_ch_fields(mw_cursor *m, tls_blk **mem, mw_tls_client_hello *ch,
+                                   bool dtls)
 {
-    mw_cursor sid, ciphers, comp, exts;
+    mw_cursor sid, cookie, ciphers, comp, exts;
     if (!mw_cursor_get_u16(m, &ch->legacy_version) || !mw_cursor_copy(m, ch->random, 32))
         return "truncated ClientHello";
     if (!mw_cursor_get_u8_prefixed(m, &sid) || mw_cursor_len(&sid) > 32)
         return "bad ClientHello session id";
     ch->session_id_len = (uint8_t)mw_cursor_len(&sid);
     (void)mw_cursor_copy(&sid, ch->session_id, ch->session_id_len);
+    /* RFC 6347 4.2.1: DTLS puts cookie<0..2^8-1> before the suites. */
+    if (dtls) {
+        if (!mw_cursor_get_u8_prefixed(m, &cookie))
+            return "truncated ClientHello cookie";
+        ch->cookie_len = (uint8_t)mw_cursor_len(&cookie);
+    }
     if (!mw_cursor_get_u16_prefixed(m, &ciphers))
         return "truncated ClientHello cipher suites";
     const char *err = get_u16s(&ciphers, mem, &ch->ciphers);
@@ -581,7 +600,7 @@ static const char *parse_client_hello(mw_tls_session *s, mw_cursor *m)
     mw_tls_client_hello ch;
     tls_blk *mem = NULL;
     memset(&ch, 0, sizeof(ch));
-    const char *err = parse_ch_fields(m, &mem, &ch);
+    const char *err = parse_ch_fields(m, &mem, &ch, s->lim.transport == 'd');
     if (!err)
         err = install_ch(s, &ch, &mem);
     blk_free(&mem);
@@ -712,7 +731,7 @@ static const char *parse_server_hello(mw_tls_session *s, mw_cursor *m)
     s->f.version = sh.selected_version ? sh.selected_version : sh.legacy_version;
     s->f.version_name = mw_tls_version_name(s->f.version);
 
-    if (s->f.version == 0x0304) {
+    if (is_v13(s)) {
         s->d[1].stopped = true; /* the rest of the server's flight is encrypted */
     } else if (s->f.ch.seen && s->f.ch.session_id_len &&
                s->f.ch.session_id_len == sh.session_id_len &&
@@ -787,8 +806,11 @@ static void handle_message(mw_tls_session *s, int dir, mw_cursor *msg)
     f->handshake_msgs[dir]++;
 
     if (dir == 0) {
-        if (type == HS_CLIENT_HELLO && (s->ch_count == 0 || (f->hrr && s->ch_count == 1)))
+        if (type == HS_CLIENT_HELLO &&
+            (s->ch_count == 0 || (f->hrr && s->ch_count == 1) || s->hvr_pending)) {
+            s->hvr_pending = false;
             err = parse_client_hello(s, msg);
+        }
         else if (type == HS_CERTIFICATE) {
             mw_cursor list, cert;
             if (mw_cursor_get_u24_prefixed(msg, &list))
@@ -798,8 +820,12 @@ static void handle_message(mw_tls_session *s, int dir, mw_cursor *msg)
     } else {
         if (type == HS_SERVER_HELLO && !f->sh.seen)
             err = parse_server_hello(s, msg);
-        else if (type == HS_CERTIFICATE && !f->cert_seen && f->version != 0x0304)
+        else if (type == HS_CERTIFICATE && !f->cert_seen && !is_v13(s))
             err = parse_certificate(s, msg);
+        else if (type == HS_HELLO_VERIFY_REQUEST && s->lim.transport == 'd' && !f->sh.seen) {
+            f->hello_verify = true;
+            s->hvr_pending = true;
+        }
         else if (type == HS_SERVER_HELLO_DONE && !f->cert_seen)
             s->no_cert = true;
     }
@@ -814,7 +840,7 @@ static void begin_skip(mw_tls_session *s, int dir, uint8_t type, uint64_t total)
     tls_dir *d = &s->d[dir];
     s->f.msgs_over_cap[dir]++;
     d->skip_left = total;
-    if (dir == 1 && type == HS_CERTIFICATE && !s->f.cert_seen && s->f.version != 0x0304) {
+    if (dir == 1 && type == HS_CERTIFICATE && !s->f.cert_seen && !is_v13(s)) {
         s->f.cert_seen = true;
         s->f.chain_truncated = true;
         update_state(s);
@@ -922,7 +948,7 @@ static void change_cipher_spec(mw_tls_session *s, int dir)
     if (s->hrr_pending)
         return;
     s->d[dir].stopped = true;
-    if (dir == 1 && s->f.sh.seen && !s->f.cert_seen && s->f.version != 0x0304)
+    if (dir == 1 && s->f.sh.seen && !s->f.cert_seen && !is_v13(s))
         s->resumed = true;
     update_state(s);
 }

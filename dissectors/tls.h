@@ -30,6 +30,13 @@
  * to stays valid until mw_tls_free (a ClientHello/ServerHello replaced after
  * a HelloRetryRequest frees the first one's facts).
  *
+ * DTLS mode (limits.transport 'd', used by dtls.h, which turns DTLS handshake
+ * messages into a synthetic TLS record stream): the ClientHello carries a
+ * cookie after the session id, a HelloVerifyRequest lets the next
+ * ClientHello (the one with the cookie) replace the first, and a selected
+ * version 0xfefc (DTLS 1.3) is treated like TLS 1.3. JA3 keeps the wire
+ * version numbers (65277 for DTLS 1.2), as other tools do.
+ *
  * Wire strings (SNI, ALPN) are raw bytes with a length, never NUL-terminated
  * C strings: they may contain NUL or any other byte.
  */
@@ -84,6 +91,7 @@ typedef struct mw_tls_client_hello {
     uint8_t random[32];         /* SSLv2: challenge, right-aligned */
     uint8_t session_id_len;
     uint8_t session_id[32];
+    uint8_t cookie_len;         /* DTLS: cookie echoed, 0 if none or TLS */
     mw_tls_u16_list ciphers;    /* wire order; SSLv2 specs 00xxxx mapped to
                                    xxxx, other SSLv2-only specs left out */
     mw_tls_bytes compression;
@@ -120,9 +128,11 @@ typedef struct mw_tls_facts {
     mw_tls_client_hello ch;     /* the final one (after an HRR) */
     mw_tls_server_hello sh;     /* the final one (after an HRR) */
     bool hrr;                   /* a HelloRetryRequest was seen */
+    bool hello_verify;          /* DTLS: a HelloVerifyRequest was seen */
 
     uint16_t version;           /* negotiated, 0 until a ServerHello */
-    const char *version_name;   /* "SSLv3".."TLSv1.3", NULL if unknown */
+    const char *version_name;   /* "SSLv3".."TLSv1.3", "DTLSv1.x", NULL if
+                                   unknown */
     mw_tls_hs_state state;
 
     /* The server's chain, as sent (TLS <= 1.2). */
@@ -173,7 +183,8 @@ const mw_tls_facts *mw_tls_get_facts(const mw_tls_session *s);
  * TLS, 5 for SSLv2). */
 bool mw_tls_looks_like_handshake(const mw_cursor *c);
 
-/* "SSLv3".."TLSv1.3" for 0x0300..0x0304, else NULL. */
+/* "SSLv3".."TLSv1.3" for 0x0300..0x0304, "DTLSv1.0"/"DTLSv1.2"/"DTLSv1.3"
+ * for 0xfeff/0xfefd/0xfefc, else NULL. */
 const char *mw_tls_version_name(uint16_t version);
 
 #endif /* MW_TLS_H */
