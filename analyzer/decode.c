@@ -375,6 +375,7 @@ static mw_decode_status decode_ipv4(mw_dstate *s, uint8_t *proto, bool *done)
     if (hlen > mw_cursor_len(&s->c))
         return MW_FAIL(s, &s->st->err_truncated_ip, "IPv4 header truncated: %zu of %zu bytes",
                        mw_cursor_len(&s->c), hlen);
+    pkt->l3 = s->c;
     consume(s, hlen); /* options are skipped */
 
     pkt->ip_version = 4;
@@ -433,6 +434,7 @@ static mw_decode_status decode_ipv6(mw_dstate *s, uint8_t *proto, bool *done)
         return MW_FAIL(s, &s->st->err_bad_ip_length,
                        "IPv6 payload length %u beyond the %zu bytes that carry it",
                        (unsigned)plen, outer == SIZE_MAX ? 0 : outer - 40);
+    pkt->l3 = s->c;
     consume(s, 40);
 
     pkt->ip_version = 6;
@@ -722,6 +724,7 @@ mw_decode_status mw_decode(mw_decoder *d, int linktype, const uint8_t *frame, si
     pkt->payload_cut = false;
     pkt->payload_wire_len = 0;
     mw_cursor_init(&pkt->payload, NULL, 0);
+    mw_cursor_init(&pkt->l3, NULL, 0);
 
     s.d = d;
     s.st = &d->stats->decode;
@@ -733,5 +736,8 @@ mw_decode_status mw_decode(mw_decoder *d, int linktype, const uint8_t *frame, si
     s.claimed = SIZE_MAX;
     s.depth = 0;
     s.counted_ip = false;
-    return decode_link(&s, linktype);
+    mw_decode_status r = decode_link(&s, linktype);
+    if (pkt->reassembled)
+        mw_cursor_init(&pkt->l3, NULL, 0);
+    return r;
 }

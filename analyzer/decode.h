@@ -55,6 +55,9 @@ typedef struct mw_packet {
     bool payload_cut;  /* the snaplen cut the L4 payload short */
     uint32_t payload_wire_len; /* L4 payload length the headers claim */
     mw_cursor payload;         /* L4 payload bytes actually captured */
+    mw_cursor l3;              /* innermost IP header and what follows, as
+                                  captured (for nDPI); empty when the
+                                  packet was rebuilt from fragments */
 } mw_packet;
 
 typedef enum mw_decode_status {

@@ -4,6 +4,7 @@
 #include "stats.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 
 
 void mw_stats_add(mw_stats *dst, const mw_stats *src)
@@ -56,6 +57,13 @@ void mw_stats_add(mw_stats *dst, const mw_stats *src)
 #undef X
         d->buffer_peak_bytes = peak;
     }
+    {
+        mw_session_stats *d = &dst->session;
+        const mw_session_stats *s = &src->session;
+#define X(name, desc) d->name += s->name;
+        MW_SESSION_COUNTERS(X)
+#undef X
+    }
 }
 
 void mw_stats_write_json_members(const mw_stats *st, mw_json *j)
@@ -75,7 +83,9 @@ void mw_stats_write_json_members(const mw_stats *st, mw_json *j)
     GROUP("ip_fragments", mw_frag_stats, frag, MW_FRAG_COUNTERS)
     GROUP("flows", mw_flow_stats, flow, MW_FLOW_COUNTERS)
     GROUP("tcp_reassembly", mw_reasm_stats, reasm, MW_REASM_COUNTERS)
+    GROUP("sessions", mw_session_stats, session, MW_SESSION_COUNTERS)
 #undef GROUP
+#undef NONZERO
 #undef X
 }
 
@@ -86,10 +96,14 @@ void mw_stats_write_text(const mw_stats *st, FILE *out)
 #define X(name, desc)                                                        \
     if (g->name)                                                             \
         fprintf(out, "  %-14" PRIu64 " %s\n", g->name, desc);
+#define NONZERO(name, desc) any |= g->name != 0;
 #define GROUP(label, type, field, list)                                      \
     {                                                                        \
         const type *g = &st->field;                                          \
-        fprintf(out, "%s:\n", label);                                        \
+        bool any = false;                                                    \
+        list(NONZERO)                                                        \
+        if (any)                                                             \
+            fprintf(out, "%s:\n", label);                                    \
         list(X)                                                              \
     }
     GROUP("capture", mw_capture_stats, capture, MW_CAPTURE_COUNTERS)
@@ -98,6 +112,8 @@ void mw_stats_write_text(const mw_stats *st, FILE *out)
     GROUP("IP fragments", mw_frag_stats, frag, MW_FRAG_COUNTERS)
     GROUP("flows", mw_flow_stats, flow, MW_FLOW_COUNTERS)
     GROUP("TCP reassembly", mw_reasm_stats, reasm, MW_REASM_COUNTERS)
+    GROUP("sessions", mw_session_stats, session, MW_SESSION_COUNTERS)
 #undef GROUP
+#undef NONZERO
 #undef X
 }

@@ -111,6 +111,23 @@
     X(holes_overflow, "out-of-order segments dropped: too many holes")          \
     X(buffer_peak_bytes, "most reassembly memory in use at once")
 
+#define MW_SESSION_COUNTERS(X)                                                   \
+    X(tls, "TLS sessions (TCP)")                                                \
+    X(starttls, "of which the handshake began after cleartext (STARTTLS etc.)") \
+    X(dtls, "DTLS sessions (UDP)")                                              \
+    X(quic, "QUIC sessions (UDP)")                                              \
+    X(complete, "sessions whose server chain was seen")                         \
+    X(opaque, "sessions whose chain is encrypted (TLS 1.3, QUIC) or resumed")   \
+    X(incomplete, "sessions whose handshake was not seen whole")                \
+    X(malformed, "sessions whose handshake bytes were malformed")              \
+    X(certificates, "certificates in the chains reported")                     \
+    X(certs_unparsable, "certificates OpenSSL could not parse (hash only)")    \
+    X(certs_dropped, "certificates over the chain caps, not reported")         \
+    X(not_tls, "TCP flows without a TLS handshake in their first bytes")       \
+    X(ndpi_flows, "flows classified by nDPI")                                  \
+    X(ndpi_packet_cap, "flows whose nDPI classification hit the packet cap")   \
+    X(events, "JSON event records written")
+
 #define MW_DECLARE_COUNTER(name, desc) uint64_t name;
 
 typedef struct { MW_CAPTURE_COUNTERS(MW_DECLARE_COUNTER) } mw_capture_stats;
@@ -119,6 +136,7 @@ typedef struct { MW_DECODE_COUNTERS(MW_DECLARE_COUNTER) } mw_decode_stats;
 typedef struct { MW_FRAG_COUNTERS(MW_DECLARE_COUNTER) } mw_frag_stats;
 typedef struct { MW_FLOW_COUNTERS(MW_DECLARE_COUNTER) } mw_flow_stats;
 typedef struct { MW_REASM_COUNTERS(MW_DECLARE_COUNTER) } mw_reasm_stats;
+typedef struct { MW_SESSION_COUNTERS(MW_DECLARE_COUNTER) } mw_session_stats;
 
 typedef struct mw_stats {
     mw_capture_stats capture;
@@ -127,6 +145,7 @@ typedef struct mw_stats {
     mw_frag_stats frag;
     mw_flow_stats flow;
     mw_reasm_stats reasm;
+    mw_session_stats session;
 } mw_stats;
 
 /* dst += src, except peak counters which take the maximum. */

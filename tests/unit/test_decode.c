@@ -113,6 +113,9 @@ static void test_eth_ipv4_tcp(void)
     PUTS(&x.f, "hello");
     CHECK_EQ_U(fx_decode(&x, 1), MW_DECODE_OK);
     check_tcp_hello(&x.pkt);
+    /* l3 starts at the IPv4 header (0x45) and spans its 45 bytes. */
+    CHECK_EQ_U(mw_cursor_len(&x.pkt.l3), 45);
+    CHECK_EQ_U(mw_cursor_data(&x.pkt.l3)[0], 0x45);
     CHECK_EQ_U(x.st.link.ethernet, 1);
     CHECK_EQ_U(x.st.decode.ipv4, 1);
     CHECK_EQ_U(x.st.decode.tcp, 1);
@@ -152,6 +155,7 @@ static void test_ipv4_options(void)
     PUTS(&x.f, "hello");
     CHECK_EQ_U(fx_decode(&x, 1), MW_DECODE_OK);
     check_tcp_hello(&x.pkt);
+    CHECK_EQ_U(mw_cursor_len(&x.pkt.l3), 49); /* options included */
     mw_decoder_free(x.d);
 }
 
