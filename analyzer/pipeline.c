@@ -92,18 +92,6 @@ static void flush_streams(mw_worker *w, mw_flow *f)
     }
 }
 
-/* A TCP flow reached CLOSED (FIN both ways, or RST): its streams are over,
- * so the consumer gets everything now. The flow stays in the table, only
- * counted, until its last ACKs have passed; the consumer's flow_end comes
- * when it leaves, so a flow's record covers all of its packets. */
-static void finish_streams(mw_worker *w, mw_flow *f)
-{
-    flush_streams(w, f);
-    f->bypassed = true;
-    mw_reasm_release(w->reasm, &f->stream[0]);
-    mw_reasm_release(w->reasm, &f->stream[1]);
-}
-
 /* The flow table's end callback: last data, then the consumer's flow_end. */
 static void on_flow_end(void *arg, mw_flow *f, mw_flow_end reason)
 {
@@ -220,8 +208,10 @@ void mw_worker_packet(mw_worker *w, int linktype, const char *capture,
             bypass(w, f);
     }
 
-    if (f->state == MW_FLOW_CLOSED && !f->bypassed)
-        finish_streams(w, f);
+    /* A CLOSED flow is not finished here: segments in flight when the RST
+     * or FIN passed still arrive (a server's certificate often does), and
+     * an injected RST must not hide them. It ends when it leaves the table,
+     * after the closed timeout, at the end of the input, or on port reuse. */
 }
 
 void mw_worker_tick(mw_worker *w, uint64_t now_us)

@@ -1,0 +1,463 @@
+/*
+ * main.c - the mitmwatch command line.
+ *
+ * Reads every input in turn (files, directories of captures, standard
+ * input, or one live interface) through one worker and prints the counters
+ * at the end. Exit codes (docs/usage.md, mitmwatch(1)):
+ *   0  every input was read to its end
+ *   1  an input could not be opened, had an unsupported link type, or was
+ *      damaged (what was readable has been processed)
+ *   2  usage error (bad option or value)
+ *   3  fatal error (out of memory, output cannot be written)
+ *   130 / 143  stopped by SIGINT / SIGTERM (after a clean shutdown)
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include <pcap/pcap.h>
+
+#include "capture.h"
+#include "json.h"
+#include "pipeline.h"
+#include "session.h"
+#include "stats.h"
+
+#define EXIT_INPUT 1
+#define EXIT_USAGE 2
+#define EXIT_FATAL 3
+
+typedef struct mw_cli {
+    mw_config cfg;
+    const char *iface;
+    const char *output_path;
+    bool json;   /* events to stdout */
+    bool quiet;  /* no counters on stderr */
+    bool flows;  /* a "flow" record per flow */
+    const char *vantage;
+    FILE *events; /* where JSON records go, or NULL */
+    mw_json rec;
+    int status;
+} mw_cli;
+
+/* The one global: a signal handler can reach nothing else. It points at the
+ * source being read so SIGINT/SIGTERM can stop it cleanly. */
+static mw_source *volatile g_current_source;
+static volatile sig_atomic_t g_stop_signal;
+
+static void on_signal(int sig)
+{
+    g_stop_signal = sig;
+    mw_source *s = g_current_source;
+    if (s)
+        mw_source_stop(s);
+}
+
+static void usage(FILE *out)
+{
+    fputs(
+        "usage: mitmwatch [options] FILE|DIR|- ...\n"
+        "       mitmwatch [options] -i IFACE\n"
+        "\n"
+        "Finds TLS interception in packet captures (pcap, pcapng, gzip-compressed\n"
+        "or not) and on live interfaces.\n"
+        "\n"
+        "input:\n"
+        "  -i, --interface IFACE   capture live from IFACE until SIGINT/SIGTERM\n"
+        "  -f, --filter EXPR       BPF filter, for files and interfaces\n"
+        "  -s, --snaplen N         live: bytes kept per packet (65535)\n"
+        "  -p, --no-promisc        live: do not put the interface in promiscuous mode\n"
+        "      --buffer-size MIB   live: kernel capture buffer in MiB\n"
+        "\n"
+        "output:\n"
+        "      --json              JSON Lines records on standard output\n"
+        "  -o, --output FILE       JSON Lines records to FILE\n"
+        "      --flows             a \"flow\" record for every flow\n"
+        "      --vantage NAME      label the events with this vantage point\n"
+        "  -q, --quiet             no counters on standard error\n"
+        "  -v, --verbose           report every malformed packet\n"
+        "\n"
+        "limits (sizes take K, M, G suffixes):\n"
+        "      --max-flows N       flows tracked at once (262144); LRU eviction\n"
+        "      --stream-bytes N    bytes kept per TCP direction (1M)\n"
+        "      --reasm-memcap N    all TCP reassembly buffers together (1G)\n"
+        "      --max-ahead N       bytes held behind a TCP hole before skipping it (256K)\n"
+        "      --frag-max N        IP datagrams in reassembly at once (1024)\n"
+        "      --frag-timeout S    seconds before an incomplete datagram is dropped (30)\n"
+        "      --timeout STATE=S   flow idle timeout; STATE is udp, syn, established,\n"
+        "                          closing or closed (60, 30, 600, 120, 10)\n"
+        "\n"
+        "  -h, --help              this text\n"
+        "  -V, --version           version\n"
+        "\n"
+        "Exit status: 0 all inputs read, 1 an input failed or was damaged,\n"
+        "2 usage error, 3 fatal error, 130/143 stopped by SIGINT/SIGTERM.\n",
+        out);
+}
+
+/* Parses a decimal size with an optional K/M/G (binary) suffix. */
+static bool parse_size(const char *s, uint64_t max, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (*s == '-' || *s == '\0')
+        return false;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s)
+        return false;
+    uint64_t mult = 1;
+    if (*end == 'K' || *end == 'k')
+        mult = 1024;
+    else if (*end == 'M' || *end == 'm')
+        mult = 1024 * 1024;
+    else if (*end == 'G' || *end == 'g')
+        mult = 1024 * 1024 * 1024;
+    if (mult != 1)
+        end++;
+    if (*end != '\0' || v > max / mult)
+        return false;
+    *out = v * mult;
+    return *out <= max;
+}
+
+static bool parse_timeout(mw_cli *cli, const char *arg)
+{
+    static const char *const names[MW_FLOW_STATE_COUNT] = {
+        "udp", "syn", "established", "closing", "closed"};
+    const char *eq = strchr(arg, '=');
+    uint64_t secs;
+    if (!eq || !parse_size(eq + 1, UINT32_MAX, &secs) || secs == 0)
+        return false;
+    for (int i = 0; i < MW_FLOW_STATE_COUNT; i++) {
+        if (strlen(names[i]) == (size_t)(eq - arg) &&
+            strncmp(arg, names[i], (size_t)(eq - arg)) == 0) {
+            cli->cfg.flow.timeout_us[i] = secs * 1000000u;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void bad_value(const char *opt, const char *value)
+{
+    fprintf(stderr, "mitmwatch: invalid value '%s' for %s\n", value, opt);
+    exit(EXIT_USAGE);
+}
+
+static void write_or_die(mw_cli *cli)
+{
+    if (!mw_json_write_line(&cli->rec, cli->events)) {
+        fprintf(stderr, "mitmwatch: cannot write output: %s\n", strerror(errno));
+        exit(EXIT_FATAL);
+    }
+}
+
+static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
+{
+    const char *name = mw_source_name(src);
+    int linktype = mw_source_linktype(src);
+    mw_stats *st = mw_worker_stats(w);
+
+    if (!mw_linktype_supported(linktype)) {
+        fprintf(stderr, "mitmwatch: %s: unsupported link type %d\n",
+                mw_source_path(src), linktype);
+        st->capture.inputs_failed++;
+        cli->status = EXIT_INPUT;
+        return;
+    }
+    g_current_source = src;
+    for (;;) {
+        mw_source_packet p;
+        mw_source_status s = mw_source_next(src, &p);
+        if (s == MW_SOURCE_PACKET) {
+            mw_worker_packet(w, linktype, name, &p);
+        } else if (s == MW_SOURCE_IDLE) {
+            struct timeval tv;
+            gettimeofday(&tv, NULL);
+            mw_worker_tick(w, (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec);
+        } else {
+            if (s == MW_SOURCE_ERROR) {
+                fprintf(stderr, "mitmwatch: %s\n", mw_source_error(src));
+                cli->status = EXIT_INPUT;
+            }
+            break;
+        }
+    }
+    g_current_source = NULL;
+    if (mw_source_is_live(src))
+        mw_source_add_drop_stats(src, &st->capture);
+    mw_worker_end_input(w);
+}
+
+static void run_file(mw_cli *cli, mw_worker *w, const char *path)
+{
+    char err[MW_CAPTURE_ERRLEN];
+    mw_stats *st = mw_worker_stats(w);
+    mw_source *src = mw_source_open_file(path, &cli->cfg.capture, &st->capture, err,
+                                         sizeof err);
+    if (!src) {
+        fprintf(stderr, "mitmwatch: %s\n", err);
+        cli->status = EXIT_INPUT;
+        return;
+    }
+    run_source(cli, w, src);
+    mw_source_close(src);
+}
+
+static void run_path(mw_cli *cli, mw_worker *w, const char *path)
+{
+    struct stat sb;
+    if (strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        char err[MW_CAPTURE_ERRLEN];
+        char **paths;
+        int n = mw_capture_list_dir(path, &mw_worker_stats(w)->capture, &paths, err,
+                                    sizeof err);
+        if (n < 0) {
+            fprintf(stderr, "mitmwatch: %s\n", err);
+            cli->status = EXIT_INPUT;
+            return;
+        }
+        if (n == 0)
+            fprintf(stderr, "mitmwatch: %s: no capture files in directory\n", path);
+        for (int i = 0; i < n && !g_stop_signal; i++)
+            run_file(cli, w, paths[i]);
+        mw_capture_free_paths(paths, n);
+        return;
+    }
+    run_file(cli, w, path);
+}
+
+static void run_live(mw_cli *cli, mw_worker *w)
+{
+    char err[MW_CAPTURE_ERRLEN];
+    mw_stats *st = mw_worker_stats(w);
+    mw_source *src = mw_source_open_live(cli->iface, &cli->cfg.capture, &st->capture,
+                                         err, sizeof err);
+    if (!src) {
+        fprintf(stderr, "mitmwatch: %s\n", err);
+        cli->status = EXIT_INPUT;
+        return;
+    }
+    if (!cli->quiet)
+        fprintf(stderr, "mitmwatch: listening on %s, link type %d\n", cli->iface,
+                mw_source_linktype(src));
+    run_source(cli, w, src);
+    mw_source_close(src);
+}
+
+enum {
+    OPT_JSON = 256,
+    OPT_FLOWS,
+    OPT_VANTAGE,
+    OPT_BUFFER_SIZE,
+    OPT_MAX_FLOWS,
+    OPT_STREAM_BYTES,
+    OPT_REASM_MEMCAP,
+    OPT_MAX_AHEAD,
+    OPT_FRAG_MAX,
+    OPT_FRAG_TIMEOUT,
+    OPT_TIMEOUT,
+};
+
+static void parse_args(mw_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"interface", required_argument, NULL, 'i'},
+        {"filter", required_argument, NULL, 'f'},
+        {"snaplen", required_argument, NULL, 's'},
+        {"no-promisc", no_argument, NULL, 'p'},
+        {"buffer-size", required_argument, NULL, OPT_BUFFER_SIZE},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"output", required_argument, NULL, 'o'},
+        {"flows", no_argument, NULL, OPT_FLOWS},
+        {"vantage", required_argument, NULL, OPT_VANTAGE},
+        {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+        {"stream-bytes", required_argument, NULL, OPT_STREAM_BYTES},
+        {"reasm-memcap", required_argument, NULL, OPT_REASM_MEMCAP},
+        {"max-ahead", required_argument, NULL, OPT_MAX_AHEAD},
+        {"frag-max", required_argument, NULL, OPT_FRAG_MAX},
+        {"frag-timeout", required_argument, NULL, OPT_FRAG_TIMEOUT},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    mw_config *cfg = &cli->cfg;
+    uint64_t v;
+    int c;
+
+    while ((c = getopt_long(argc, argv, "i:f:s:po:qvhV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'i': cli->iface = optarg; break;
+        case 'f': cfg->capture.filter = optarg; break;
+        case 's':
+            if (!parse_size(optarg, 262144, &v) || v < 64)
+                bad_value("--snaplen (64..262144)", optarg);
+            cfg->capture.snaplen = (int)v;
+            break;
+        case 'p': cfg->capture.promisc = false; break;
+        case OPT_BUFFER_SIZE:
+            if (!parse_size(optarg, 4096, &v) || v == 0)
+                bad_value("--buffer-size (1..4096 MiB)", optarg);
+            cfg->capture.buffer_mib = (int)v;
+            break;
+        case OPT_JSON: cli->json = true; break;
+        case 'o': cli->output_path = optarg; break;
+        case OPT_FLOWS: cli->flows = true; break;
+        case OPT_VANTAGE: cli->vantage = optarg; break;
+        case 'q': cli->quiet = true; break;
+        case 'v': cfg->verbose = true; break;
+        case OPT_MAX_FLOWS:
+            if (!parse_size(optarg, 1u << 26, &v) || v < 16)
+                bad_value("--max-flows (16..67108864)", optarg);
+            cfg->flow.max_flows = (uint32_t)v;
+            break;
+        case OPT_STREAM_BYTES:
+            /* A power of two keeps buffer growth simple (doubling). */
+            if (!parse_size(optarg, 64u << 20, &v) || v < MW_REASM_MIN_BUFFER ||
+                (v & (v - 1)) != 0)
+                bad_value("--stream-bytes (power of two, 4K..64M)", optarg);
+            cfg->reasm.max_stream_bytes = (uint32_t)v;
+            break;
+        case OPT_REASM_MEMCAP:
+            if (!parse_size(optarg, UINT64_MAX / 2, &v) || v < MW_REASM_MIN_BUFFER)
+                bad_value("--reasm-memcap (at least 4K)", optarg);
+            cfg->reasm.memcap = v;
+            break;
+        case OPT_MAX_AHEAD:
+            if (!parse_size(optarg, 64u << 20, &v) || v == 0)
+                bad_value("--max-ahead", optarg);
+            cfg->reasm.max_ahead = (uint32_t)v;
+            break;
+        case OPT_FRAG_MAX:
+            if (!parse_size(optarg, 1u << 20, &v) || v == 0)
+                bad_value("--frag-max", optarg);
+            cfg->frag.max_datagrams = (uint32_t)v;
+            break;
+        case OPT_FRAG_TIMEOUT:
+            if (!parse_size(optarg, 86400, &v) || v == 0)
+                bad_value("--frag-timeout (seconds)", optarg);
+            cfg->frag.timeout_us = v * 1000000u;
+            break;
+        case OPT_TIMEOUT:
+            if (!parse_timeout(cli, optarg))
+                bad_value("--timeout (STATE=SECONDS)", optarg);
+            break;
+        case 'h': usage(stdout); exit(0);
+        case 'V': printf("mitmwatch %s\n", MW_VERSION); exit(0);
+        default: usage(stderr); exit(EXIT_USAGE);
+        }
+    }
+    if (cli->iface && optind < argc) {
+        fprintf(stderr, "mitmwatch: -i and input files are exclusive\n");
+        exit(EXIT_USAGE);
+    }
+    if (!cli->iface && optind == argc) {
+        usage(stderr);
+        exit(EXIT_USAGE);
+    }
+    if (cfg->capture.filter) {
+        /* Checked once up front so a typo is a usage error, not one failed
+         * input per file. Ethernet is the usual link type; a filter that
+         * only fits another one is still compiled per input. */
+        pcap_t *dead = pcap_open_dead(DLT_EN10MB, MW_CAPTURE_DEFAULT_SNAPLEN);
+        struct bpf_program prog;
+        if (!dead || pcap_compile(dead, &prog, cfg->capture.filter, 1,
+                                  PCAP_NETMASK_UNKNOWN) != 0) {
+            fprintf(stderr, "mitmwatch: bad filter expression '%s': %s\n",
+                    cfg->capture.filter, dead ? pcap_geterr(dead) : "out of memory");
+            exit(EXIT_USAGE);
+        }
+        pcap_freecode(&prog);
+        pcap_close(dead);
+    }
+    if (cli->json && cli->output_path) {
+        fprintf(stderr, "mitmwatch: --json and -o are exclusive\n");
+        exit(EXIT_USAGE);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    mw_cli cli;
+    memset(&cli, 0, sizeof cli);
+    mw_config_defaults(&cli.cfg);
+    mw_json_init(&cli.rec);
+    parse_args(&cli, argc, argv);
+
+    if (cli.json) {
+        cli.events = stdout;
+    } else if (cli.output_path) {
+        cli.events = fopen(cli.output_path, "w");
+        if (!cli.events) {
+            fprintf(stderr, "mitmwatch: %s: %s\n", cli.output_path, strerror(errno));
+            return EXIT_FATAL;
+        }
+    }
+
+    mw_session_config scfg = {
+        .vantage = cli.vantage,
+        .events = cli.events,
+        .text = cli.events ? NULL : stdout,
+        .flow_records = cli.flows,
+    };
+    mw_sessions *sessions = mw_sessions_new(&scfg);
+    mw_worker *w = sessions ? mw_worker_new(&cli.cfg, mw_sessions_consumer(), sessions)
+                            : NULL;
+    if (!w) {
+        fprintf(stderr, "mitmwatch: out of memory creating the flow table "
+                        "(--max-flows %" PRIu32 ") or starting nDPI\n",
+                cli.cfg.flow.max_flows);
+        return EXIT_FATAL;
+    }
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    if (cli.iface)
+        run_live(&cli, w);
+    for (int i = optind; i < argc && !g_stop_signal; i++)
+        run_path(&cli, w, argv[i]);
+
+    /* Every input's flows have ended (mw_worker_end_input), so all
+     * session events are out before the counters. */
+    mw_stats *st = mw_worker_stats(w);
+    st->session = *mw_sessions_stats(sessions);
+    if (!mw_sessions_ok(sessions)) {
+        fprintf(stderr, "mitmwatch: cannot write output: %s\n", strerror(errno));
+        return EXIT_FATAL;
+    }
+    if (cli.events) {
+        mw_json *j = &cli.rec;
+        mw_json_object_begin(j);
+        mw_json_kv_string(j, "event", "stats");
+        mw_stats_write_json_members(st, j);
+        mw_json_object_end(j);
+        write_or_die(&cli);
+        if (fflush(cli.events) != 0 || (cli.output_path && fclose(cli.events) != 0)) {
+            fprintf(stderr, "mitmwatch: cannot write output: %s\n", strerror(errno));
+            return EXIT_FATAL;
+        }
+    }
+    if (!cli.quiet)
+        mw_stats_write_text(st, stderr);
+    mw_worker_free(w);
+    mw_sessions_free(sessions);
+    mw_json_free(&cli.rec);
+    if (g_stop_signal)
+        return 128 + g_stop_signal;
+    return cli.status;
+}

@@ -1,0 +1,679 @@
+/*
+ * session.c - see session.h.
+ */
+#include "session.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dtls.h"
+#include "json.h"
+#include "ndpi_glue.h"
+#include "quic.h"
+#include "tls.h"
+#include "x509.h"
+
+typedef enum flow_kind {
+    KIND_UNKNOWN, /* still looking */
+    KIND_TLS,
+    KIND_DTLS,
+    KIND_QUIC,
+    KIND_NONE,    /* no handshake within the scan window */
+} flow_kind;
+
+typedef struct sflow {
+    flow_kind kind;
+    mw_tls_session *tls;
+    mw_dtls_session *dtls;
+    mw_quic_session *quic;
+    uint32_t datagrams; /* UDP datagrams examined while looking */
+    /* Which flow direction is the TLS client: normally MW_DIR_TO_SERVER,
+     * but a flow joined mid-stream may have guessed the client wrong, and
+     * the ClientHello settles it. */
+    int tls_client_dir;
+    bool found[2];      /* handshake start found in this flow direction */
+    uint32_t start[2];  /* its stream offset (> 0: cleartext came first) */
+    uint32_t scanned[2]; /* stream offset up to which the scan has looked */
+    bool tls_done;      /* handshake analyzed: the event is written */
+    mw_ndpi_flow *ndpi;
+    bool ndpi_done;
+    uint64_t first_ts_us;
+    const char *capture; /* the input's name, stable while it is read */
+} sflow;
+
+struct mw_sessions {
+    mw_session_config cfg;
+    mw_session_stats st;
+    mw_ndpi *ndpi;
+    mw_tls_limits tls_limits;
+    mw_json rec;
+    bool ok;
+};
+
+mw_sessions *mw_sessions_new(const mw_session_config *cfg)
+{
+    mw_sessions *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->cfg = *cfg;
+    s->ok = true;
+    mw_tls_limits_default(&s->tls_limits);
+    mw_json_init(&s->rec);
+    s->ndpi = mw_ndpi_new();
+    if (!s->ndpi) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void mw_sessions_free(mw_sessions *s)
+{
+    if (!s)
+        return;
+    mw_ndpi_free(s->ndpi);
+    mw_json_free(&s->rec);
+    free(s);
+}
+
+const mw_session_stats *mw_sessions_stats(const mw_sessions *s)
+{
+    return &s->st;
+}
+
+bool mw_sessions_ok(const mw_sessions *s)
+{
+    return s->ok;
+}
+
+static void emit(mw_sessions *s)
+{
+    if (!mw_json_write_line(&s->rec, s->cfg.events))
+        s->ok = false;
+    else
+        s->st.events++;
+}
+
+/* ---- event writing ---------------------------------------------------- */
+
+static const char *handshake_name(const mw_tls_facts *f)
+{
+    switch (f->state) {
+    case MW_TLS_HS_COMPLETE:
+    case MW_TLS_HS_NO_CERT:
+        return "complete";
+    case MW_TLS_HS_OPAQUE:
+    case MW_TLS_HS_RESUMED:
+        return "opaque";
+    case MW_TLS_HS_INCOMPLETE:
+        break;
+    }
+    return "incomplete";
+}
+
+static bool is_grease(uint16_t v)
+{
+    return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
+}
+
+static void write_version(mw_json *j, uint16_t v)
+{
+    const char *name = mw_tls_version_name(v);
+    if (name) {
+        mw_json_string(j, name);
+    } else {
+        char b[8];
+        snprintf(b, sizeof b, "0x%04x", v);
+        mw_json_string(j, b);
+    }
+}
+
+static void write_client_versions(mw_json *j, const mw_tls_client_hello *ch)
+{
+    mw_json_key(j, "client_versions");
+    if (!ch->seen) {
+        mw_json_null(j);
+        return;
+    }
+    mw_json_array_begin(j);
+    if (ch->supported_versions.n) {
+        for (size_t i = 0; i < ch->supported_versions.n; i++)
+            if (!is_grease(ch->supported_versions.v[i]))
+                write_version(j, ch->supported_versions.v[i]);
+    } else {
+        write_version(j, ch->legacy_version);
+    }
+    mw_json_array_end(j);
+}
+
+static void write_chain(mw_sessions *s, mw_json *j, const mw_tls_facts *f)
+{
+    mw_json_key(j, "chain");
+    if (!f->cert_seen) {
+        mw_json_null(j);
+        return;
+    }
+    mw_json_array_begin(j);
+    for (size_t i = 0; i < f->n_certs; i++) {
+        mw_x509_facts x;
+        if (!mw_x509_parse(&x, f->certs[i].data, f->certs[i].len))
+            s->st.certs_unparsable++;
+        mw_x509_write_json(&x, j);
+        mw_x509_facts_free(&x);
+        s->st.certificates++;
+    }
+    mw_json_array_end(j);
+    s->st.certs_dropped += f->certs_dropped;
+}
+
+static void write_notes(mw_json *j, const mw_flow *flow, const sflow *sf,
+                        const mw_tls_facts *tf)
+{
+    static const char *const dir_names[2] = {"to_server", "to_client"};
+    mw_json_key(j, "flow_notes");
+    mw_json_array_begin(j);
+    for (int dir = 0; dir < 2; dir++) {
+        const mw_tcp_stream *st = &flow->stream[dir];
+        if (st->gaps) {
+            mw_json_object_begin(j);
+            mw_json_kv_string(j, "note", "gap");
+            mw_json_kv_string(j, "dir", dir_names[dir]);
+            mw_json_kv_uint(j, "count", st->gaps);
+            mw_json_kv_uint(j, "bytes", st->gap_bytes);
+            mw_json_object_end(j);
+        }
+        if (st->inconsistent_overlaps) {
+            mw_json_object_begin(j);
+            mw_json_kv_string(j, "note", "inconsistent_overlap");
+            mw_json_kv_string(j, "dir", dir_names[dir]);
+            mw_json_kv_uint(j, "count", st->inconsistent_overlaps);
+            mw_json_object_end(j);
+        }
+        if (st->bytes_beyond_cap) {
+            mw_json_object_begin(j);
+            mw_json_kv_string(j, "note", "beyond_cap");
+            mw_json_kv_string(j, "dir", dir_names[dir]);
+            mw_json_kv_uint(j, "bytes", st->bytes_beyond_cap);
+            mw_json_object_end(j);
+        }
+    }
+    if (sf && tf) {
+        if (sf->start[sf->tls_client_dir] || sf->start[!sf->tls_client_dir]) {
+            mw_json_object_begin(j);
+            mw_json_kv_string(j, "note", "starttls");
+            mw_json_kv_uint(j, "client_offset", sf->start[sf->tls_client_dir]);
+            mw_json_kv_uint(j, "server_offset", sf->start[!sf->tls_client_dir]);
+            mw_json_object_end(j);
+        }
+        if (tf->chain_truncated) {
+            mw_json_object_begin(j);
+            mw_json_kv_string(j, "note", "chain_truncated");
+            mw_json_kv_uint(j, "certs_dropped", tf->certs_dropped);
+            mw_json_object_end(j);
+        }
+        if (tf->error_reason) {
+            mw_json_object_begin(j);
+            mw_json_kv_string(j, "note", "malformed");
+            mw_json_kv_string(j, "detail", tf->error_reason);
+            mw_json_object_end(j);
+        }
+    }
+    mw_json_array_end(j);
+}
+
+static void write_endpoints(mw_json *j, const mw_flow *flow, bool swapped)
+{
+    char a[MW_ADDR_STRLEN], b[MW_ADDR_STRLEN];
+    const mw_addr *cip = swapped ? &flow->server_ip : &flow->client_ip;
+    const mw_addr *sip = swapped ? &flow->client_ip : &flow->server_ip;
+    mw_json_kv_string(j, "proto", flow->proto == 6 ? "tcp" : "udp");
+    mw_json_kv_string(j, "src_ip", mw_addr_format(cip, a, sizeof a));
+    mw_json_kv_uint(j, "src_port", swapped ? flow->server_port : flow->client_port);
+    mw_json_kv_string(j, "dst_ip", mw_addr_format(sip, b, sizeof b));
+    mw_json_kv_uint(j, "dst_port", swapped ? flow->client_port : flow->server_port);
+}
+
+static void write_ndpi(mw_sessions *s, mw_json *j, sflow *sf)
+{
+    const char *risks[64];
+    size_t n = 0;
+    if (sf->ndpi && !sf->ndpi_done) {
+        mw_ndpi_finish(s->ndpi, sf->ndpi);
+        sf->ndpi_done = true;
+    }
+    mw_json_kv_string(j, "app", sf->ndpi ? mw_ndpi_app_name(sf->ndpi) : NULL);
+    if (sf->ndpi)
+        n = mw_ndpi_risks(sf->ndpi, risks, sizeof risks / sizeof risks[0]);
+    mw_json_key(j, "ndpi_risks");
+    mw_json_array_begin(j);
+    for (size_t i = 0; i < n; i++)
+        mw_json_string(j, risks[i]);
+    mw_json_array_end(j);
+}
+
+static void count_session(mw_sessions *s, const mw_tls_facts *tf)
+{
+    const char *hs = handshake_name(tf);
+    if (tf->error_reason)
+        s->st.malformed++;
+    if (strcmp(hs, "complete") == 0)
+        s->st.complete++;
+    else if (strcmp(hs, "opaque") == 0)
+        s->st.opaque++;
+    else
+        s->st.incomplete++;
+}
+
+/* "192.0.2.1:443" or "[2001:db8::1]:443". */
+static const char *endpoint_text(const mw_addr *a, uint16_t port, char *buf, size_t len)
+{
+    char ip[MW_ADDR_STRLEN];
+    mw_addr_format(a, ip, sizeof ip);
+    snprintf(buf, len, a->family == 6 ? "[%s]:%u" : "%s:%u", ip, (unsigned)port);
+    return buf;
+}
+
+/* The readable line for people: one per session. */
+static void write_text(mw_sessions *s, const mw_flow *flow, const sflow *sf,
+                       const mw_tls_facts *tf, const char *event)
+{
+    char a[MW_ADDR_STRLEN + 8], b[MW_ADDR_STRLEN + 8], ts[MW_TIMESTAMP_LEN];
+    bool swapped = sf->tls_client_dir != MW_DIR_TO_SERVER;
+    mw_json sni;
+    mw_json_init(&sni);
+    /* JSON escaping keeps hostile names from reaching the terminal raw. */
+    if (tf->ch.has_sni)
+        mw_json_string_n(&sni, tf->ch.sni.data, tf->ch.sni.len);
+    fprintf(s->cfg.text, "%s %-4s %s -> %s sni=%s %s %s chain=%zu\n",
+            mw_format_timestamp(sf->first_ts_us, ts, sizeof ts), event,
+            endpoint_text(swapped ? &flow->server_ip : &flow->client_ip,
+                          swapped ? flow->server_port : flow->client_port, a, sizeof a),
+            endpoint_text(swapped ? &flow->client_ip : &flow->server_ip,
+                          swapped ? flow->client_port : flow->server_port, b, sizeof b),
+            tf->ch.has_sni ? mw_json_text(&sni) : "-",
+            tf->version_name ? tf->version_name : "-", handshake_name(tf), tf->n_certs);
+    mw_json_free(&sni);
+}
+
+static void write_tls_event(mw_sessions *s, const mw_flow *flow, sflow *sf,
+                            const mw_tls_facts *tf, const char *event)
+{
+    mw_json *j = &s->rec;
+    bool swapped = sf->tls_client_dir != MW_DIR_TO_SERVER;
+
+    count_session(s, tf);
+    if (s->cfg.text)
+        write_text(s, flow, sf, tf, event);
+    if (!s->cfg.events) {
+        if (sf->ndpi && !sf->ndpi_done) {
+            mw_ndpi_finish(s->ndpi, sf->ndpi);
+            sf->ndpi_done = true;
+        }
+        return;
+    }
+    mw_json_object_begin(j);
+    mw_json_key(j, "ts");
+    mw_json_timestamp(j, sf->first_ts_us);
+    mw_json_kv_string(j, "event", event);
+    mw_json_kv_string(j, "capture", sf->capture);
+    mw_json_kv_string(j, "vantage", s->cfg.vantage);
+    write_endpoints(j, flow, swapped);
+    mw_json_key(j, "sni");
+    if (tf->ch.has_sni)
+        mw_json_string_n(j, tf->ch.sni.data, tf->ch.sni.len);
+    else
+        mw_json_null(j);
+    write_ndpi(s, j, sf);
+    mw_json_key(j, "version");
+    if (tf->version)
+        write_version(j, tf->version);
+    else
+        mw_json_null(j);
+    write_client_versions(j, &tf->ch);
+    mw_json_key(j, "cipher");
+    if (tf->sh.seen) {
+        const char *name = mw_ndpi_cipher_name(tf->sh.cipher);
+        char hex[8];
+        if (!name) {
+            snprintf(hex, sizeof hex, "0x%04x", tf->sh.cipher);
+            name = hex;
+        }
+        mw_json_string(j, name);
+    } else {
+        mw_json_null(j);
+    }
+    mw_json_key(j, "alpn");
+    if (tf->sh.seen && tf->sh.alpn.len)
+        mw_json_string_n(j, tf->sh.alpn.data, tf->sh.alpn.len);
+    else
+        mw_json_null(j);
+    mw_json_key(j, "client_alpn");
+    mw_json_array_begin(j);
+    for (size_t i = 0; i < tf->ch.n_alpn; i++)
+        mw_json_string_n(j, tf->ch.alpn[i].data, tf->ch.alpn[i].len);
+    mw_json_array_end(j);
+    mw_json_kv_string(j, "ja3", tf->ch.seen ? tf->ch.ja3_md5 : NULL);
+    mw_json_kv_string(j, "ja3s", tf->sh.seen ? tf->sh.ja3s_md5 : NULL);
+    mw_json_kv_string(j, "ja4", tf->ch.seen ? tf->ch.ja4 : NULL);
+    write_chain(s, j, tf);
+    mw_json_kv_string(j, "handshake", handshake_name(tf));
+    mw_json_kv_bool(j, "resumed", tf->state == MW_TLS_HS_RESUMED);
+    write_notes(j, flow, sf, tf);
+    mw_json_object_end(j);
+    emit(s);
+}
+
+/* ---- TCP: finding and following the handshake ------------------------ */
+
+/*
+ * Looks for the first byte of a TLS handshake in [scanned, len) of one
+ * direction. Only offset 0 may hold an SSLv2 hello; later the record must
+ * start with 0x16, which memchr finds fast.
+ */
+static bool scan_for_handshake(sflow *sf, int dir, const mw_cursor *stream)
+{
+    size_t len = mw_cursor_len(stream);
+    size_t limit = len < MW_SESSION_SCAN_BYTES ? len : MW_SESSION_SCAN_BYTES;
+    const uint8_t *base = mw_cursor_data(stream);
+
+    while (sf->scanned[dir] < limit) {
+        size_t at = sf->scanned[dir];
+        mw_cursor probe = *stream;
+        (void)mw_cursor_skip(&probe, at);
+        if (at > 0 || mw_cursor_len(&probe) == 0 || base[0] == 0x16) {
+            const uint8_t *hit = memchr(mw_cursor_data(&probe), 0x16, limit - at);
+            if (!hit) {
+                sf->scanned[dir] = (uint32_t)limit;
+                break;
+            }
+            at = (size_t)(hit - base);
+            probe = *stream;
+            (void)mw_cursor_skip(&probe, at);
+        }
+        /* Too few bytes to tell yet: look again when more arrive. */
+        if (mw_cursor_len(&probe) < 6) {
+            sf->scanned[dir] = (uint32_t)at;
+            return false;
+        }
+        if (mw_tls_looks_like_handshake(&probe)) {
+            sf->found[dir] = true;
+            sf->start[dir] = (uint32_t)at;
+            sf->scanned[dir] = (uint32_t)at;
+            return true;
+        }
+        sf->scanned[dir] = (uint32_t)at + 1;
+    }
+    return false;
+}
+
+/* The handshake type at the start of a found direction: 1 ClientHello,
+ * 2 ServerHello (SSLv2 hellos are client hellos). */
+static int hello_type(const mw_cursor *stream, uint32_t start)
+{
+    uint8_t first = 0, type = 0;
+    (void)mw_cursor_peek_u8(stream, start, &first);
+    if (first != 0x16)
+        return 1;
+    (void)mw_cursor_peek_u8(stream, start + 5, &type);
+    return type;
+}
+
+static mw_consumer_verdict flow_verdict(const sflow *sf)
+{
+    return (sf->tls_done || sf->kind == KIND_NONE) && sf->ndpi_done
+               ? MW_CONSUMER_DONE : MW_CONSUMER_CONTINUE;
+}
+
+static const mw_tls_facts *session_facts(const sflow *sf)
+{
+    switch (sf->kind) {
+    case KIND_TLS:
+        return sf->tls ? mw_tls_get_facts(sf->tls) : NULL;
+    case KIND_DTLS:
+        return sf->dtls ? mw_dtls_tls_facts(sf->dtls) : NULL;
+    case KIND_QUIC:
+        return sf->quic ? mw_quic_tls_facts(sf->quic) : NULL;
+    case KIND_UNKNOWN:
+    case KIND_NONE:
+        break;
+    }
+    return NULL;
+}
+
+/* Writes the session's event once: when its handshake is analyzed, or when
+ * the flow ends first (an incomplete handshake is still a session). A UDP
+ * flow that only looked like DTLS or QUIC but held no hello is none. */
+static void session_finish(mw_sessions *s, const mw_flow *flow, sflow *sf)
+{
+    const mw_tls_facts *tf = session_facts(sf);
+    if (sf->tls_done || !tf)
+        return;
+    sf->tls_done = true;
+    if (sf->kind != KIND_TLS && !tf->ch.seen && !tf->sh.seen && !tf->cert_seen)
+        return;
+    switch (sf->kind) {
+    case KIND_TLS:
+        s->st.tls++;
+        if (sf->start[0] || sf->start[1])
+            s->st.starttls++;
+        write_tls_event(s, flow, sf, tf, "tls");
+        break;
+    case KIND_DTLS:
+        s->st.dtls++;
+        write_tls_event(s, flow, sf, tf, "dtls");
+        break;
+    case KIND_QUIC:
+        s->st.quic++;
+        write_tls_event(s, flow, sf, tf, "quic");
+        break;
+    case KIND_UNKNOWN:
+    case KIND_NONE:
+        break;
+    }
+}
+
+static mw_consumer_verdict on_stream(void *arg, void *state, const mw_flow *flow,
+                                     int dir, const mw_cursor *stream, uint32_t from,
+                                     const mw_packet *pkt)
+{
+    mw_sessions *s = arg;
+    sflow *sf = state;
+    (void)from;
+    (void)pkt;
+
+    if (sf->kind == KIND_NONE || sf->tls_done)
+        return flow_verdict(sf);
+    if (!sf->found[dir]) {
+        if (!scan_for_handshake(sf, dir, stream)) {
+            if (sf->kind == KIND_UNKNOWN && sf->scanned[0] >= MW_SESSION_SCAN_BYTES &&
+                sf->scanned[1] >= MW_SESSION_SCAN_BYTES) {
+                sf->kind = KIND_NONE;
+                s->st.not_tls++;
+            }
+            return flow_verdict(sf);
+        }
+        if (sf->kind == KIND_UNKNOWN) {
+            /* The first hello found says who the TLS client is. */
+            sf->kind = KIND_TLS;
+            int type = hello_type(stream, sf->start[dir]);
+            sf->tls_client_dir = type == 2 ? !dir : dir;
+            sf->tls = mw_tls_new(&s->tls_limits);
+            if (!sf->tls) {
+                sf->kind = KIND_NONE;
+                return flow_verdict(sf);
+            }
+        }
+    }
+    if (!sf->tls)
+        return flow_verdict(sf);
+
+    /* The dissector sees the direction from the handshake's first byte. */
+    mw_cursor view = *stream;
+    (void)mw_cursor_skip(&view, sf->start[dir]);
+    int tls_dir = dir == sf->tls_client_dir ? 0 : 1;
+    mw_tls_status st = mw_tls_feed(sf->tls, tls_dir, &view, 0);
+    if (st == MW_TLS_DONE || st == MW_TLS_ERROR || st == MW_TLS_NOT_TLS)
+        session_finish(s, flow, sf);
+    return flow_verdict(sf);
+}
+
+static mw_consumer_verdict on_gap(void *arg, void *state, const mw_flow *flow, int dir,
+                                  uint32_t offset, uint64_t len, mw_gap_kind kind)
+{
+    sflow *sf = state;
+    (void)arg;
+    (void)flow;
+    (void)kind;
+    if (sf->tls && !sf->tls_done && sf->found[dir] && offset >= sf->start[dir]) {
+        int tls_dir = dir == sf->tls_client_dir ? 0 : 1;
+        (void)mw_tls_gap(sf->tls, tls_dir, offset - sf->start[dir], len);
+    }
+    return flow_verdict(sf);
+}
+
+/* ---- flow lifetime ---------------------------------------------------- */
+
+static void *on_flow_start(void *arg, const mw_flow *flow, const mw_packet *pkt)
+{
+    mw_sessions *s = arg;
+    sflow *sf = calloc(1, sizeof(*sf));
+    (void)flow;
+    if (!sf)
+        return NULL;
+    sf->first_ts_us = pkt->ts_us;
+    sf->capture = pkt->capture;
+    sf->tls_client_dir = MW_DIR_TO_SERVER;
+    sf->ndpi = mw_ndpi_flow_new(s->ndpi);
+    sf->ndpi_done = sf->ndpi == NULL;
+    if (sf->ndpi)
+        s->st.ndpi_flows++;
+    /* UDP flows are counted and classified; DTLS and QUIC sessions are
+     * recognised by their datagrams. */
+    return sf;
+}
+
+static mw_consumer_verdict on_packet(void *arg, void *state, const mw_flow *flow,
+                                     int dir, const mw_packet *pkt)
+{
+    mw_sessions *s = arg;
+    sflow *sf = state;
+    (void)flow;
+    (void)dir;
+    if (sf->ndpi && !sf->ndpi_done && !mw_ndpi_packet(s->ndpi, sf->ndpi, pkt)) {
+        mw_ndpi_finish(s->ndpi, sf->ndpi);
+        sf->ndpi_done = true;
+    }
+    return flow_verdict(sf);
+}
+
+/* Which of DTLS or QUIC a UDP flow carries, from its first datagrams on
+ * any port (WebRTC sends STUN before DTLS). */
+static void recognise_udp(mw_sessions *s, sflow *sf, int dir, const mw_cursor *payload)
+{
+    (void)s;
+    if (mw_quic_looks_like_initial(payload, true)) {
+        sf->kind = KIND_QUIC;
+        sf->quic = mw_quic_new();
+        /* The first client Initial's sender is the client, whatever the
+         * port heuristics guessed. */
+        sf->tls_client_dir = dir;
+    } else if (mw_dtls_looks_like_handshake(payload)) {
+        sf->kind = KIND_DTLS;
+        sf->dtls = mw_dtls_new();
+    } else if (++sf->datagrams >= MW_SESSION_SCAN_DATAGRAMS) {
+        sf->kind = KIND_NONE;
+    }
+    if ((sf->kind == KIND_QUIC && !sf->quic) || (sf->kind == KIND_DTLS && !sf->dtls))
+        sf->kind = KIND_NONE;
+}
+
+static mw_consumer_verdict on_datagram(void *arg, void *state, const mw_flow *flow,
+                                       int dir, const mw_cursor *payload,
+                                       const mw_packet *pkt)
+{
+    mw_sessions *s = arg;
+    sflow *sf = state;
+    bool finished = false;
+    (void)pkt;
+
+    if (sf->tls_done || sf->kind == KIND_NONE)
+        return flow_verdict(sf);
+    if (sf->kind == KIND_UNKNOWN)
+        recognise_udp(s, sf, dir, payload);
+    if (sf->kind == KIND_QUIC) {
+        int qdir = dir == sf->tls_client_dir ? 0 : 1;
+        mw_quic_status st = mw_quic_datagram(sf->quic, qdir, payload);
+        finished = st != MW_QUIC_NEED_MORE;
+    } else if (sf->kind == KIND_DTLS) {
+        mw_dtls_status st = mw_dtls_datagram(sf->dtls, dir, payload);
+        sf->tls_client_dir = mw_dtls_client_dir(sf->dtls);
+        finished = st != MW_DTLS_NEED_MORE;
+    }
+    if (finished)
+        session_finish(s, flow, sf);
+    return flow_verdict(sf);
+}
+
+static void write_flow_record(mw_sessions *s, const mw_flow *f, mw_flow_end reason)
+{
+    char a[MW_ADDR_STRLEN], b[MW_ADDR_STRLEN];
+    mw_json *j = &s->rec;
+    mw_json_object_begin(j);
+    mw_json_key(j, "ts");
+    mw_json_timestamp(j, f->first_ts_us);
+    mw_json_kv_string(j, "event", "flow");
+    mw_json_kv_string(j, "vantage", s->cfg.vantage);
+    mw_json_kv_string(j, "proto", f->proto == 6 ? "tcp" : "udp");
+    mw_json_kv_string(j, "src_ip", mw_addr_format(&f->client_ip, a, sizeof a));
+    mw_json_kv_uint(j, "src_port", f->client_port);
+    mw_json_kv_string(j, "dst_ip", mw_addr_format(&f->server_ip, b, sizeof b));
+    mw_json_kv_uint(j, "dst_port", f->server_port);
+    mw_json_kv_string(j, "client_basis", mw_client_basis_name(f->client_basis));
+    mw_json_kv_string(j, "end", mw_flow_end_name(reason));
+    mw_json_key(j, "last_ts");
+    mw_json_timestamp(j, f->last_ts_us);
+    mw_json_kv_uint(j, "packets_to_server", f->packets[MW_DIR_TO_SERVER]);
+    mw_json_kv_uint(j, "packets_to_client", f->packets[MW_DIR_TO_CLIENT]);
+    mw_json_kv_uint(j, "bytes_to_server", f->bytes[MW_DIR_TO_SERVER]);
+    mw_json_kv_uint(j, "bytes_to_client", f->bytes[MW_DIR_TO_CLIENT]);
+    if (f->proto == 6) {
+        mw_json_kv_uint(j, "stream_bytes_to_server", f->stream[MW_DIR_TO_SERVER].contiguous);
+        mw_json_kv_uint(j, "stream_bytes_to_client", f->stream[MW_DIR_TO_CLIENT].contiguous);
+    }
+    write_notes(j, f, NULL, NULL);
+    mw_json_object_end(j);
+    emit(s);
+}
+
+static void on_flow_end(void *arg, void *state, const mw_flow *flow, mw_flow_end reason)
+{
+    mw_sessions *s = arg;
+    sflow *sf = state;
+    /* An incomplete handshake is still a session to report. */
+    if (!sf->tls_done)
+        session_finish(s, flow, sf);
+    if (s->cfg.flow_records && s->cfg.events)
+        write_flow_record(s, flow, reason);
+    if (sf->ndpi)
+        mw_ndpi_flow_free(s->ndpi, sf->ndpi);
+    mw_tls_free(sf->tls);
+    mw_dtls_free(sf->dtls);
+    mw_quic_free(sf->quic);
+    free(sf);
+}
+
+static const mw_consumer consumer = {
+    .flow_start = on_flow_start,
+    .packet = on_packet,
+    .stream_data = on_stream,
+    .stream_gap = on_gap,
+    .datagram = on_datagram,
+    .flow_end = on_flow_end,
+};
+
+const mw_consumer *mw_sessions_consumer(void)
+{
+    return &consumer;
+}
