@@ -1,0 +1,20 @@
+# End-to-end tests: the mitmwatch binary on real captures.
+# ../shared/corpus sits beside the checkout (see README); CI has it too.
+set(MW_SHARED_DIR "${CMAKE_SOURCE_DIR}/../shared" CACHE PATH
+    "Read-only shared material (corpus/, rules-data/)")
+find_program(PYTHON3 python3 REQUIRED)
+
+add_test(NAME e2e_cli
+  COMMAND ${PYTHON3} ${CMAKE_SOURCE_DIR}/tests/e2e/test_cli.py
+          $<TARGET_FILE:mitmwatch> ${MW_SHARED_DIR}/corpus/ndpi/pcap)
+
+# Every capture of the corpus: no crash, hang or sanitizer report.
+add_test(NAME e2e_corpus
+  COMMAND ${CMAKE_SOURCE_DIR}/tests/e2e/corpus.sh
+          $<TARGET_FILE:mitmwatch> ${MW_SHARED_DIR}/corpus/ndpi/pcap)
+set_tests_properties(e2e_corpus PROPERTIES TIMEOUT 1800)
+
+# docs/counters.md is generated from analyzer/stats.h: keep it current.
+add_test(NAME docs_counters
+  COMMAND ${PYTHON3} ${CMAKE_SOURCE_DIR}/tools/gen-counters-doc.py --check
+          ${CMAKE_SOURCE_DIR}/analyzer/stats.h ${CMAKE_SOURCE_DIR}/docs/counters.md)

@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+"""End-to-end checks of the mitmwatch command line on real captures.
+
+usage: test_cli.py MITMWATCH CORPUS_DIR
+
+Expected values come from outside mitmwatch: record counts and offsets of
+443-curl.pcap read with Python's struct module, per-flow packet counts from
+nDPI's own result file for that capture, link types from the file headers.
+"""
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+BIN = CORPUS = None
+
+
+def run(*args, stdin=None):
+    p = subprocess.run([BIN, *args], stdin=stdin, capture_output=True, timeout=300)
+    return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+def records(stdout):
+    return [json.loads(line) for line in stdout.splitlines()]
+
+
+def stats_of(stdout):
+    recs = records(stdout)
+    assert recs[-1]["event"] == "stats", recs[-1]
+    return recs[-1]
+
+
+class Cli(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp()
+        self.curl = os.path.join(CORPUS, "443-curl.pcap")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def test_plain_file(self):
+        rc, out, err = run("--json", self.curl)
+        self.assertEqual(rc, 0, err)
+        st = stats_of(out)
+        # 109 records (struct walk of the file; nDPI's result agrees).
+        self.assertEqual(st["capture"]["packets"], 109)
+        self.assertEqual(st["capture"]["bytes"], 75750 - 24 - 109 * 16)
+        self.assertEqual(st["capture"]["inputs_opened"], 1)
+        self.assertEqual(st["link"]["ethernet"], 109)
+        self.assertEqual(st["flows"]["created_tcp"], 1)
+
+    def test_flow_matches_ndpi(self):
+        # nDPI's result for 443-curl.pcap: "TCP 192.168.1.13:55523 <->
+        # 178.62.197.130:443 ... [51 pkts/4260 bytes <-> 58 pkts/69722 bytes]"
+        rc, out, err = run("--json", "--flows", self.curl)
+        self.assertEqual(rc, 0, err)
+        flows = [r for r in records(out) if r["event"] == "flow"]
+        self.assertEqual(len(flows), 1)
+        f = flows[0]
+        self.assertEqual((f["src_ip"], f["src_port"]), ("192.168.1.13", 55523))
+        self.assertEqual((f["dst_ip"], f["dst_port"]), ("178.62.197.130", 443))
+        self.assertEqual(f["client_basis"], "syn")
+        self.assertEqual(f["packets_to_server"], 51)
+        self.assertEqual(f["packets_to_client"], 58)
+        self.assertEqual(f["flow_notes"], [])
+        # Payload bytes: nDPI's 69722 wire bytes less the headers of 58
+        # packets: 57 of 66 bytes (Ethernet 14, IPv4 20, TCP 32) and the
+        # SYN-ACK's 74 (its TCP header has 40 bytes of options).
+        self.assertEqual(f["bytes_to_client"], 69722 - 57 * 66 - 74)
+        # Once the handshake is analyzed the flow is bypassed: only the
+        # first bytes of the server's stream were reassembled.
+        self.assertLess(f["stream_bytes_to_client"], 16384)
+        self.assertEqual(stats_of(out)["flows"]["bypassed"], 1)
+
+    def test_gzip_and_stdin_equal_plain(self):
+        gz = os.path.join(self.tmp, "curl.noext")
+        with open(self.curl, "rb") as src, gzip.open(gz, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        _, plain, _ = run("--json", "--flows", self.curl)
+        rc, zipped, err = run("--json", "--flows", gz)
+        self.assertEqual(rc, 0, err)
+        with open(gz, "rb") as f:
+            rc2, piped, err2 = run("--json", "--flows", "-", stdin=f)
+        self.assertEqual(rc2, 0, err2)
+        for out in (zipped, piped):
+            st = stats_of(out)
+            self.assertEqual(st["capture"]["inputs_gzip"], 1)
+            self.assertEqual(st["capture"]["packets"], 109)
+            strip = lambda recs: [{k: v for k, v in r.items() if k != "capture"}
+                                  for r in recs[:-1]]
+            self.assertEqual(strip(records(out)), strip(records(plain)))
+            self.assertEqual(records(out)[0]["capture"],
+                             "stdin" if out is piped else "curl.noext")
+
+    def test_truncated_file(self):
+        # Record 11 starts at byte 4392 with 192 captured bytes; cutting the
+        # file at 4508 leaves its header and 100 of its bytes.
+        cut = os.path.join(self.tmp, "cut.pcap")
+        with open(self.curl, "rb") as f:
+            data = f.read(4508)
+        with open(cut, "wb") as f:
+            f.write(data)
+        rc, out, err = run("--json", cut)
+        self.assertEqual(rc, 1)
+        self.assertIn("cut.pcap: packet 11:", err)
+        self.assertIn("truncated", err)
+        st = stats_of(out)
+        self.assertEqual(st["capture"]["packets"], 10)
+        self.assertEqual(st["capture"]["inputs_damaged"], 1)
+
+    def test_directory_and_unsupported_link_type(self):
+        d = os.path.join(self.tmp, "dir")
+        os.mkdir(d)
+        shutil.copy(self.curl, os.path.join(d, "a.pcap"))
+        # Cisco HDLC (link type 104) is not supported: an error for that
+        # file, the others go on.
+        shutil.copy(os.path.join(CORPUS, "BGP_redist.pcap"), os.path.join(d, "b.pcap"))
+        with open(os.path.join(d, "notes.txt"), "w") as f:
+            f.write("not a capture\n")
+        rc, out, err = run("--json", d)
+        self.assertEqual(rc, 1)
+        self.assertIn("b.pcap: unsupported link type 104", err)
+        st = stats_of(out)
+        self.assertEqual(st["capture"]["inputs_opened"], 2)
+        self.assertEqual(st["capture"]["inputs_failed"], 1)
+        self.assertEqual(st["capture"]["dir_entries_skipped"], 1)
+        self.assertEqual(st["capture"]["packets"], 109)
+
+    def test_missing_and_garbage_inputs(self):
+        junk = os.path.join(self.tmp, "junk.pcap")
+        with open(junk, "wb") as f:
+            f.write(b"this is not a capture file at all")
+        rc, out, err = run("--json", junk, os.path.join(self.tmp, "nope.pcap"), self.curl)
+        self.assertEqual(rc, 1)
+        self.assertIn("junk.pcap", err)
+        self.assertIn("nope.pcap", err)
+        st = stats_of(out)
+        self.assertEqual(st["capture"]["inputs_failed"], 2)
+        self.assertEqual(st["capture"]["packets"], 109)
+
+    def test_filter(self):
+        # Everything in 443-curl.pcap is TCP port 443: "udp" keeps nothing.
+        rc, out, err = run("--json", "-f", "udp", self.curl)
+        self.assertEqual(rc, 0, err)
+        st = stats_of(out)
+        self.assertEqual(st["capture"]["packets_filtered_out"], 109)
+        self.assertEqual(st["decode"]["tcp"], 0)
+        rc, out, err = run("--json", "-f", "tcp port 443", self.curl)
+        self.assertEqual(stats_of(out)["decode"]["tcp"], 109)
+
+    def test_usage_errors(self):
+        for args in (["--no-such-option", self.curl], [], ["--max-flows", "x", self.curl],
+                     ["--stream-bytes", "1000", self.curl], ["-f", "tcp port", self.curl],
+                     ["--timeout", "bogus=3", self.curl], ["--json", "-o", "x", self.curl]):
+            rc, _, err = run(*args)
+            self.assertEqual(rc, 2, (args, err))
+            self.assertTrue(err.strip(), args)
+
+    def test_output_file_and_text_stats(self):
+        out_path = os.path.join(self.tmp, "events.json")
+        rc, out, err = run("-o", out_path, self.curl)
+        self.assertEqual(rc, 0, err)
+        with open(out_path) as f:
+            st = stats_of(f.read())
+        self.assertEqual(st["capture"]["packets"], 109)
+        self.assertIn("packets read", err)
+        rc, out, err = run("-q", "-o", out_path, self.curl)
+        self.assertEqual(err, "")
+
+    def test_help_and_version(self):
+        rc, out, _ = run("--help")
+        self.assertEqual(rc, 0)
+        self.assertIn("usage: mitmwatch", out)
+        rc, out, _ = run("--version")
+        self.assertEqual(rc, 0)
+        self.assertTrue(out.startswith("mitmwatch "))
+
+
+if __name__ == "__main__":
+    BIN, CORPUS = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    unittest.main(argv=sys.argv[:1], verbosity=2)
