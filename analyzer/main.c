@@ -116,9 +116,9 @@ static bool parse_size(const char *s, uint64_t max, uint64_t *out)
     if (*end == 'K' || *end == 'k')
         mult = 1024;
     else if (*end == 'M' || *end == 'm')
-        mult = 1024 * 1024;
+        mult = 1024ull * 1024u;
     else if (*end == 'G' || *end == 'g')
-        mult = 1024 * 1024 * 1024;
+        mult = 1024ull * 1024u * 1024u;
     if (mult != 1)
         end++;
     if (*end != '\0' || v > max / mult)

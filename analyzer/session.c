@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/sha.h>
+
 #include "dtls.h"
 #include "json.h"
 #include "ndpi_glue.h"
@@ -43,7 +45,25 @@ typedef struct sflow {
     const char *capture; /* the input's name, stable while it is read */
 } sflow;
 
+/*
+ * Certificates repeat: every session to a popular server sends the same
+ * chain, and parsing one with OpenSSL costs far more than everything else a
+ * session needs. So each certificate's JSON form is kept, by SHA-256 of its
+ * DER, in a direct-mapped cache of CERT_CACHE_SLOTS entries (a collision
+ * just replaces the older entry). Bounded: slots x one certificate's JSON.
+ */
+#define CERT_CACHE_SLOTS 4096u
+
+typedef struct cert_slot {
+    uint8_t digest[SHA256_DIGEST_LENGTH];
+    char *json; /* NULL: empty slot */
+    size_t len;
+    bool unparsable;
+} cert_slot;
+
 struct mw_sessions {
+    cert_slot *certs; /* CERT_CACHE_SLOTS */
+    mw_json scratch;
     mw_session_config cfg;
     mw_session_stats st;
     mw_ndpi *ndpi;
@@ -61,9 +81,11 @@ mw_sessions *mw_sessions_new(const mw_session_config *cfg)
     s->ok = true;
     mw_tls_limits_default(&s->tls_limits);
     mw_json_init(&s->rec);
+    mw_json_init(&s->scratch);
+    s->certs = calloc(CERT_CACHE_SLOTS, sizeof(*s->certs));
     s->ndpi = mw_ndpi_new();
-    if (!s->ndpi) {
-        free(s);
+    if (!s->ndpi || !s->certs) {
+        mw_sessions_free(s);
         return NULL;
     }
     return s;
@@ -73,13 +95,21 @@ void mw_sessions_free(mw_sessions *s)
 {
     if (!s)
         return;
-    mw_ndpi_free(s->ndpi);
+    if (s->ndpi)
+        mw_ndpi_free(s->ndpi);
+    if (s->certs) {
+        for (size_t i = 0; i < CERT_CACHE_SLOTS; i++)
+            free(s->certs[i].json);
+        free(s->certs);
+    }
     mw_json_free(&s->rec);
+    mw_json_free(&s->scratch);
     free(s);
 }
 
-const mw_session_stats *mw_sessions_stats(const mw_sessions *s)
+const mw_session_stats *mw_sessions_stats(mw_sessions *s)
 {
+    s->st.ndpi_packet_cap = mw_ndpi_get_stats(s->ndpi)->flows_cap_hit;
     return &s->st;
 }
 
@@ -148,6 +178,29 @@ static void write_client_versions(mw_json *j, const mw_tls_client_hello *ch)
     mw_json_array_end(j);
 }
 
+/* The JSON object of one certificate, from the cache or parsed now. */
+static const cert_slot *cert_json(mw_sessions *s, const mw_tls_bytes *der)
+{
+    uint8_t digest[SHA256_DIGEST_LENGTH];
+    SHA256(der->data, der->len, digest);
+    uint32_t index = ((uint32_t)digest[0] << 8 | digest[1]) % CERT_CACHE_SLOTS;
+    cert_slot *slot = &s->certs[index];
+    if (slot->json && memcmp(slot->digest, digest, sizeof digest) == 0)
+        return slot;
+
+    mw_x509_facts x;
+    bool parsed = mw_x509_parse(&x, der->data, der->len);
+    mw_json_reset(&s->scratch);
+    mw_x509_write_json(&x, &s->scratch);
+    mw_x509_facts_free(&x);
+    free(slot->json);
+    slot->json = s->scratch.failed ? NULL : strdup(mw_json_text(&s->scratch));
+    slot->len = slot->json ? strlen(slot->json) : 0;
+    slot->unparsable = !parsed;
+    memcpy(slot->digest, digest, sizeof digest);
+    return slot;
+}
+
 static void write_chain(mw_sessions *s, mw_json *j, const mw_tls_facts *f)
 {
     mw_json_key(j, "chain");
@@ -157,11 +210,13 @@ static void write_chain(mw_sessions *s, mw_json *j, const mw_tls_facts *f)
     }
     mw_json_array_begin(j);
     for (size_t i = 0; i < f->n_certs; i++) {
-        mw_x509_facts x;
-        if (!mw_x509_parse(&x, f->certs[i].data, f->certs[i].len))
+        const cert_slot *c = cert_json(s, &f->certs[i]);
+        if (c->unparsable)
             s->st.certs_unparsable++;
-        mw_x509_write_json(&x, j);
-        mw_x509_facts_free(&x);
+        if (c->json)
+            mw_json_raw(j, c->json, c->len);
+        else
+            mw_json_null(j); /* out of memory: the record says so */
         s->st.certificates++;
     }
     mw_json_array_end(j);
@@ -487,8 +542,9 @@ static mw_consumer_verdict on_stream(void *arg, void *state, const mw_flow *flow
         return flow_verdict(sf);
     if (!sf->found[dir]) {
         if (!scan_for_handshake(sf, dir, stream)) {
-            if (sf->kind == KIND_UNKNOWN && sf->scanned[0] >= MW_SESSION_SCAN_BYTES &&
-                sf->scanned[1] >= MW_SESSION_SCAN_BYTES) {
+            /* A whole window of either direction without a hello: no
+             * upgrade preamble is that long, so this is not TLS. */
+            if (sf->kind == KIND_UNKNOWN && sf->scanned[dir] >= MW_SESSION_SCAN_BYTES) {
                 sf->kind = KIND_NONE;
                 s->st.not_tls++;
             }

@@ -21,7 +21,7 @@
 
 /* How far into each TCP direction a handshake may begin: room for SMTP,
  * IMAP, POP3, FTP, XMPP, LDAP, IRC, PostgreSQL, MySQL and RDP preambles. */
-#define MW_SESSION_SCAN_BYTES (16u * 1024u)
+#define MW_SESSION_SCAN_BYTES ((size_t)16 * 1024)
 /* UDP datagrams per flow examined for DTLS or QUIC (STUN may come first). */
 #define MW_SESSION_SCAN_DATAGRAMS 32u
 
@@ -39,7 +39,7 @@ mw_sessions *mw_sessions_new(const mw_session_config *cfg);
 void mw_sessions_free(mw_sessions *s);
 
 /* This consumer's counters, for the run's mw_stats.session. */
-const mw_session_stats *mw_sessions_stats(const mw_sessions *s);
+const mw_session_stats *mw_sessions_stats(mw_sessions *s);
 
 /* The consumer to give mw_worker_new(), with the mw_sessions as its arg. */
 const mw_consumer *mw_sessions_consumer(void);

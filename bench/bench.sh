@@ -1,7 +1,10 @@
 #!/bin/sh
 # Times mitmwatch against the floor (a bare libpcap read loop, bench/
-# pcap_floor.c) over the same file, alternating runs, and prints the ratio
-# of the medians. Ratios, not seconds: the machines are noisy.
+# pcap_floor.c) and against its peers over the same file, alternating runs,
+# and prints each median as a ratio to the floor. Ratios, not seconds: the
+# machines are noisy. Peers, when installed (tools/install-deps.sh --bench):
+#   ndpiReader  nDPI's own reader: the same classification, no TLS chains
+#   tshark      Wireshark, asked for the same facts (SNI and certificates)
 #
 # usage: bench/bench.sh [BUILD_DIR] [CAPTURE]
 #   BUILD_DIR defaults to build/; CAPTURE defaults to bench/input.pcap,
@@ -10,18 +13,26 @@ set -eu
 cd "$(dirname "$0")/.."
 build=${1:-build}
 input=${2:-bench/input.pcap}
-runs=${RUNS:-5}
+runs=${RUNS:-3}
 if [ ! -f "$input" ]; then
-    python3 bench/make_input.py ../shared/corpus/ndpi/pcap "$input" "${BENCH_MB:-256}"
+    python3 bench/make_input.py ../shared/corpus/ndpi/pcap "$input" "${BENCH_MB:-128}"
 fi
 cmake --build "$build" --target mitmwatch pcap-floor >/dev/null
 python3 - "$build" "$input" "$runs" <<'PY'
 import os, statistics, subprocess, sys, time
 build, path, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+import shutil
 cmds = {
     "floor (libpcap read loop)": [f"{build}/pcap-floor", path],
     "mitmwatch": [f"{build}/mitmwatch", "-q", "--json", path],
 }
+if shutil.which("ndpiReader"):
+    cmds["ndpiReader (nDPI 4.2)"] = ["ndpiReader", "-q", "-i", path]
+if shutil.which("tshark") and os.environ.get("BENCH_TSHARK", "1") == "1":
+    cmds["tshark (SNI + certificates)"] = [
+        "tshark", "-n", "-r", path, "-Y", "tls.handshake.type == 1 || tls.handshake.type == 11",
+        "-T", "fields", "-e", "tls.handshake.extensions_server_name",
+        "-e", "tls.handshake.certificate"]
 times = {k: [] for k in cmds}
 for _ in range(runs):
     for name, cmd in cmds.items():   # alternate, so drift hits both

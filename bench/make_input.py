@@ -5,7 +5,7 @@ usage: make_input.py CORPUS_DIR OUT.pcap [TARGET_MB]
 
 Takes every classic (non-pcapng) Ethernet capture of the corpus and writes
 its records again and again into one microsecond pcap until TARGET_MB
-(default 256) is reached. Each round is shifted one day later so the flows
+(default 256) is reached. Each round is shifted at least one day later so the flows
 of a round have expired before the same 5-tuples come back, as in a long
 capture. Record bytes are copied unchanged.
 """
@@ -54,18 +54,18 @@ def main():
         recs = read_records(path)
         if recs:
             files.append(recs)
-    base = min(r[0][0] for r in files if r)
-    written, rnd = 0, 0
+    base = 1577836800 * 1000000  # 2020-01-01: some corpus files carry odd clocks
+    written, rnd, t = 0, 0, 0
     with open(out, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 262144, 1))
         while written < target * 1024 * 1024:
-            shift = rnd * DAY_US
-            t = base + shift
+            t = max(base + rnd * DAY_US, t + DAY_US) if rnd else base
             for recs in files:
                 first = recs[0][0]
                 for us, wirelen, payload in recs:
-                    # Keep each file's own pacing, laid end to end.
-                    ts = t + max(0, us - first)
+                    # Keep each file's own pacing (gaps capped at an hour),
+                    # laid end to end.
+                    ts = t + min(max(0, us - first), 3600 * 1000000)
                     f.write(struct.pack("<IIII", ts // 1000000, ts % 1000000,
                                         len(payload), wirelen))
                     f.write(payload)

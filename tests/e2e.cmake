@@ -18,3 +18,16 @@ set_tests_properties(e2e_corpus PROPERTIES TIMEOUT 1800)
 add_test(NAME docs_counters
   COMMAND ${PYTHON3} ${CMAKE_SOURCE_DIR}/tools/gen-counters-doc.py --check
           ${CMAKE_SOURCE_DIR}/analyzer/stats.h ${CMAKE_SOURCE_DIR}/docs/counters.md)
+
+# Differential test against tshark: SNI and chain hashes of every session
+# in the corpus (exceptions, each with its reason, in the script).
+find_program(TSHARK tshark)
+if(TSHARK)
+  add_test(NAME e2e_tshark_diff
+    COMMAND ${PYTHON3} ${CMAKE_SOURCE_DIR}/tests/e2e/tshark_diff.py
+            $<TARGET_FILE:mitmwatch> ${MW_SHARED_DIR}/corpus/ndpi/pcap)
+  set_tests_properties(e2e_tshark_diff PROPERTIES TIMEOUT 1200)
+else()
+  message(WARNING "tshark not found: e2e_tshark_diff will fail; run tools/install-deps.sh")
+  add_test(NAME e2e_tshark_diff COMMAND false)
+endif()

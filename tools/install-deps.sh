@@ -1,22 +1,31 @@
 #!/bin/sh
-# Installs what mitmwatch needs to build and test on Debian 12, with apt-get
-# only (see docs/dependencies.md for why each package is there).
+# Installs what mitmwatch needs on Debian 12, with apt-get only (see
+# docs/dependencies.md for why each package is there).
+#   tools/install-deps.sh          build and test dependencies
+#   tools/install-deps.sh --bench  also the benchmark's peers (ndpiReader)
 set -eu
 pkgs="build-essential cmake pkg-config libpcap-dev libndpi-dev libssl-dev
-      zlib1g-dev python3 clang clang-tidy cppcheck gzip"
+      zlib1g-dev python3 gzip tshark clang clang-tidy cppcheck"
+if [ "${1:-}" = "--bench" ]; then
+    pkgs="$pkgs libndpi-bin"
+fi
 if [ "$(id -u)" -ne 0 ]; then
     SUDO=sudo
 else
     SUDO=
 fi
-missing=$(dpkg-query -W -f='${Package} ${Status}\n' $pkgs 2>/dev/null |
-          awk '$4 != "installed" {print $1}')
-# dpkg-query says nothing at all about packages it has never heard of.
+missing=
 for p in $pkgs; do
-    dpkg-query -W "$p" >/dev/null 2>&1 || missing="$missing $p"
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    [ "$status" = "install ok installed" ] || missing="$missing $p"
 done
-if [ -n "$(echo $missing)" ]; then
-    echo "install-deps: installing$(echo " $missing" | tr -s ' \n' ' ')"
+if [ -n "$missing" ]; then
+    echo "install-deps: installing$missing"
+    # tshark asks whether non-root users may capture; the answer does not
+    # matter here (it only reads files), so keep Debian's default: no.
+    echo "wireshark-common wireshark-common/install-setuid boolean false" |
+        $SUDO debconf-set-selections
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+        --no-install-recommends $missing >/dev/null
 fi

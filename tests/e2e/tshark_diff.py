@@ -23,7 +23,25 @@ from concurrent.futures import ThreadPoolExecutor
 
 # (capture, key) -> reason. key is "sni" or "chain" and applies to every
 # session of that capture, or "*" for the whole capture.
+SECRETS = ("the capture embeds the TLS secrets (pcapng Decryption Secrets "
+           "Block): tshark decrypts the QUIC Handshake packets and sees the "
+           "certificate; a passive analyzer sees it encrypted (chain null)")
 EXCEPTIONS = {
+    ("quic-v2.pcapng", "chain"): SECRETS,
+    ("quic-33.pcapng", "chain"): SECRETS,
+    ("doq.pcapng", "chain"): SECRETS,
+    ("openvpn.pcap", "chain"): "TLS inside OpenVPN's control channel: records "
+        "are split across P_CONTROL packets with their own headers, so the byte "
+        "stream is not TLS after the ClientHello",
+    ("openvpn_nohmac_tcp.pcapng", "chain"): "as openvpn.pcap",
+    ("riot.pcapng", "chain"): "the capture joins this flow after the hellos: "
+        "only the server's Certificate record is seen, and mitmwatch anchors a "
+        "session on a ClientHello or ServerHello",
+    ("rdp2.pcap", "sni"): "RDP over UDP (MS-RDPEUDP) wraps TLS in its own "
+        "datagram framing",
+    ("capwap.pcap", "chain"): "DTLS inside the CAPWAP control channel, behind a "
+        "4-byte CAPWAP preamble per datagram",
+    ("capwap_data.pcapng", "sni"): "TLS inside 802.11 frames tunnelled by CAPWAP",
 }
 
 FIELDS = ["frame.number", "frame.protocols", "ip.src", "ipv6.src", "ip.dst", "ipv6.dst",
