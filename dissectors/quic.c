@@ -59,6 +59,7 @@ typedef struct quic_version_params {
     const uint8_t *salt;
     const char *key_label, *iv_label, *hp_label;
     bool v2;
+    bool gquic_frames; /* T05x: gQUIC frames inside IETF packets */
 } quic_version_params;
 
 static const uint8_t salt_v1[20] = {
@@ -73,13 +74,48 @@ static const uint8_t salt_d29[20] = {
 static const uint8_t salt_d23[20] = {
     0xc3, 0xee, 0xf7, 0x12, 0xc7, 0x2e, 0xbb, 0x5a, 0x11, 0xa7,
     0xd2, 0x43, 0x2b, 0xb4, 0x63, 0x65, 0xbe, 0xf9, 0xf5, 0x02};
+static const uint8_t salt_d22[20] = {
+    0x7f, 0xbc, 0xdb, 0x0e, 0x7c, 0x66, 0xbb, 0xe9, 0x19, 0x3a,
+    0x96, 0xcd, 0x21, 0x51, 0x9e, 0xbd, 0x7a, 0x02, 0x64, 0x4a};
+/* Google's TLS-based gQUIC versions; salts as in Wireshark's
+ * packet-quic.c (no public specification). */
+static const uint8_t salt_t50[20] = {
+    0x7f, 0xf5, 0x79, 0xe5, 0xac, 0xd0, 0x72, 0x91, 0x55, 0x80,
+    0x30, 0x4c, 0x43, 0xa2, 0x36, 0x7c, 0x60, 0x48, 0x83, 0x10};
+static const uint8_t salt_t51[20] = {
+    0x7a, 0x4e, 0xde, 0xf4, 0xe7, 0xcc, 0xee, 0x5f, 0xa4, 0x50,
+    0x6c, 0x19, 0x12, 0x4f, 0xc8, 0xcc, 0xda, 0x6e, 0x03, 0x3d};
 
-static bool version_params(uint32_t v, quic_version_params *p)
+/* 0x?a?a?a?a versions are reserved to force Version Negotiation (RFC 9000
+ * 6.3, 15): no server accepts them, yet the client's Initial carries a
+ * real ClientHello, with the v1 header and protected with the salt of the
+ * version the client actually speaks, which the version does not say:
+ * v1's, or draft-29's for clients of that era (quic_interop_V.pcapng).
+ * The AEAD tag tells which one is right. */
+static bool version_reserved(uint32_t v)
+{
+    return (v & 0x0f0f0f0fu) == 0x0a0a0a0au;
+}
+
+#define QUIC_MAX_SALTS 2
+
+/* Parameters of version v; alt > 0 asks for the next candidate salt (only
+ * reserved versions have one). False when there is none. */
+static bool version_params(uint32_t v, int alt, quic_version_params *p)
 {
     p->key_label = "quic key";
     p->iv_label = "quic iv";
     p->hp_label = "quic hp";
     p->v2 = false;
+    p->gquic_frames = false;
+    if (version_reserved(v)) {
+        if (alt >= QUIC_MAX_SALTS)
+            return false;
+        p->salt = alt == 0 ? salt_v1 : salt_d29;
+        return true;
+    }
+    if (alt != 0)
+        return false;
     if (v == MW_QUIC_V1 || v == 0xff000021u || v == 0xff000022u) {
         p->salt = salt_v1;
     } else if (v == MW_QUIC_V2) {
@@ -90,8 +126,15 @@ static bool version_params(uint32_t v, quic_version_params *p)
         p->v2 = true;
     } else if (v >= 0xff00001du && v <= 0xff000020u) {
         p->salt = salt_d29;
-    } else if (v >= 0xff000017u && v <= 0xff00001cu) {
+    } else if ((v >= 0xff000017u && v <= 0xff00001cu) || v == MW_QUIC_MVFST_D27 ||
+               v == MW_QUIC_MVFST_EXP) {
+        /* mvfst's are draft-27 based, as Wireshark maps them */
         p->salt = salt_d23;
+    } else if (v == 0xff000016u || v == MW_QUIC_MVFST_D22) {
+        p->salt = salt_d22;
+    } else if (v == MW_QUIC_T050 || v == MW_QUIC_T051) {
+        p->salt = v == MW_QUIC_T050 ? salt_t50 : salt_t51;
+        p->gquic_frames = true;
     } else {
         return false;
     }
@@ -101,7 +144,7 @@ static bool version_params(uint32_t v, quic_version_params *p)
 bool mw_quic_version_known(uint32_t version)
 {
     quic_version_params p;
-    return version_params(version, &p);
+    return version_params(version, 0, &p);
 }
 
 /* The 2-bit long-header type field, as the v1 type it means. */
@@ -142,14 +185,15 @@ static bool expand_label(const uint8_t secret[32], const char *label, uint8_t *o
     return true;
 }
 
-static bool derive_keys(uint32_t version, const uint8_t *dcid, size_t dcid_len, quic_keys out[2])
+static bool derive_keys(uint32_t version, int alt, const uint8_t *dcid, size_t dcid_len,
+                        quic_keys out[2])
 {
     quic_version_params p;
     uint8_t initial[EVP_MAX_MD_SIZE], secret[32];
     unsigned int len = 0;
     static const char *const dir_label[2] = {"client in", "server in"};
 
-    if (!version_params(version, &p))
+    if (!version_params(version, alt, &p))
         return false;
     /* HKDF-Extract(salt, dcid) is HMAC(salt, dcid); an empty DCID is legal. */
     static const uint8_t empty[1] = {0};
@@ -275,7 +319,7 @@ static lh_result parse_long(const mw_cursor *c, long_hdr *h)
         return LH_BAD;
     if (h->version == 0)
         return LH_VN;
-    if (!version_params(h->version, &vp))
+    if (!version_params(h->version, 0, &vp))
         return LH_UNKNOWN;
     /* The fixed bit may be 0 once the peer allowed it (RFC 9287). */
     if (!mw_cursor_get_u8(&p, &dl) || dl > QUIC_MAX_CID ||
@@ -471,6 +515,64 @@ bad:
     s->info.bad_frames[dir]++;
 }
 
+/* gQUIC's 1, 2, 4 or 6-byte field sizes, from a 2-bit code. */
+static size_t gquic_len(unsigned code)
+{
+    static const size_t len[4] = {1, 2, 4, 6};
+    return len[code & 3];
+}
+
+/* Walks the frames of a decrypted T050/T051 Initial: gQUIC frames (no
+ * public specification; layout as Wireshark's packet-gquic.c reads it for
+ * versions after Q034), whose CRYPTO frame is IETF's with type 0x08. */
+static void gquic_frames(mw_quic_session *s, int dir, mw_cursor *p)
+{
+    while (mw_cursor_len(p)) {
+        uint8_t type, n8;
+        uint64_t a, n;
+        uint16_t n16;
+        mw_cursor data;
+        if (!mw_cursor_get_u8(p, &type))
+            goto bad;
+        if (type & 0x80)
+            goto bad; /* STREAM: not in an Initial */
+        if (type & 0x40) {
+            /* ACK: 01NULLMM; largest acked (LL), delay (2), [blocks (1)],
+             * first block (MM), blocks x (gap (1), block (MM)),
+             * timestamps (1) [delta (1), time (4), (n-1) x (1 + 2)]. */
+            size_t ll = gquic_len(type >> 2), mm = gquic_len(type);
+            uint8_t blocks = 0;
+            if (!mw_cursor_skip(p, ll + 2) || ((type & 0x20) && !mw_cursor_get_u8(p, &blocks)) ||
+                !mw_cursor_skip(p, mm) || !mw_cursor_skip(p, (size_t)blocks * (1 + mm)) ||
+                !mw_cursor_get_u8(p, &n8) ||
+                (n8 && !mw_cursor_skip(p, 5 + (size_t)(n8 - 1) * 3)))
+                goto bad;
+            continue;
+        }
+        switch (type) {
+        case 0x00: /* PADDING */
+        case 0x07: /* PING */
+            break;
+        case 0x02: /* CONNECTION_CLOSE: error (4), reason length (2), reason */
+            if (!mw_cursor_skip(p, 4) || !mw_cursor_get_u16(p, &n16) || !mw_cursor_skip(p, n16))
+                goto bad;
+            s->info.connection_close[dir] = true;
+            break;
+        case 0x08: /* CRYPTO */
+            if (!get_varint(p, &a) || !get_varint(p, &n) || n > mw_cursor_len(p) ||
+                !mw_cursor_get_bytes(p, &data, (size_t)n))
+                goto bad;
+            crypto_frame(s, dir, a, &data);
+            break;
+        default:
+            goto bad;
+        }
+    }
+    return;
+bad:
+    s->info.bad_frames[dir]++;
+}
+
 /* ---- packet protection (RFC 9001 5.3, 5.4) ---- */
 
 static bool hp_mask(mw_quic_session *s, const uint8_t hp[QUIC_KEY], const mw_cursor *sample,
@@ -585,20 +687,25 @@ static void initial_packet(mw_quic_session *s, int dir, const mw_cursor *pkt, co
          * its first one after a Retry or a version change. */
         bool same = s->have_keys && s->key_version == h->version &&
                     mw_cursor_equals(&h->dcid, s->key_dcid, s->key_dcid_len);
-        if (!same && derive_keys(h->version, mw_cursor_data(&h->dcid), mw_cursor_len(&h->dcid), k) &&
-            unprotect(s, dir, &k[dir], pkt, h->hdr_len, &payload)) {
-            adopt_keys(s, k, h->version, &h->dcid);
-            goto ok;
+        for (int alt = 0; !same && alt < QUIC_MAX_SALTS; alt++) {
+            if (derive_keys(h->version, alt, mw_cursor_data(&h->dcid), mw_cursor_len(&h->dcid),
+                            k) &&
+                unprotect(s, dir, &k[dir], pkt, h->hdr_len, &payload)) {
+                adopt_keys(s, k, h->version, &h->dcid);
+                goto ok;
+            }
         }
     } else if (s->have_keys && s->key_version != h->version) {
         /* Compatible version negotiation (RFC 9368): the server answers in
          * another version, keyed on the same client DCID. */
         mw_cursor dcid;
         mw_cursor_init(&dcid, s->key_dcid, s->key_dcid_len);
-        if (derive_keys(h->version, s->key_dcid, s->key_dcid_len, k) &&
-            unprotect(s, dir, &k[dir], pkt, h->hdr_len, &payload)) {
-            adopt_keys(s, k, h->version, &dcid);
-            goto ok;
+        for (int alt = 0; alt < QUIC_MAX_SALTS; alt++) {
+            if (derive_keys(h->version, alt, s->key_dcid, s->key_dcid_len, k) &&
+                unprotect(s, dir, &k[dir], pkt, h->hdr_len, &payload)) {
+                adopt_keys(s, k, h->version, &dcid);
+                goto ok;
+            }
         }
     }
     s->info.decrypt_failed[dir]++;
@@ -607,7 +714,11 @@ ok:
     s->info.initials[dir]++;
     if (!s->info.version)
         s->info.version = h->version;
-    frames(s, dir, &payload);
+    quic_version_params vp;
+    if (version_params(h->version, 0, &vp) && vp.gquic_frames)
+        gquic_frames(s, dir, &payload);
+    else
+        frames(s, dir, &payload);
 }
 
 mw_quic_status mw_quic_datagram(mw_quic_session *s, int dir, const mw_cursor *payload)

@@ -14,8 +14,13 @@
  * packets, which need the TLS secrets and are not decrypted.
  *
  * Versions: 1 (RFC 9001), 2 (RFC 9369: own salt, "quicv2 " labels, packet
- * types rotated), and drafts 23..34 (0xff000017..0xff000022) with their
- * salts. Others are counted and skipped.
+ * types rotated), drafts 22..34 (0xff000016..0xff000022) with their salts,
+ * Facebook mvfst 0xfaceb001 (draft-22 salt), 0xfaceb002 and 0xfaceb00e
+ * (draft-23 salt), Google T050 and T051 (TLS over IETF long headers, own
+ * salts), and the reserved 0x?a?a?a?a versions that force Version
+ * Negotiation (protected as v1). Salts of the non-IETF versions are the
+ * ones Wireshark uses. Others, gQUIC Q050 included (not TLS), are counted
+ * and skipped.
  *
  * Keys follow the connection: when a packet fails to decrypt and its DCID
  * differs from the one the keys came from (the client after a Retry, or a
@@ -52,6 +57,11 @@
 
 #define MW_QUIC_V1 0x00000001u
 #define MW_QUIC_V2 0x6b3343cfu
+#define MW_QUIC_MVFST_D22 0xfaceb001u
+#define MW_QUIC_MVFST_D27 0xfaceb002u
+#define MW_QUIC_MVFST_EXP 0xfaceb00eu
+#define MW_QUIC_T050 0x54303530u /* "T050" */
+#define MW_QUIC_T051 0x54303531u /* "T051" */
 
 typedef enum mw_quic_status {
     MW_QUIC_NEED_MORE, /* keep feeding datagrams */
@@ -106,9 +116,9 @@ const mw_quic_info *mw_quic_get_info(const mw_quic_session *s);
 const mw_tls_facts *mw_quic_tls_facts(const mw_quic_session *s);
 
 /* Content-based recognition, any port: a long header with the fixed bit,
- * a handled version, the Initial type, connection IDs of at most 20 bytes,
- * a token and a length that fit in the datagram, and at least 1200 bytes
- * when sent by a client (RFC 9000 14.1). */
+ * a handled version (reserved 0x?a?a?a?a ones included), the Initial type,
+ * connection IDs of at most 20 bytes, a token and a length that fit in the
+ * datagram, and at least 1200 bytes when sent by a client (RFC 9000 14.1). */
 bool mw_quic_looks_like_initial(const mw_cursor *payload, bool from_client);
 
 /* True for the versions this module decrypts. */

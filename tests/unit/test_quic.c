@@ -224,17 +224,17 @@ static size_t t_protect(const tkeys *k, const uint8_t *hdr, size_t hdr_len, size
     return hdr_len + plen + 16;
 }
 
-/* A long-header packet: 4-byte packet number, 2-byte length, no token.
- * type is the value of the two type bits. */
-static size_t t_packet(int v2, int server, uint8_t type, const uint8_t *dcid, size_t dl,
-                       const uint8_t *kdcid, size_t kdl, uint64_t pn, const uint8_t *payload,
-                       size_t plen, uint8_t *out)
+/* A long-header packet of version v: 4-byte packet number, 2-byte length,
+ * no token; protected with v2's keys if v2, else v1's. type is the value of
+ * the two type bits. */
+static size_t t_packet_v(uint32_t v, int v2, int server, uint8_t type, const uint8_t *dcid,
+                         size_t dl, const uint8_t *kdcid, size_t kdl, uint64_t pn,
+                         const uint8_t *payload, size_t plen, uint8_t *out)
 {
     uint8_t hdr[64];
     size_t n = 0;
     tkeys k;
     hdr[n++] = (uint8_t)(0xc0 | (type << 4) | 3);
-    uint32_t v = v2 ? MW_QUIC_V2 : MW_QUIC_V1;
     hdr[n++] = (uint8_t)(v >> 24);
     hdr[n++] = (uint8_t)(v >> 16);
     hdr[n++] = (uint8_t)(v >> 8);
@@ -252,6 +252,14 @@ static size_t t_packet(int v2, int server, uint8_t type, const uint8_t *dcid, si
         hdr[n++] = (uint8_t)(pn >> (8 * i));
     t_keys(v2, kdcid, kdl, server, &k);
     return t_protect(&k, hdr, n, 4, pn, payload, plen, out);
+}
+
+static size_t t_packet(int v2, int server, uint8_t type, const uint8_t *dcid, size_t dl,
+                       const uint8_t *kdcid, size_t kdl, uint64_t pn, const uint8_t *payload,
+                       size_t plen, uint8_t *out)
+{
+    return t_packet_v(v2 ? MW_QUIC_V2 : MW_QUIC_V1, v2, server, type, dcid, dl, kdcid, kdl, pn,
+                      payload, plen, out);
 }
 
 /* A CRYPTO frame (2-byte varints) at out; returns its length. */
@@ -433,11 +441,61 @@ static void test_looks_like_initial(void)
     CHECK(!mw_quic_looks_like_initial(&c, true));
     CHECK(mw_quic_version_known(0xff00001d));
     CHECK(mw_quic_version_known(0xff00001b));
-    CHECK(!mw_quic_version_known(0xff000016));
-    CHECK(!mw_quic_version_known(0x51303530)); /* gQUIC Q050 */
+    CHECK(mw_quic_version_known(0xff000016)); /* draft-22 */
+    CHECK(!mw_quic_version_known(0xff000015)); /* draft-21 */
+    CHECK(!mw_quic_version_known(0x51303530)); /* gQUIC Q050: not TLS */
+    CHECK(mw_quic_version_known(0x54303530));  /* T050 */
+    CHECK(mw_quic_version_known(0x54303531));  /* T051 */
+    CHECK(!mw_quic_version_known(0x54303532));
+    CHECK(mw_quic_version_known(0xfaceb001));
+    CHECK(mw_quic_version_known(0xfaceb002));
+    CHECK(mw_quic_version_known(0xfaceb00e));
+    CHECK(!mw_quic_version_known(0xfaceb003));
+    /* 0x?a?a?a?a: forcing Version Negotiation */
+    CHECK(mw_quic_version_known(0x0a0a0a0a));
+    CHECK(mw_quic_version_known(0xfa1a2aba));
+    CHECK(!mw_quic_version_known(0x0a0a0a0b));
+    CHECK(!mw_quic_version_known(0x0a0a1a00));
 }
 
 static const uint8_t DCID[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+
+/* A reserved version, protected like v1: decrypted, recognised, and its
+ * version reported as sent. One low nibble off is not reserved. */
+static void test_reserved_version(void)
+{
+    uint8_t ch[241], pl[1200], pkt[1300];
+    size_t n = rfc_client_hello(ch);
+    memset(pl, 0, sizeof(pl));
+    t_crypto(0, ch, n, pl);
+    size_t len = t_packet_v(0x1a2a3a4a, 0, 0, 0, RFC_DCID, 8, RFC_DCID, 8, 2, pl, 1162, pkt);
+    CHECK_EQ_U(len, 1200);
+    mw_cursor c;
+    mw_cursor_init(&c, pkt, len);
+    CHECK(mw_quic_looks_like_initial(&c, true));
+    mw_quic_session *s = mw_quic_new();
+    CHECK_EQ_U(feed(s, 0, pkt, len), MW_QUIC_NEED_MORE);
+    CHECK(sni_is(mw_quic_tls_facts(s), "example.com"));
+    CHECK_EQ_U(mw_quic_get_info(s)->version, 0x1a2a3a4a);
+    CHECK_EQ_U(mw_quic_get_info(s)->initials[0], 1);
+    CHECK_EQ_U(mw_quic_get_info(s)->decrypt_failed[0], 0);
+    mw_quic_free(s);
+
+    len = t_packet_v(0x1a2a3a4b, 0, 0, 0, RFC_DCID, 8, RFC_DCID, 8, 2, pl, 1162, pkt);
+    mw_cursor_init(&c, pkt, len);
+    CHECK(!mw_quic_looks_like_initial(&c, true));
+    s = mw_quic_new();
+    CHECK_EQ_U(feed(s, 0, pkt, len), MW_QUIC_NOT_QUIC);
+    mw_quic_free(s);
+
+    /* Reserved version, keyed on another DCID: no candidate salt fits. */
+    len = t_packet_v(0x0a0a0a0a, 0, 0, 0, RFC_DCID, 8, DCID, 8, 2, pl, 1162, pkt);
+    s = mw_quic_new();
+    feed(s, 0, pkt, len);
+    CHECK_EQ_U(mw_quic_get_info(s)->decrypt_failed[0], 1);
+    CHECK(!mw_quic_tls_facts(s)->ch.seen);
+    mw_quic_free(s);
+}
 
 /* The ClientHello in two CRYPTO frames, in two packets, sent in reverse. */
 static void test_split_reverse_packets(void)
@@ -722,8 +780,9 @@ typedef struct fixture_expect {
     const char *file;
     const char *sni;   /* NULL: none */
     const char *alpn0; /* first offered */
-    const char *ja4;   /* nDPI 4.8's */
+    const char *ja4;   /* nDPI 4.8's; NULL: not compared */
     uint32_t version;
+    bool server_hello; /* the fixture holds the server's Initial too */
 } fixture_expect;
 
 static void run_fixture(const fixture_expect *e)
@@ -758,15 +817,23 @@ static void run_fixture(const fixture_expect *e)
     /* nDPI 4.8 takes the ALPN characters and the SNI flag its own way;
      * the rest of JA4, hashes included, must agree. JA4 spec: first and
      * last character of the first ALPN, 'd' with SNI, 'i' without. */
-    char want[37];
-    snprintf(want, sizeof(want), "%s", e->ja4);
-    if (strlen(want) == 36) {
-        want[3] = e->sni ? 'd' : 'i';
-        want[8] = e->alpn0[0];
-        want[9] = e->alpn0[strlen(e->alpn0) - 1];
+    if (e->ja4) {
+        char want[37];
+        snprintf(want, sizeof(want), "%s", e->ja4);
+        if (strlen(want) == 36) {
+            want[3] = e->sni ? 'd' : 'i';
+            want[8] = e->alpn0[0];
+            want[9] = e->alpn0[strlen(e->alpn0) - 1];
+        }
+        CHECK_EQ_S(f->ch.ja4, want);
     }
-    CHECK_EQ_S(f->ch.ja4, want);
     CHECK_EQ_U(in->decrypt_failed[0], 0);
+    if (e->server_hello) {
+        CHECK(f->sh.seen);
+        CHECK_EQ_U(in->decrypt_failed[1], 0);
+        CHECK_EQ_U(in->bad_frames[1], 0);
+    }
+    CHECK_EQ_U(in->bad_frames[0], 0);
     if (f->ch.seen == 0)
         fprintf(stderr, "  in %s\n", e->file);
     mw_quic_free(s);
@@ -777,28 +844,28 @@ static void test_capture_quic29_retry(void)
     /* quic-29.pcap: draft-29, the server answers the first Initial with a
      * Retry, the client starts again with the new DCID. */
     static const fixture_expect e = {"quic29.bin", "localhost", "h3-29",
-                                     "q13d0512h3_d55e91d5c3b2_cd318bf3b157", 0xff00001d};
+                                     "q13d0512h3_d55e91d5c3b2_cd318bf3b157", 0xff00001d, false};
     run_fixture(&e);
 }
 
 static void test_capture_v2(void)
 {
     static const fixture_expect e = {"quicv2.bin", "test", "h3",
-                                     "q13d0310h0_55b375c5d22e_0a3b52e28cea", MW_QUIC_V2};
+                                     "q13d0310h0_55b375c5d22e_0a3b52e28cea", MW_QUIC_V2, false};
     run_fixture(&e);
 }
 
 static void test_capture_draft27(void)
 {
     static const fixture_expect e = {"quic27.bin", "play.google.com", "h3-27",
-                                     "q13d0309h3_55b375c5d22e_f68d9329452a", 0xff00001b};
+                                     "q13d0309h3_55b375c5d22e_f68d9329452a", 0xff00001b, false};
     run_fixture(&e);
 }
 
 static void test_capture_ch_in_multiple_packets(void)
 {
     static const fixture_expect e = {"frags_multi.bin", NULL, "h3-34",
-                                     "q00d0307h3_55b375c5d22e_af0a630e9e67", MW_QUIC_V1};
+                                     "q00d0307h3_55b375c5d22e_af0a630e9e67", MW_QUIC_V1, false};
     run_fixture(&e);
 }
 
@@ -807,14 +874,62 @@ static void test_capture_different_dcid(void)
     /* The client's second Initial goes to the server's CID, still under
      * the keys of its first DCID. */
     static const fixture_expect e = {"diff_dcid.bin", "cdnjs.cloudflare.com", "h3",
-                                     "q13d0311h0_55b375c5d22e_5a1f323ef56d", MW_QUIC_V1};
+                                     "q13d0311h0_55b375c5d22e_5a1f323ef56d", MW_QUIC_V1, false};
     run_fixture(&e);
 }
 
 static void test_capture_out_of_order_craziness(void)
 {
     static const fixture_expect e = {"craziness.bin", "update.googleapis.com", "h3-29",
-                                     "q13d0310h3_55b375c5d22e_b064f0e3421d", 0xff00001d};
+                                     "q13d0310h3_55b375c5d22e_b064f0e3421d", 0xff00001d, false};
+    run_fixture(&e);
+}
+
+/* SNIs below are what tshark 4.0 reports for the same flow:
+ * tshark -r FILE -Y quic -T fields -e tls.handshake.extensions_server_name */
+
+static void test_capture_forcing_vn(void)
+{
+    /* quic_interop_V.pcapng, client port 38077: version 0x0a0a0a0a, the
+     * Initial protected with draft-29's salt (its ALPNs are h3-27..30). */
+    static const fixture_expect e = {"forcing_vn.bin", "nghttp2.org", "hq-30", NULL,
+                                     0x0a0a0a0a, false};
+    run_fixture(&e);
+}
+
+static void test_capture_mvfst22(void)
+{
+    static const fixture_expect e = {"mvfst22.bin", "graph.facebook.com", "h3-fb-05", NULL,
+                                     0xfaceb001, true};
+    run_fixture(&e);
+}
+
+static void test_capture_mvfst27(void)
+{
+    static const fixture_expect e = {"mvfst27.bin", "graph.facebook.com", "h3-fb-05", NULL,
+                                     0xfaceb002, true};
+    run_fixture(&e);
+}
+
+static void test_capture_mvfst_exp(void)
+{
+    static const fixture_expect e = {"mvfst_exp.bin", "video.fmct2-3.fna.fbcdn.net", "h3-fb-05",
+                                     NULL, 0xfaceb00e, true};
+    run_fixture(&e);
+}
+
+static void test_capture_t050(void)
+{
+    /* The server's Initial opens with a gQUIC ACK frame (0x40). */
+    static const fixture_expect e = {"t050.bin", "fonts.googleapis.com", "h3-T050",
+                                     "q13d0309h3_55b375c5d22e_f68d9329452a", 0x54303530, true};
+    run_fixture(&e);
+}
+
+static void test_capture_t051(void)
+{
+    static const fixture_expect e = {"t051.bin", "www.google.com", "h3-T051",
+                                     "q13d0308h3_55b375c5d22e_e7bc1e4f333e", 0x54303531, true};
     run_fixture(&e);
 }
 
@@ -825,6 +940,7 @@ int main(void)
     RUN(test_rfc9369_vectors);
     RUN(test_server_without_client_fails);
     RUN(test_looks_like_initial);
+    RUN(test_reserved_version);
     RUN(test_split_reverse_packets);
     RUN(test_frames_and_coalesced);
     RUN(test_two_initials_one_datagram);
@@ -839,5 +955,11 @@ int main(void)
     RUN(test_capture_ch_in_multiple_packets);
     RUN(test_capture_different_dcid);
     RUN(test_capture_out_of_order_craziness);
+    RUN(test_capture_forcing_vn);
+    RUN(test_capture_mvfst22);
+    RUN(test_capture_mvfst27);
+    RUN(test_capture_mvfst_exp);
+    RUN(test_capture_t050);
+    RUN(test_capture_t051);
     return check_summary();
 }
