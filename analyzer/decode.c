@@ -9,7 +9,10 @@
  *
  * Every packet ends in exactly one place: tcp/udp (OK), non_ip, other_l4,
  * link unsupported (SKIP), the fragment table (HELD, or a frag drop
- * counter), or one err_* counter (ERROR).
+ * counter), or one err_* counter (ERROR). A UDP datagram that carries a
+ * VXLAN or GTP-U tunnel ends where its inner packet ends and is not counted
+ * in udp; one whose tunnel header is malformed counts bad_tunnel and then
+ * ends as plain UDP (not an error: the outer datagram itself is sound).
  */
 #include "decode.h"
 
@@ -23,9 +26,11 @@
 /* pcap LINKTYPE_ values; the DLT_ macros differ across platforms for RAW. */
 #define MW_LT_NULL 0
 #define MW_LT_EN10MB 1
+#define MW_LT_PPP 9
 #define MW_LT_RAW_BSD1 12
 #define MW_LT_RAW_BSD2 14
 #define MW_LT_RAW 101
+#define MW_LT_C_HDLC 104
 #define MW_LT_LOOP 108
 #define MW_LT_LINUX_SLL 113
 #define MW_LT_IPV4 228
@@ -44,6 +49,16 @@
 #define MW_PPP_IPV4 0x0021
 #define MW_PPP_IPV6 0x0057
 
+/* Cisco HDLC address bytes; also how Cisco HDLC shows up under LINKTYPE_PPP
+ * (as Wireshark reads it: no PPP protocol starts with these). */
+#define MW_CHDLC_UNICAST 0x0F
+#define MW_CHDLC_MULTICAST 0x8F
+
+#define MW_PORT_VXLAN 4789
+#define MW_PORT_GTPU 2152
+#define MW_VXLAN_FLAG_I 0x08
+#define MW_GTP_GPDU 0xFF
+
 #define MW_IPPROTO_HOPOPTS 0
 #define MW_IPPROTO_IPIP 4
 #define MW_IPPROTO_TCP 6
@@ -54,7 +69,8 @@
 #define MW_IPPROTO_AH 51
 #define MW_IPPROTO_DSTOPTS 60
 
-/* Tags, labels, PPPoE and IP tunnels crossed by one frame, all together. */
+/* Tags, labels, PPPoE, IP, VXLAN and GTP-U tunnels crossed by one frame,
+ * all together. Tunnels over UDP recurse, so this also bounds the stack. */
 #define MW_MAX_DEPTH 8
 /* IPv6 extension headers in one IPv6 header chain. */
 #define MW_MAX_IPV6_EXT 8
@@ -104,6 +120,8 @@ bool mw_linktype_supported(int linktype)
     switch (linktype) {
     case MW_LT_NULL:
     case MW_LT_EN10MB:
+    case MW_LT_PPP:
+    case MW_LT_C_HDLC:
     case MW_LT_RAW_BSD1:
     case MW_LT_RAW_BSD2:
     case MW_LT_RAW:
@@ -217,6 +235,10 @@ static void addr_set(mw_addr *a, uint8_t family, const uint8_t *bytes, size_t n)
 
 /* ---- L4 ---- */
 
+/* UDP tunnels lead back to the link and IP layers. */
+static mw_decode_status decode_ip(mw_dstate *s, int version);
+static mw_decode_status decode_ethertype(mw_dstate *s, uint16_t type);
+
 static mw_decode_status set_payload(mw_dstate *s)
 {
     mw_packet *pkt = s->pkt;
@@ -266,6 +288,96 @@ static mw_decode_status decode_tcp(mw_dstate *s)
     return set_payload(s);
 }
 
+/*
+ * UDP tunnels. Each checks its whole header on a copy of the layer before
+ * consuming anything, so that a malformed one leaves the datagram as it was
+ * (*crossed false, bad_tunnel counted) to end as plain UDP. Once crossed,
+ * the inner packet replaces the outer one's addresses and ports, as for
+ * IP-in-IP, and its own errors are the packet's.
+ */
+
+/* VXLAN (RFC 7348): flags (I set), 3 reserved, VNI, 1 reserved; then an
+ * Ethernet frame. */
+static mw_decode_status decode_vxlan(mw_dstate *s, bool *crossed)
+{
+    mw_cursor c = s->c, eth;
+    uint8_t flags = 0;
+    uint16_t type = 0;
+
+    *crossed = false;
+    if (!mw_cursor_get_u8(&c, &flags) || !mw_cursor_skip(&c, 7) ||
+        !(flags & MW_VXLAN_FLAG_I) || !mw_cursor_get_bytes(&c, &eth, 14)) {
+        s->st->bad_tunnel++;
+        return MW_DECODE_OK;
+    }
+    *crossed = true;
+    if (!deeper(s))
+        return MW_FAIL(s, &s->st->err_too_deep, "more than %d encapsulations", MW_MAX_DEPTH);
+    s->st->vxlan++;
+    (void)mw_cursor_skip(&eth, 12); /* destination, source */
+    (void)mw_cursor_get_u16(&eth, &type);
+    consume(s, 8 + 14);
+    return decode_ethertype(s, type);
+}
+
+/*
+ * GTP-U (3GPP TS 29.281) G-PDUs only: flags (version 1, PT 1), type 0xFF,
+ * length of what follows the first 8 bytes, TEID; with any of E/S/PN, then
+ * sequence number, N-PDU number and the first extension header type; each
+ * extension header is its length in 4-byte units, content, next type. What
+ * remains is the user's IP packet. Echo and other signalling on the port
+ * stay plain UDP without a count.
+ */
+static mw_decode_status decode_gtpu(mw_dstate *s, bool *crossed)
+{
+    mw_cursor c = s->c, body;
+    uint8_t flags = 0, type = 0, next = 0, b = 0;
+    uint16_t len = 0;
+
+    *crossed = false;
+    if (mw_cursor_peek_u8(&c, 0, &flags) && mw_cursor_peek_u8(&c, 1, &type) &&
+        (flags >> 4 != 0x3 || type != MW_GTP_GPDU))
+        return MW_DECODE_OK;
+    if (mw_cursor_len(&c) < 8)
+        goto bad;
+    (void)mw_cursor_skip(&c, 2);
+    (void)mw_cursor_get_u16(&c, &len);
+    (void)mw_cursor_skip(&c, 4); /* TEID */
+    /* The claimed payload is known: UDP set it. */
+    if (len > s->claimed - 8)
+        goto bad;
+    if (mw_cursor_len(&c) > len)
+        (void)mw_cursor_truncate(&c, len);
+    body = c;
+    if (flags & 0x07) {
+        if (!mw_cursor_skip(&c, 3) || !mw_cursor_get_u8(&c, &next))
+            goto bad;
+        /* Each header is at least 4 bytes of a bounded length: this ends. */
+        while (next != 0) {
+            uint8_t units = 0;
+            if (!mw_cursor_get_u8(&c, &units) || units == 0 ||
+                !mw_cursor_skip(&c, (size_t)units * 4 - 2) || !mw_cursor_get_u8(&c, &next))
+                goto bad;
+        }
+    }
+    if (!mw_cursor_peek_u8(&c, 0, &b))
+        goto bad;
+    *crossed = true;
+    if (!deeper(s))
+        return MW_FAIL(s, &s->st->err_too_deep, "more than %d encapsulations", MW_MAX_DEPTH);
+    s->st->gtp++;
+    consume(s, 8);
+    (void)set_claimed(s, len);
+    consume(s, mw_cursor_len(&body) - mw_cursor_len(&c)); /* optional fields */
+    if (b >> 4 == 4 || b >> 4 == 6)
+        return decode_ip(s, b >> 4);
+    return skip_non_ip(s); /* an Ethernet or unstructured PDU session */
+
+bad:
+    s->st->bad_tunnel++;
+    return MW_DECODE_OK;
+}
+
 static mw_decode_status decode_udp(mw_dstate *s)
 {
     mw_packet *pkt = s->pkt;
@@ -287,6 +399,14 @@ static mw_decode_status decode_udp(mw_dstate *s)
                        "UDP length %u beyond the %zu bytes of the IP payload", (unsigned)ulen,
                        s->claimed);
     consume(s, 8);
+    if (pkt->dport == MW_PORT_VXLAN || pkt->sport == MW_PORT_GTPU ||
+        pkt->dport == MW_PORT_GTPU) {
+        bool crossed;
+        mw_decode_status r = pkt->dport == MW_PORT_VXLAN ? decode_vxlan(s, &crossed)
+                                                          : decode_gtpu(s, &crossed);
+        if (crossed)
+            return r;
+    }
     pkt->l4_proto = MW_IPPROTO_UDP;
     s->st->udp++;
     return set_payload(s);
@@ -621,6 +741,49 @@ static mw_decode_status decode_ethertype(mw_dstate *s, uint16_t type)
     }
 }
 
+/* PPP (RFC 1661) with or without the HDLC-like address and control bytes
+ * of RFC 1662, and with or without protocol field compression: a protocol
+ * value's low byte is odd, so an odd first byte is the whole field. */
+static mw_decode_status decode_ppp(mw_dstate *s)
+{
+    mw_cursor h;
+    uint16_t proto = 0;
+    uint8_t b = 0;
+
+    if (mw_cursor_peek_u16(&s->c, 0, &proto) && proto == 0xFF03)
+        (void)take(s, 2, &h);
+    if (!mw_cursor_peek_u8(&s->c, 0, &b))
+        return MW_FAIL(s, &s->st->err_truncated_link, "PPP header truncated: no protocol");
+    if (b & 1) {
+        (void)take(s, 1, &h);
+        proto = b;
+    } else if (!take(s, 2, &h)) {
+        return MW_FAIL(s, &s->st->err_truncated_link, "PPP protocol truncated: 1 of 2 bytes");
+    } else {
+        (void)mw_cursor_get_u16(&h, &proto);
+    }
+    if (proto == MW_PPP_IPV4)
+        return decode_ip(s, 4);
+    if (proto == MW_PPP_IPV6)
+        return decode_ip(s, 6);
+    return skip_non_ip(s); /* LCP, IPCP, compressed TCP/IP, ... */
+}
+
+/* Cisco HDLC: address, control, then an ethertype. */
+static mw_decode_status decode_chdlc(mw_dstate *s)
+{
+    mw_cursor h;
+    uint16_t type = 0;
+
+    s->d->stats->link.cisco_hdlc++;
+    if (!take(s, 4, &h))
+        return MW_FAIL(s, &s->st->err_truncated_link,
+                       "Cisco HDLC header truncated: %zu of 4 bytes", mw_cursor_len(&s->c));
+    (void)mw_cursor_skip(&h, 2);
+    (void)mw_cursor_get_u16(&h, &type);
+    return decode_ethertype(s, type); /* SLARP and CDP land in non_ip */
+}
+
 /* BSD address family values for IPv6 differ by OS: 24 (NetBSD, OpenBSD),
  * 28 (FreeBSD), 30 (macOS). */
 static int bsd_family_version(uint32_t af)
@@ -638,9 +801,18 @@ static mw_decode_status decode_link(mw_dstate *s, int linktype)
     mw_cursor h;
     uint16_t type = 0;
     uint32_t af_le = 0, af_be = 0;
+    uint8_t b = 0;
     int v;
 
     switch (linktype) {
+    case MW_LT_PPP:
+        if (mw_cursor_peek_u8(&s->c, 0, &b) &&
+            (b == MW_CHDLC_UNICAST || b == MW_CHDLC_MULTICAST))
+            return decode_chdlc(s);
+        ls->ppp++;
+        return decode_ppp(s);
+    case MW_LT_C_HDLC:
+        return decode_chdlc(s);
     case MW_LT_EN10MB:
         ls->ethernet++;
         if (!take(s, 14, &h))

@@ -7,10 +7,15 @@
  * cannot or will not decode is counted in mw_decode_stats under one kind.
  *
  * Supported link types (pcap LINKTYPE_ values): NULL (0), EN10MB (1),
- * RAW (101, and the DLT_RAW aliases 12 and 14), LOOP (108), LINUX_SLL (113),
- * IPV4 (228), IPV6 (229), LINUX_SLL2 (276). Over Ethernet and SLL: 802.1Q and
- * 802.1ad tags (stacked), MPLS label stacks, PPPoE sessions. IP-in-IP (4in4,
- * 6in4, 4in6, 6in6) is crossed to the inner packet.
+ * PPP (9, with or without address/control bytes and protocol compression;
+ * Cisco HDLC frames found under it are read as such), RAW (101, and the
+ * DLT_RAW aliases 12 and 14), C_HDLC (104), LOOP (108), LINUX_SLL (113),
+ * IPV4 (228), IPV6 (229), LINUX_SLL2 (276). Over Ethernet, SLL and Cisco
+ * HDLC: 802.1Q and 802.1ad tags (stacked), MPLS label stacks, PPPoE
+ * sessions. IP-in-IP (4in4, 6in4, 4in6, 6in6), VXLAN (UDP destination port
+ * 4789, inner Ethernet) and GTP-U G-PDUs (UDP port 2152 either side) are
+ * crossed to the inner packet, whose addresses and ports the packet then
+ * carries; a malformed VXLAN or GTP-U header leaves it plain UDP.
  */
 #ifndef MW_DECODE_H
 #define MW_DECODE_H

@@ -40,6 +40,8 @@
     X(linux_sll2, "Linux cooked v2 (SLL2)")                                     \
     X(raw_ip, "raw IPv4/IPv6")                                                  \
     X(bsd_null, "BSD loopback/NULL")                                            \
+    X(ppp, "PPP")                                                               \
+    X(cisco_hdlc, "Cisco HDLC")                                                 \
     X(unsupported, "packets of an unsupported link type")
 
 #define MW_DECODE_COUNTERS(X)                                                    \
@@ -51,6 +53,9 @@
     X(mpls_labels, "MPLS labels crossed")                                       \
     X(pppoe, "PPPoE session frames")                                            \
     X(ip_tunnels, "IP-in-IP encapsulations crossed")                            \
+    X(vxlan, "VXLAN encapsulations crossed")                                    \
+    X(gtp, "GTP-U encapsulations crossed")                                      \
+    X(bad_tunnel, "VXLAN/GTP-U headers malformed, left as plain UDP")           \
     X(non_ip, "frames that carry no IP (ARP, LLDP, ...), skipped")              \
     X(other_l4, "IP packets neither TCP nor UDP (ICMP, ESP, ...), skipped")     \
     X(l4_payload_cut, "TCP/UDP payloads cut short by the snaplen")              \

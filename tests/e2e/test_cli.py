@@ -116,14 +116,14 @@ class Cli(unittest.TestCase):
         d = os.path.join(self.tmp, "dir")
         os.mkdir(d)
         shutil.copy(self.curl, os.path.join(d, "a.pcap"))
-        # Cisco HDLC (link type 104) is not supported: an error for that
-        # file, the others go on.
-        shutil.copy(os.path.join(CORPUS, "BGP_redist.pcap"), os.path.join(d, "b.pcap"))
+        # PPI (link type 192) is not supported: an error for that file, the
+        # others go on.
+        shutil.copy(os.path.join(CORPUS, "someip_sd_sample.pcap"), os.path.join(d, "b.pcap"))
         with open(os.path.join(d, "notes.txt"), "w") as f:
             f.write("not a capture\n")
         rc, out, err = run("--json", d)
         self.assertEqual(rc, 1)
-        self.assertIn("b.pcap: unsupported link type 104", err)
+        self.assertIn("b.pcap: unsupported link type 192", err)
         st = stats_of(out)
         self.assertEqual(st["capture"]["inputs_opened"], 2)
         self.assertEqual(st["capture"]["inputs_failed"], 1)

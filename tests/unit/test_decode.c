@@ -978,6 +978,570 @@ static void test_all_prefixes(void)
     mw_decoder_free(x.d);
 }
 
+/* ---- PPP, Cisco HDLC, VXLAN, GTP-U ---- */
+
+static void test_ppp(void)
+{
+    fixture x;
+    char b[MW_ADDR_STRLEN];
+    fx_init(&x, NULL);
+
+    /* HDLC-like framing: FF 03, then protocol 0x0021 */
+    PUT(&x.f, 0xff, 0x03, 0x00, 0x21);
+    PUT(&x.f, IP4(45, 6));
+    PUT(&x.f, TCP20);
+    PUTS(&x.f, "hello");
+    CHECK_EQ_U(fx_decode(&x, 9), MW_DECODE_OK);
+    check_tcp_hello(&x.pkt);
+    CHECK_EQ_U(mw_cursor_len(&x.pkt.l3), 45);
+    CHECK_EQ_U(mw_cursor_data(&x.pkt.l3)[0], 0x45);
+
+    /* no address/control bytes */
+    fx_reset_frame(&x);
+    PUT(&x.f, 0x00, 0x21);
+    PUT(&x.f, IP4(45, 6));
+    PUT(&x.f, TCP20);
+    PUTS(&x.f, "hello");
+    CHECK_EQ_U(fx_decode(&x, 9), MW_DECODE_OK);
+    check_tcp_hello(&x.pkt);
+
+    /* protocol field compressed to one byte, with and without FF 03 */
+    fx_reset_frame(&x);
+    PUT(&x.f, 0x21);
+    PUT(&x.f, IP4(45, 6));
+    PUT(&x.f, TCP20);
+    PUTS(&x.f, "hello");
+    CHECK_EQ_U(fx_decode(&x, 9), MW_DECODE_OK);
+    check_tcp_hello(&x.pkt);
+    fx_reset_frame(&x);
+    PUT(&x.f, 0xff, 0x03, 0x57);
+    PUT(&x.f, IP6(12, 17));
+    PUT(&x.f, UDP(12));
+    PUTS(&x.f, "abcd");
+    CHECK_EQ_U(fx_decode(&x, 9), MW_DECODE_OK);
+    CHECK_EQ_U(x.pkt.ip_version, 6);
+    CHECK_EQ_U(x.pkt.l4_proto, 17);
+    CHECK_EQ_S(fmt(&x.pkt.dst, b), "2001:db8::2");
+    CHECK(mw_cursor_equals(&x.pkt.payload, "abcd", 4));
+
+    /* IPv6 with the full two-byte field */
+    fx_reset_frame(&x);
+    PUT(&x.f, 0x00, 0x57);
+    PUT(&x.f, IP6(12, 17));
+    PUT(&x.f, UDP(12));
+    PUTS(&x.f, "wxyz");
+    CHECK_EQ_U(fx_decode(&x, 9), MW_DECODE_OK);
+    CHECK(mw_cursor_equals(&x.pkt.payload, "wxyz", 4));
+    CHECK_EQ_U(x.st.link.ppp, 5);
+    CHECK_EQ_U(x.st.decode.tcp, 3);
+    CHECK_EQ_U(x.st.decode.udp, 2);
+
+    /* LCP configure-request, and compressed-TCP (0x2d, one byte) */
+    fx_reset_frame(&x);
+    PUT(&x.f, 0xff, 0x03, 0xc0, 0x21, 0x01, 0x01, 0x00, 0x04);
+    CHECK_EQ_U(fx_decode(&x, 9), MW_DECODE_SKIP);
+    fx_reset_frame(&x);
+    PUT(&x.f, 0x2d, 0x00, 0x00);
+    CHECK_EQ_U(fx_decode(&x, 9), MW_DECODE_SKIP);
+    CHECK_EQ_U(x.st.decode.non_ip, 2);
+
+    /* truncated: nothing after FF 03, half a protocol field, empty */
+    fx_reset_frame(&x);
+    PUT(&x.f, 0xff, 0x03);
+    CHECK_EQ_U(fx_decode(&x, 9), MW_DECODE_ERROR);
+    fx_reset_frame(&x);
+    PUT(&x.f, 0xff, 0x03, 0x00);
+    CHECK_EQ_U(fx_decode(&x, 9), MW_DECODE_ERROR);
+    CHECK_EQ_S(mw_decoder_error(x.d), "PPP protocol truncated: 1 of 2 bytes");
+    fx_reset_frame(&x);
+    CHECK_EQ_U(fx_decode(&x, 9), MW_DECODE_ERROR);
+    CHECK_EQ_U(x.st.decode.err_truncated_link, 3);
+
+    /* Cisco HDLC found under LINKTYPE_PPP (as in captures from Cisco
+     * routers): not PPP protocol 0x0f */
+    fx_reset_frame(&x);
+    PUT(&x.f, 0x0f, 0x00, 0x08, 0x00);
+    PUT(&x.f, IP4(45, 6));
+    PUT(&x.f, TCP20);
+    PUTS(&x.f, "hello");
+    CHECK_EQ_U(fx_decode(&x, 9), MW_DECODE_OK);
+    check_tcp_hello(&x.pkt);
+    CHECK_EQ_U(x.st.link.cisco_hdlc, 1);
+    CHECK_EQ_U(x.st.link.ppp, 10);
+    CHECK(mw_linktype_supported(9));
+    mw_decoder_free(x.d);
+}
+
+static void test_cisco_hdlc(void)
+{
+    fixture x;
+    fx_init(&x, NULL);
+    PUT(&x.f, 0x0f, 0x00, 0x08, 0x00);
+    PUT(&x.f, IP4(45, 6));
+    PUT(&x.f, TCP20);
+    PUTS(&x.f, "hello");
+    CHECK_EQ_U(fx_decode(&x, 104), MW_DECODE_OK);
+    check_tcp_hello(&x.pkt);
+
+    /* multicast address, IPv6 */
+    fx_reset_frame(&x);
+    PUT(&x.f, 0x8f, 0x00, 0x86, 0xdd);
+    PUT(&x.f, IP6(12, 17));
+    PUT(&x.f, UDP(12));
+    PUTS(&x.f, "abcd");
+    CHECK_EQ_U(fx_decode(&x, 104), MW_DECODE_OK);
+    CHECK_EQ_U(x.pkt.ip_version, 6);
+    CHECK(mw_cursor_equals(&x.pkt.payload, "abcd", 4));
+
+    /* MPLS, as in BGP_redist.pcap: label 18 (S=1), then IPv4 */
+    fx_reset_frame(&x);
+    PUT(&x.f, 0x0f, 0x00, 0x88, 0x47, 0x00, 0x01, 0x21, 0xff);
+    PUT(&x.f, IP4(45, 6));
+    PUT(&x.f, TCP20);
+    PUTS(&x.f, "hello");
+    CHECK_EQ_U(fx_decode(&x, 104), MW_DECODE_OK);
+    check_tcp_hello(&x.pkt);
+    CHECK_EQ_U(x.st.decode.mpls_labels, 1);
+
+    /* SLARP (0x8035) is not IP */
+    fx_reset_frame(&x);
+    PUT(&x.f, 0x8f, 0x00, 0x80, 0x35, 0, 0, 0, 2, 0, 0, 0, 1);
+    CHECK_EQ_U(fx_decode(&x, 104), MW_DECODE_SKIP);
+    CHECK_EQ_U(x.st.decode.non_ip, 1);
+
+    /* truncated header */
+    fx_reset_frame(&x);
+    PUT(&x.f, 0x0f, 0x00, 0x08);
+    CHECK_EQ_U(fx_decode(&x, 104), MW_DECODE_ERROR);
+    CHECK_EQ_U(x.st.decode.err_truncated_link, 1);
+    CHECK_EQ_S(mw_decoder_error(x.d), "Cisco HDLC header truncated: 3 of 4 bytes");
+    CHECK_EQ_U(x.st.link.cisco_hdlc, 5);
+    CHECK_EQ_U(x.st.link.ppp, 0);
+    CHECK(mw_linktype_supported(104));
+    mw_decoder_free(x.d);
+}
+
+/* Outer IPv4 10.0.0.1 -> 10.0.0.2, TTL 255, total length t, protocol p. */
+#define IP4O(t, p)                                                             \
+    0x45, 0x00, (uint8_t)((t) >> 8), (uint8_t)(t), 0x00, 0x01, 0x00, 0x00,     \
+    0xff, (p), 0x00, 0x00, 10, 0, 0, 1, 10, 0, 0, 2
+/* UDP sp -> dp, length l. */
+#define UDPP(sp, dp, l)                                                        \
+    (uint8_t)((sp) >> 8), (uint8_t)(sp), (uint8_t)((dp) >> 8), (uint8_t)(dp),  \
+    (uint8_t)((l) >> 8), (uint8_t)(l), 0x00, 0x00
+/* VXLAN header with flags f and VNI 100. */
+#define VXLAN(f) (f), 0x00, 0x00, 0x00, 0x00, 0x00, 0x64, 0x00
+
+static void test_vxlan(void)
+{
+    fixture x;
+    char b[MW_ADDR_STRLEN];
+    fx_init(&x, NULL);
+
+    /* UDP 8 + VXLAN 8 + Ethernet 14 + IPv4/TCP 45 = 75 */
+    PUT(&x.f, ETH_ADDRS, 0x08, 0x00);
+    PUT(&x.f, IP4O(95, 17));
+    PUT(&x.f, UDPP(51000, 4789, 75));
+    PUT(&x.f, VXLAN(0x08));
+    PUT(&x.f, ETH_ADDRS, 0x08, 0x00);
+    PUT(&x.f, IP4(45, 6));
+    PUT(&x.f, TCP20);
+    PUTS(&x.f, "hello");
+    CHECK_EQ_U(fx_decode(&x, 1), MW_DECODE_OK);
+    check_tcp_hello(&x.pkt); /* inner addresses, ports, TTL */
+    CHECK_EQ_U(mw_cursor_len(&x.pkt.l3), 45);
+    CHECK_EQ_U(mw_cursor_data(&x.pkt.l3)[12], 192);
+    CHECK_EQ_U(x.st.decode.vxlan, 1);
+    CHECK_EQ_U(x.st.decode.tcp, 1);
+    CHECK_EQ_U(x.st.decode.udp, 0); /* the carrier is not a UDP datagram */
+    CHECK_EQ_U(x.st.decode.ipv4, 1); /* outermost only */
+
+    /* inner VLAN tag, IPv6/UDP */
+    fx_reset_frame(&x);
+    PUT(&x.f, ETH_ADDRS, 0x08, 0x00);
+    PUT(&x.f, IP4O(20 + 8 + 8 + 18 + 52, 17));
+    PUT(&x.f, UDPP(51000, 4789, 8 + 8 + 18 + 52));
+    PUT(&x.f, VXLAN(0x08));
+    PUT(&x.f, ETH_ADDRS, 0x81, 0x00, 0x00, 0x05, 0x86, 0xdd);
+    PUT(&x.f, IP6(12, 17));
+    PUT(&x.f, UDP(12));
+    PUTS(&x.f, "abcd");
+    CHECK_EQ_U(fx_decode(&x, 1), MW_DECODE_OK);
+    CHECK_EQ_U(x.pkt.ip_version, 6);
+    CHECK_EQ_U(x.pkt.ttl, 57);
+    CHECK_EQ_S(fmt(&x.pkt.src, b), "2001:db8::1");
+    CHECK_EQ_U(x.pkt.sport, 40000);
+    CHECK_EQ_U(x.pkt.dport, 53);
+    CHECK(mw_cursor_equals(&x.pkt.payload, "abcd", 4));
+    CHECK_EQ_U(x.st.decode.vxlan, 2);
+    CHECK_EQ_U(x.st.decode.vlan_tags, 1);
+    CHECK_EQ_U(x.st.decode.udp, 1);
+
+    /* inner ARP: not IP */
+    fx_reset_frame(&x);
+    PUT(&x.f, ETH_ADDRS, 0x08, 0x00);
+    PUT(&x.f, IP4O(20 + 8 + 8 + 14 + 8, 17));
+    PUT(&x.f, UDPP(51000, 4789, 8 + 8 + 14 + 8));
+    PUT(&x.f, VXLAN(0x08));
+    PUT(&x.f, ETH_ADDRS, 0x08, 0x06, 0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01);
+    CHECK_EQ_U(fx_decode(&x, 1), MW_DECODE_SKIP);
+    CHECK_EQ_U(x.st.decode.non_ip, 1);
+    CHECK_EQ_U(x.st.decode.vxlan, 3);
+
+    /* I flag clear: left as the outer UDP datagram */
+    fx_reset_frame(&x);
+    PUT(&x.f, ETH_ADDRS, 0x08, 0x00);
+    PUT(&x.f, IP4O(95, 17));
+    PUT(&x.f, UDPP(51000, 4789, 75));
+    PUT(&x.f, VXLAN(0x00));
+    PUT(&x.f, ETH_ADDRS, 0x08, 0x00);
+    PUT(&x.f, IP4(45, 6));
+    PUT(&x.f, TCP20);
+    PUTS(&x.f, "hello");
+    CHECK_EQ_U(fx_decode(&x, 1), MW_DECODE_OK);
+    CHECK_EQ_U(x.pkt.l4_proto, 17);
+    CHECK_EQ_S(fmt(&x.pkt.src, b), "10.0.0.1");
+    CHECK_EQ_U(x.pkt.ttl, 255);
+    CHECK_EQ_U(x.pkt.sport, 51000);
+    CHECK_EQ_U(x.pkt.dport, 4789);
+    CHECK_EQ_U(mw_cursor_len(&x.pkt.payload), 67);
+    CHECK_EQ_U(x.pkt.payload_wire_len, 67);
+    CHECK_EQ_U(x.st.decode.bad_tunnel, 1);
+    CHECK_EQ_U(x.st.decode.udp, 2);
+    CHECK_EQ_U(x.st.decode.vxlan, 3);
+
+    /* VXLAN header, then 10 bytes of a 14-byte Ethernet header */
+    fx_reset_frame(&x);
+    PUT(&x.f, ETH_ADDRS, 0x08, 0x00);
+    PUT(&x.f, IP4O(46, 17));
+    PUT(&x.f, UDPP(51000, 4789, 26));
+    PUT(&x.f, VXLAN(0x08));
+    PUT(&x.f, 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99);
+    CHECK_EQ_U(fx_decode(&x, 1), MW_DECODE_OK);
+    CHECK_EQ_U(x.pkt.dport, 4789);
+    CHECK_EQ_U(mw_cursor_len(&x.pkt.payload), 18);
+    /* and 5 bytes of a VXLAN header */
+    fx_reset_frame(&x);
+    PUT(&x.f, ETH_ADDRS, 0x08, 0x00);
+    PUT(&x.f, IP4O(33, 17));
+    PUT(&x.f, UDPP(51000, 4789, 13));
+    PUT(&x.f, 0x08, 0x00, 0x00, 0x00, 0x00);
+    CHECK_EQ_U(fx_decode(&x, 1), MW_DECODE_OK);
+    CHECK_EQ_U(mw_cursor_len(&x.pkt.payload), 5);
+    CHECK_EQ_U(x.st.decode.bad_tunnel, 3);
+    CHECK_EQ_U(x.st.decode.udp, 4);
+
+    /* VXLAN on the source port only is not VXLAN */
+    fx_reset_frame(&x);
+    PUT(&x.f, ETH_ADDRS, 0x08, 0x00);
+    PUT(&x.f, IP4O(95, 17));
+    PUT(&x.f, UDPP(4789, 51000, 75));
+    PUT(&x.f, VXLAN(0x08));
+    PUT(&x.f, ETH_ADDRS, 0x08, 0x00);
+    PUT(&x.f, IP4(45, 6));
+    PUT(&x.f, TCP20);
+    PUTS(&x.f, "hello");
+    CHECK_EQ_U(fx_decode(&x, 1), MW_DECODE_OK);
+    CHECK_EQ_U(x.pkt.l4_proto, 17);
+    CHECK_EQ_U(x.st.decode.udp, 5);
+    CHECK_EQ_U(x.st.decode.bad_tunnel, 3);
+
+    /* crossed, then the inner IPv4 header is cut: the inner error stands */
+    fx_reset_frame(&x);
+    PUT(&x.f, ETH_ADDRS, 0x08, 0x00);
+    PUT(&x.f, IP4O(20 + 8 + 8 + 14 + 10, 17));
+    PUT(&x.f, UDPP(51000, 4789, 8 + 8 + 14 + 10));
+    PUT(&x.f, VXLAN(0x08));
+    PUT(&x.f, ETH_ADDRS, 0x08, 0x00);
+    PUT(&x.f, 0x45, 0x00, 0x00, 45, 0x12, 0x34, 0x40, 0x00, 0x40, 6);
+    CHECK_EQ_U(fx_decode(&x, 1), MW_DECODE_ERROR);
+    CHECK_EQ_U(x.st.decode.err_truncated_ip, 1);
+    CHECK_EQ_U(x.st.decode.vxlan, 4);
+
+    /* inner IPv4 claims more than the VXLAN datagram carries */
+    fx_reset_frame(&x);
+    PUT(&x.f, ETH_ADDRS, 0x08, 0x00);
+    PUT(&x.f, IP4O(95, 17));
+    PUT(&x.f, UDPP(51000, 4789, 75));
+    PUT(&x.f, VXLAN(0x08));
+    PUT(&x.f, ETH_ADDRS, 0x08, 0x00);
+    PUT(&x.f, IP4(46, 6));
+    PUT(&x.f, TCP20);
+    PUTS(&x.f, "hello");
+    CHECK_EQ_U(fx_decode(&x, 1), MW_DECODE_ERROR);
+    CHECK_EQ_U(x.st.decode.err_bad_ip_length, 1);
+    CHECK_EQ_U(x.st.decode.vxlan, 5);
+
+    /* eight VLAN tags use up the depth: the VXLAN tunnel is one too many */
+    fx_reset_frame(&x);
+    PUT(&x.f, ETH_ADDRS);
+    for (int i = 0; i < 8; i++)
+        PUT(&x.f, 0x81, 0x00, 0x00, 0x01);
+    PUT(&x.f, 0x08, 0x00);
+    PUT(&x.f, IP4O(95, 17));
+    PUT(&x.f, UDPP(51000, 4789, 75));
+    PUT(&x.f, VXLAN(0x08));
+    PUT(&x.f, ETH_ADDRS, 0x08, 0x00);
+    PUT(&x.f, IP4(45, 6));
+    PUT(&x.f, TCP20);
+    PUTS(&x.f, "hello");
+    CHECK_EQ_U(fx_decode(&x, 1), MW_DECODE_ERROR);
+    CHECK_EQ_U(x.st.decode.err_too_deep, 1);
+    CHECK_EQ_U(x.st.decode.vxlan, 5); /* not crossed */
+    CHECK_EQ_U(x.st.decode.tcp, 1);
+    mw_decoder_free(x.d);
+}
+
+/* GTP-U G-PDU header: flags f, message type 0xFF, length l, TEID 1. */
+#define GTP(f, l) (f), 0xff, (uint8_t)((l) >> 8), (uint8_t)(l), 0x00, 0x00, 0x00, 0x01
+
+static void test_gtpu(void)
+{
+    fixture x;
+    char b[MW_ADDR_STRLEN];
+    fx_init(&x, NULL);
+
+    /* mandatory header only: UDP 8 + GTP 8 + IPv4/TCP 45 = 61 */
+    PUT(&x.f, ETH_ADDRS, 0x08, 0x00);
+    PUT(&x.f, IP4O(81, 17));
+    PUT(&x.f, UDPP(2152, 2152, 61));
+    PUT(&x.f, GTP(0x30, 45));
+    PUT(&x.f, IP4(45, 6));
+    PUT(&x.f, TCP20);
+    PUTS(&x.f, "hello");
+    CHECK_EQ_U(fx_decode(&x, 1), MW_DECODE_OK);
+    check_tcp_hello(&x.pkt);
+    CHECK_EQ_U(mw_cursor_len(&x.pkt.l3), 45);
+    CHECK_EQ_U(mw_cursor_data(&x.pkt.l3)[12], 192);
+    CHECK_EQ_U(x.st.decode.gtp, 1);
+    CHECK_EQ_U(x.st.decode.udp, 0);
+    CHECK_EQ_U(x.st.decode.tcp, 1);
+
+    /* E flag: sequence, N-PDU, next type 0x85; a 4-byte PDU session
+     * container pointing at 0x40, an 8-byte header ending the chain.
+     * GTP length 4 + 4 + 8 + 45 = 61, UDP 8 + 8 + 61 = 77; only the
+     * destination port is 2152 */
+    fx_reset_frame(&x);
+    PUT(&x.f, ETH_ADDRS, 0x08, 0x00);
+    PUT(&x.f, IP4O(97, 17));
+    PUT(&x.f, UDPP(40001, 2152, 77));
+    PUT(&x.f, GTP(0x34, 61));
+    PUT(&x.f, 0x00, 0x00, 0x00, 0x85);
+    PUT(&x.f, 0x01, 0x10, 0x09, 0x40);
+    PUT(&x.f, 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x00);
+    PUT(&x.f, IP4(45, 6));
+    PUT(&x.f, TCP20);
+    PUTS(&x.f, "hello");
+    CHECK_EQ_U(fx_decode(&x, 1), MW_DECODE_OK);
+    check_tcp_hello(&x.pkt);
+    CHECK_EQ_U(x.st.decode.gtp, 2);
+
+    /* S flag (no extension), IPv6/UDP; only the source port is 2152.
+     * GTP length 4 + 51 = 55, UDP 8 + 12 + 51 = 71 */
+    fx_reset_frame(&x);
+    PUT(&x.f, ETH_ADDRS, 0x08, 0x00);
+    PUT(&x.f, IP4O(91, 17));
+    PUT(&x.f, UDPP(2152, 40001, 71));
+    PUT(&x.f, GTP(0x32, 55));
+    PUT(&x.f, 0x12, 0x34, 0x00, 0x00);
+    PUT(&x.f, IP6(11, 17));
+    PUT(&x.f, UDP(11));
+    PUTS(&x.f, "abc");
+    CHECK_EQ_U(fx_decode(&x, 1), MW_DECODE_OK);
+    CHECK_EQ_U(x.pkt.ip_version, 6);
+    CHECK_EQ_U(x.pkt.l4_proto, 17);
+    CHECK_EQ_S(fmt(&x.pkt.src, b), "2001:db8::1");
+    CHECK_EQ_S(fmt(&x.pkt.dst, b), "2001:db8::2");
+    CHECK_EQ_U(x.pkt.sport, 40000);
+    CHECK_EQ_U(x.pkt.dport, 53);
+    CHECK_EQ_U(x.pkt.payload_wire_len, 3);
+    CHECK(mw_cursor_equals(&x.pkt.payload, "abc", 3));
+    CHECK_EQ_U(mw_cursor_len(&x.pkt.l3), 51);
+    CHECK_EQ_U(x.st.decode.gtp, 3);
+    CHECK_EQ_U(x.st.decode.udp, 1); /* the inner one */
+
+    /* the snaplen cut the inner payload: "hello" of which "he" captured */
+    fx_reset_frame(&x);
+    PUT(&x.f, ETH_ADDRS, 0x08, 0x00);
+    PUT(&x.f, IP4O(81, 17));
+    PUT(&x.f, UDPP(2152, 2152, 61));
+    PUT(&x.f, GTP(0x30, 45));
+    PUT(&x.f, IP4(45, 6));
+    PUT(&x.f, TCP20);
+    PUTS(&x.f, "he");
+    CHECK_EQ_U(fx_decode(&x, 1), MW_DECODE_OK);
+    CHECK_EQ_U(x.pkt.l4_proto, 6);
+    CHECK_EQ_U(x.pkt.dport, 443);
+    CHECK(x.pkt.payload_cut);
+    CHECK_EQ_U(x.pkt.payload_wire_len, 5);
+    CHECK(mw_cursor_equals(&x.pkt.payload, "he", 2));
+    CHECK_EQ_U(x.st.decode.gtp, 4);
+
+    /* echo request (type 1, S flag): signalling, plain UDP, not counted */
+    fx_reset_frame(&x);
+    PUT(&x.f, ETH_ADDRS, 0x08, 0x00);
+    PUT(&x.f, IP4O(40, 17));
+    PUT(&x.f, UDPP(2152, 2152, 20));
+    PUT(&x.f, 0x32, 0x01, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00);
+    CHECK_EQ_U(fx_decode(&x, 1), MW_DECODE_OK);
+    CHECK_EQ_U(x.pkt.l4_proto, 17);
+    CHECK_EQ_U(x.pkt.sport, 2152);
+    CHECK_EQ_S(fmt(&x.pkt.dst, b), "10.0.0.2");
+    CHECK_EQ_U(mw_cursor_len(&x.pkt.payload), 12);
+    CHECK_EQ_U(x.st.decode.udp, 2);
+    CHECK_EQ_U(x.st.decode.gtp, 4);
+    CHECK_EQ_U(x.st.decode.bad_tunnel, 0);
+
+    /* GTP version 2 (0x48) G-PDU-typed message: not GTP-U, plain UDP */
+    fx_reset_frame(&x);
+    PUT(&x.f, ETH_ADDRS, 0x08, 0x00);
+    PUT(&x.f, IP4O(81, 17));
+    PUT(&x.f, UDPP(2152, 2152, 61));
+    PUT(&x.f, GTP(0x50, 45));
+    PUT(&x.f, IP4(45, 6));
+    PUT(&x.f, TCP20);
+    PUTS(&x.f, "hello");
+    CHECK_EQ_U(fx_decode(&x, 1), MW_DECODE_OK);
+    CHECK_EQ_U(x.pkt.l4_proto, 17);
+    CHECK_EQ_U(x.st.decode.udp, 3);
+    CHECK_EQ_U(x.st.decode.bad_tunnel, 0);
+
+    /* non-IP T-PDU (an Ethernet PDU session): skipped as non-IP */
+    fx_reset_frame(&x);
+    PUT(&x.f, ETH_ADDRS, 0x08, 0x00);
+    PUT(&x.f, IP4O(20 + 8 + 8 + 14, 17));
+    PUT(&x.f, UDPP(2152, 2152, 8 + 8 + 14));
+    PUT(&x.f, GTP(0x30, 14));
+    PUT(&x.f, ETH_ADDRS, 0x08, 0x06);
+    CHECK_EQ_U(fx_decode(&x, 1), MW_DECODE_SKIP);
+    CHECK_EQ_U(x.st.decode.non_ip, 1);
+    CHECK_EQ_U(x.st.decode.gtp, 5);
+
+    mw_decoder_free(x.d);
+}
+
+/* Malformed G-PDUs stay plain UDP datagrams, counted in bad_tunnel. */
+static void test_gtpu_malformed(void)
+{
+    fixture x;
+    fx_init(&x, NULL);
+
+    /* GTP length 46 beyond the 53 bytes of UDP payload less 8 */
+    PUT(&x.f, ETH_ADDRS, 0x08, 0x00);
+    PUT(&x.f, IP4O(81, 17));
+    PUT(&x.f, UDPP(2152, 2152, 61));
+    PUT(&x.f, GTP(0x30, 46));
+    PUT(&x.f, IP4(45, 6));
+    PUT(&x.f, TCP20);
+    PUTS(&x.f, "hello");
+    CHECK_EQ_U(fx_decode(&x, 1), MW_DECODE_OK);
+    CHECK_EQ_U(x.pkt.l4_proto, 17);
+    CHECK_EQ_U(x.pkt.dport, 2152);
+    CHECK_EQ_U(mw_cursor_len(&x.pkt.payload), 53);
+    CHECK_EQ_U(x.st.decode.bad_tunnel, 1);
+
+    /* extension header of length 0 */
+    fx_reset_frame(&x);
+    PUT(&x.f, ETH_ADDRS, 0x08, 0x00);
+    PUT(&x.f, IP4O(89, 17));
+    PUT(&x.f, UDPP(2152, 2152, 69));
+    PUT(&x.f, GTP(0x34, 53));
+    PUT(&x.f, 0x00, 0x00, 0x00, 0x85);
+    PUT(&x.f, 0x00, 0x10, 0x09, 0x00);
+    PUT(&x.f, IP4(45, 6));
+    PUT(&x.f, TCP20);
+    PUTS(&x.f, "hello");
+    CHECK_EQ_U(fx_decode(&x, 1), MW_DECODE_OK);
+    CHECK_EQ_U(x.pkt.l4_proto, 17);
+    CHECK_EQ_U(x.st.decode.bad_tunnel, 2);
+
+    /* extension chain running past the GTP length (length 6: 4 + 2 bytes
+     * of a 4-byte extension header), though the datagram has more */
+    fx_reset_frame(&x);
+    PUT(&x.f, ETH_ADDRS, 0x08, 0x00);
+    PUT(&x.f, IP4O(20 + 8 + 16 + 45, 17));
+    PUT(&x.f, UDPP(2152, 2152, 8 + 16 + 45));
+    PUT(&x.f, GTP(0x34, 6));
+    PUT(&x.f, 0x00, 0x00, 0x00, 0x85);
+    PUT(&x.f, 0x01, 0x10, 0x09, 0x00);
+    PUT(&x.f, IP4(45, 6));
+    PUT(&x.f, TCP20);
+    PUTS(&x.f, "hello");
+    CHECK_EQ_U(fx_decode(&x, 1), MW_DECODE_OK);
+    CHECK_EQ_U(x.pkt.l4_proto, 17);
+    CHECK_EQ_U(mw_cursor_len(&x.pkt.payload), 61);
+    CHECK_EQ_U(x.st.decode.bad_tunnel, 3);
+
+    /* PN flag set but GTP length 2: the optional fields do not fit */
+    fx_reset_frame(&x);
+    PUT(&x.f, ETH_ADDRS, 0x08, 0x00);
+    PUT(&x.f, IP4O(20 + 8 + 12, 17));
+    PUT(&x.f, UDPP(2152, 2152, 8 + 12));
+    PUT(&x.f, GTP(0x31, 2));
+    PUT(&x.f, 0x00, 0x00, 0x00, 0x00);
+    CHECK_EQ_U(fx_decode(&x, 1), MW_DECODE_OK);
+    CHECK_EQ_U(x.st.decode.bad_tunnel, 4);
+
+    /* header cut after 5 bytes, and a G-PDU with no T-PDU at all */
+    fx_reset_frame(&x);
+    PUT(&x.f, ETH_ADDRS, 0x08, 0x00);
+    PUT(&x.f, IP4O(33, 17));
+    PUT(&x.f, UDPP(2152, 2152, 13));
+    PUT(&x.f, 0x30, 0xff, 0x00, 0x00, 0x00);
+    CHECK_EQ_U(fx_decode(&x, 1), MW_DECODE_OK);
+    CHECK_EQ_U(mw_cursor_len(&x.pkt.payload), 5);
+    fx_reset_frame(&x);
+    PUT(&x.f, ETH_ADDRS, 0x08, 0x00);
+    PUT(&x.f, IP4O(36, 17));
+    PUT(&x.f, UDPP(2152, 2152, 16));
+    PUT(&x.f, GTP(0x30, 0));
+    CHECK_EQ_U(fx_decode(&x, 1), MW_DECODE_OK);
+    CHECK_EQ_U(mw_cursor_len(&x.pkt.payload), 8);
+    CHECK_EQ_U(x.st.decode.bad_tunnel, 6);
+    CHECK_EQ_U(x.st.decode.udp, 6);
+    CHECK_EQ_U(x.st.decode.gtp, 0);
+    CHECK_EQ_U(x.st.decode.tcp, 0);
+    mw_decoder_free(x.d);
+}
+
+/* Every prefix of a G-PDU with an extension header, in a VXLAN tunnel:
+ * never a read past the end (ASan), and whole TCP headers are decoded. */
+static void test_tunnel_prefixes(void)
+{
+    fixture x;
+    fx_init(&x, NULL);
+    /* outer UDP 8 + VXLAN 8 + Eth 14 + IP 20 + UDP 8 + GTP 16 + 45 */
+    PUT(&x.f, ETH_ADDRS, 0x08, 0x00);
+    PUT(&x.f, IP4O(20 + 8 + 8 + 14 + 20 + 8 + 16 + 45, 17));
+    PUT(&x.f, UDPP(51000, 4789, 8 + 8 + 14 + 20 + 8 + 16 + 45));
+    PUT(&x.f, VXLAN(0x08));
+    PUT(&x.f, ETH_ADDRS, 0x08, 0x00);
+    PUT(&x.f, IP4O(20 + 8 + 16 + 45, 17));
+    PUT(&x.f, UDPP(2152, 2152, 8 + 16 + 45));
+    PUT(&x.f, GTP(0x34, 8 + 45));
+    PUT(&x.f, 0x00, 0x00, 0x00, 0x85);
+    PUT(&x.f, 0x01, 0x10, 0x09, 0x00);
+    PUT(&x.f, IP4(45, 6));
+    PUT(&x.f, TCP20);
+    PUTS(&x.f, "hello");
+    size_t full = x.f.n, l4 = full - 5;
+    int bad = 0;
+    for (size_t n = 0; n <= full; n++) {
+        uint8_t copy[256];
+        memcpy(copy, x.f.b, n);
+        memset(&x.pkt, 0, sizeof(x.pkt));
+        x.pkt.wirelen = (uint32_t)full;
+        mw_decode_status r = mw_decode(x.d, 1, copy, n, &x.pkt);
+        if (n >= l4 && (r != MW_DECODE_OK || x.pkt.l4_proto != 6 ||
+                        mw_cursor_len(&x.pkt.payload) != n - l4 ||
+                        x.pkt.payload_wire_len != 5))
+            bad++;
+    }
+    CHECK_EQ_U(bad, 0);
+    CHECK_EQ_U(x.st.decode.tcp, 6);
+    mw_decoder_free(x.d);
+}
+
 static void test_addr_format(void)
 {
     mw_addr a;
@@ -1019,6 +1583,12 @@ int main(void)
     RUN(test_snaplen_cut);
     RUN(test_errors);
     RUN(test_all_prefixes);
+    RUN(test_ppp);
+    RUN(test_cisco_hdlc);
+    RUN(test_vxlan);
+    RUN(test_gtpu);
+    RUN(test_gtpu_malformed);
+    RUN(test_tunnel_prefixes);
     RUN(test_addr_format);
     return check_summary();
 }
