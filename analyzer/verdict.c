@@ -1,0 +1,341 @@
+/*
+ * verdict.c - see verdict.h; the reasoning is in docs/detection.md.
+ */
+#include "verdict.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509v3.h>
+
+const char *mw_verdict_name(mw_verdict_kind k)
+{
+    switch (k) {
+    case MW_VERDICT_CLEAN: return "clean";
+    case MW_VERDICT_SUSPICIOUS: return "suspicious";
+    case MW_VERDICT_INTERCEPTED: return "intercepted";
+    case MW_VERDICT_OPAQUE: return "opaque";
+    case MW_VERDICT_INCOMPLETE: return "incomplete";
+    }
+    return "?";
+}
+
+const char *mw_reason_name(mw_reason_code c)
+{
+    switch (c) {
+    case MW_REASON_ROGUE_ANCHOR: return "ROGUE_ANCHOR";
+    case MW_REASON_ROGUE_NAME: return "ROGUE_NAME";
+    case MW_REASON_UNTRUSTED_CHAIN: return "UNTRUSTED_CHAIN";
+    case MW_REASON_FORGERY_TRAITS: return "FORGERY_TRAITS";
+    case MW_REASON_NAME_MISMATCH: return "NAME_MISMATCH";
+    case MW_REASON_COUNT: break;
+    }
+    return "?";
+}
+
+const mw_reason *mw_verdict_reason(const mw_verdict *v, mw_reason_code c)
+{
+    for (size_t i = 0; i < v->n_reasons; i++)
+        if (v->reasons[i].code == c)
+            return &v->reasons[i];
+    return NULL;
+}
+
+static void add_reason(mw_verdict *v, mw_reason_code c, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void add_reason(mw_verdict *v, mw_reason_code c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    /* At most one reason per code, so the array cannot overflow. */
+    if (v->n_reasons < MW_REASON_COUNT) {
+        mw_reason *r = &v->reasons[v->n_reasons++];
+        r->code = c;
+        vsnprintf(r->detail, sizeof r->detail, fmt, ap);
+    }
+    va_end(ap);
+}
+
+/* A name for details; "?" when it cannot be printed. Caller frees. */
+static char *name_of(const X509_NAME *n)
+{
+    char *s = n ? mw_rules_name_text(n) : NULL;
+    return s ? s : strdup("?");
+}
+
+/* ---- ROGUE_ANCHOR and ROGUE_NAME ------------------------------------- */
+
+static bool rogue_anchor(const mw_rules *rules, const mw_verdict_input *in, mw_verdict *v)
+{
+    size_t nr = mw_rules_n_roots(rules);
+    for (size_t i = 0; i < in->n_chain; i++) {
+        X509 *x = in->chain[i];
+        unsigned char der[32], spki[32];
+        unsigned int len = 0;
+        if (!x || X509_digest(x, EVP_sha256(), der, &len) != 1 ||
+            X509_pubkey_digest(x, EVP_sha256(), spki, &len) != 1)
+            continue;
+        const X509_NAME *issuer = X509_get_issuer_name(x);
+        for (size_t k = 0; k < nr; k++) {
+            const mw_rogue_root *root = mw_rules_root(rules, k);
+            const char *how = NULL;
+            if (memcmp(der, root->der_sha256, sizeof der) == 0)
+                how = "is rogue root";
+            else if (memcmp(spki, root->spki_sha256, sizeof spki) == 0)
+                how = "carries the key of rogue root";
+            else if (X509_NAME_cmp(issuer, X509_get_subject_name(root->x509)) == 0) {
+                /* The name alone is shared by several ISCA roots: only the
+                 * signature says which key issued it. */
+                EVP_PKEY *key = X509_get0_pubkey(root->x509);
+                if (key && X509_verify(x, key) == 1)
+                    how = "is issued by rogue root";
+                ERR_clear_error();
+            }
+            if (how) {
+                char *subj = name_of(X509_get_subject_name(x));
+                add_reason(v, MW_REASON_ROGUE_ANCHOR, "chain[%zu] %s %s %s (%s)", i,
+                           subj, how, root->label, root->subject);
+                free(subj);
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static bool rogue_name(const mw_rules *rules, const mw_verdict_input *in, mw_verdict *v)
+{
+    /* From the top down: the anchor side of the chain is what the README's
+     * "top issuer" means, and the first hit there is the one to name. */
+    for (size_t i = in->n_chain; i-- > 0;) {
+        if (!in->chain[i])
+            continue;
+        char *iss = mw_rules_name_text(X509_get_issuer_name(in->chain[i]));
+        const char *label = iss ? mw_rules_rogue_name(rules, iss) : NULL;
+        if (label)
+            add_reason(v, MW_REASON_ROGUE_NAME,
+                       "chain[%zu] is issued by \"%s\", the name of rogue %s, but no "
+                       "known rogue key verifies it",
+                       i, iss, label);
+        free(iss);
+        if (label)
+            return true;
+    }
+    return false;
+}
+
+/* ---- UNTRUSTED_CHAIN ----------------------------------------------- */
+
+static void fmt_time(const ASN1_TIME *t, char *buf, size_t n)
+{
+    struct tm tm;
+    if (!t || ASN1_TIME_to_tm(t, &tm) != 1 ||
+        strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(buf, n, "?");
+}
+
+static bool untrusted(const mw_rules *rules, const mw_verdict_input *in, mw_verdict *v)
+{
+    X509_STORE *store = mw_rules_trust_store(rules);
+    if (!store)
+        return false;
+    if (!in->chain[0]) {
+        add_reason(v, MW_REASON_UNTRUSTED_CHAIN, "the leaf certificate could not be parsed");
+        return true;
+    }
+    STACK_OF(X509) *rest = sk_X509_new_null();
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    bool fired = false;
+    if (!rest || !ctx)
+        goto out;
+    for (size_t i = 1; i < in->n_chain; i++)
+        if (in->chain[i] && !sk_X509_push(rest, in->chain[i]))
+            goto out;
+    if (X509_STORE_CTX_init(ctx, store, in->chain[0], rest) != 1)
+        goto out;
+    /* Judged at capture time: a chain valid then was valid, however old
+     * the capture is now. */
+    if (in->time > 0)
+        X509_STORE_CTX_set_time(ctx, 0, (time_t)in->time);
+    if (X509_verify_cert(ctx) == 1)
+        goto out;
+    fired = true;
+    int err = X509_STORE_CTX_get_error(ctx);
+    int depth = X509_STORE_CTX_get_error_depth(ctx);
+    X509 *bad = X509_STORE_CTX_get_current_cert(ctx);
+    char *subj = name_of(bad ? X509_get_subject_name(bad) : NULL);
+    char when[32];
+    if (err == X509_V_ERR_CERT_HAS_EXPIRED && depth > 0 && bad) {
+        fmt_time(X509_get0_notAfter(bad), when, sizeof when);
+        add_reason(v, MW_REASON_UNTRUSTED_CHAIN,
+                   "intermediate %s expired %s and is still being served (OpenSSL: %s)",
+                   subj, when, X509_verify_cert_error_string(err));
+    } else if (err == X509_V_ERR_CERT_HAS_EXPIRED && bad) {
+        fmt_time(X509_get0_notAfter(bad), when, sizeof when);
+        add_reason(v, MW_REASON_UNTRUSTED_CHAIN, "%s (depth %d: %s, notAfter %s)",
+                   X509_verify_cert_error_string(err), depth, subj, when);
+    } else {
+        add_reason(v, MW_REASON_UNTRUSTED_CHAIN, "%s (depth %d: %s)",
+                   X509_verify_cert_error_string(err), depth, subj);
+    }
+    free(subj);
+out:
+    ERR_clear_error();
+    X509_STORE_CTX_free(ctx);
+    sk_X509_free(rest);
+    return fired;
+}
+
+/* ---- FORGERY_TRAITS -------------------------------------------------- */
+
+static bool rsa_exponent_3(X509 *x)
+{
+    EVP_PKEY *key = X509_get0_pubkey(x);
+    BIGNUM *e = NULL;
+    bool three = false;
+    if (key && EVP_PKEY_is_a(key, "RSA") &&
+        EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &e) == 1)
+        three = BN_is_word(e, 3);
+    BN_free(e);
+    ERR_clear_error();
+    return three;
+}
+
+/* True when every extension is one a forger copies or must add. */
+static bool only_basic_extensions(X509 *x)
+{
+    int n = X509_get_ext_count(x);
+    for (int i = 0; i < n; i++) {
+        int nid = OBJ_obj2nid(X509_EXTENSION_get_object(X509_get_ext(x, i)));
+        if (nid != NID_subject_alt_name && nid != NID_basic_constraints &&
+            nid != NID_key_usage && nid != NID_ext_key_usage)
+            return false;
+    }
+    return true;
+}
+
+static bool forgery_traits(const mw_verdict_input *in, mw_verdict *v)
+{
+    X509 *leaf = in->chain[0];
+    if (!leaf)
+        return false;
+    bool e3 = rsa_exponent_3(leaf);
+    bool no_skid = X509_get_ext_by_NID(leaf, NID_subject_key_identifier, -1) < 0;
+    bool no_akid = X509_get_ext_by_NID(leaf, NID_authority_key_identifier, -1) < 0;
+    bool basic = only_basic_extensions(leaf);
+    /* A self-issued leaf (appliances, test servers) lacks these for want of
+     * an issuer, not because a forger stripped them. */
+    bool self = X509_NAME_cmp(X509_get_subject_name(leaf), X509_get_issuer_name(leaf)) == 0;
+    bool stripped = !self && no_skid && no_akid && basic;
+    if (!e3 && !stripped)
+        return false;
+    char buf[MW_REASON_DETAIL_LEN];
+    size_t o = 0;
+    buf[0] = '\0';
+#define ADD(s)                                                                 \
+    do {                                                                       \
+        int w_ = snprintf(buf + o, sizeof buf - o, "%s%s", o ? "; " : "", s);  \
+        if (w_ > 0 && (size_t)w_ < sizeof buf - o)                             \
+            o += (size_t)w_;                                                   \
+    } while (0)
+    if (e3)
+        ADD("RSA public exponent 3");
+    if (no_skid && no_akid)
+        ADD("no subject or authority key identifier");
+    else if (no_akid)
+        ADD("no authority key identifier");
+    if (basic)
+        ADD(X509_get_ext_count(leaf) ? "no extensions beyond subjectAltName, "
+                                       "basicConstraints, keyUsage, extKeyUsage"
+                                     : "no extensions at all");
+#undef ADD
+    add_reason(v, MW_REASON_FORGERY_TRAITS, "leaf: %s", buf);
+    return true;
+}
+
+/* ---- NAME_MISMATCH --------------------------------------------------- */
+
+/* The SNI for a detail: printable ASCII kept, the rest as \xNN. */
+static void sni_text(const char *s, size_t n, char *out, size_t outlen)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 5 < outlen; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"')
+            out[o++] = (char)c;
+        else
+            o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
+    }
+    out[o] = '\0';
+}
+
+static bool name_mismatch(const mw_verdict_input *in, mw_verdict *v)
+{
+    X509 *leaf = in->chain[0];
+    char name[260], shown[96];
+    int rc;
+    if (!leaf || !in->sni || in->sni_len == 0)
+        return false;
+    sni_text(in->sni, in->sni_len < 80 ? in->sni_len : 80, shown, sizeof shown);
+    if (in->sni_len >= sizeof name || memchr(in->sni, '\0', in->sni_len)) {
+        rc = 0; /* no certificate can cover such a name */
+    } else {
+        unsigned char ip[16];
+        memcpy(name, in->sni, in->sni_len);
+        name[in->sni_len] = '\0';
+        /* Clients should not send an IP address as SNI, but some do. */
+        if (inet_pton(AF_INET, name, ip) == 1 || inet_pton(AF_INET6, name, ip) == 1)
+            rc = X509_check_ip_asc(leaf, name, 0);
+        else
+            rc = X509_check_host(leaf, name, in->sni_len, 0, NULL);
+        ERR_clear_error();
+    }
+    if (rc == 1)
+        return false;
+    char *subj = name_of(X509_get_subject_name(leaf));
+    add_reason(v, MW_REASON_NAME_MISMATCH, "leaf %s does not cover SNI \"%s\"", subj,
+               shown);
+    free(subj);
+    return true;
+}
+
+/* ---- combination ----------------------------------------------------- */
+
+void mw_verdict_evaluate(const mw_rules *rules, const mw_verdict_input *in,
+                         mw_verdict *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (in->sni && in->sni_len)
+        out->target = mw_rules_match_target(rules, in->sni, in->sni_len);
+    if (in->state != MW_CHAIN_SEEN || in->n_chain == 0) {
+        out->kind = in->state == MW_CHAIN_NOT_SEEN ? MW_VERDICT_INCOMPLETE
+                                                   : MW_VERDICT_OPAQUE;
+        return;
+    }
+    bool anchor = rogue_anchor(rules, in, out);
+    bool name = !anchor && rogue_name(rules, in, out);
+    bool bad_chain = untrusted(rules, in, out);
+    bool traits = forgery_traits(in, out);
+    (void)name_mismatch(in, out);
+
+    /* Strong evidence alone, or weaker signals that agree: an untrusted
+     * chain with a rogue issuer name or forgery traits, where the name or
+     * the target list says who would forge it (docs/detection.md). */
+    bool agree = bad_chain && ((name && (traits || out->target)) ||
+                               (traits && out->target));
+    if (anchor || agree)
+        out->kind = MW_VERDICT_INTERCEPTED;
+    else if (out->n_reasons)
+        out->kind = MW_VERDICT_SUSPICIOUS;
+    else
+        out->kind = MW_VERDICT_CLEAN;
+}

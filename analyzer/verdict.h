@@ -1,0 +1,83 @@
+/*
+ * verdict.h - one session's verdict from its chain, SNI and the rules.
+ *
+ * Evidence is a list of reasons (code + readable detail); the verdict
+ * combines them as docs/detection.md explains:
+ *   intercepted  ROGUE_ANCHOR; or ROGUE_NAME + UNTRUSTED_CHAIN with
+ *                FORGERY_TRAITS or a target SNI; or UNTRUSTED_CHAIN +
+ *                FORGERY_TRAITS on a target SNI
+ *   suspicious   any other evidence
+ *   clean        the chain validates and nothing fired
+ *   opaque       no chain to judge (TLS 1.3, QUIC, resumed, no certificate)
+ *   incomplete   the handshake was not seen far enough to get the chain
+ * Pure: no I/O, no state beyond its arguments; the rules are read only.
+ */
+#ifndef MW_VERDICT_H
+#define MW_VERDICT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/x509.h>
+
+#include "rules.h"
+
+typedef enum mw_verdict_kind {
+    MW_VERDICT_CLEAN,
+    MW_VERDICT_SUSPICIOUS,
+    MW_VERDICT_INTERCEPTED,
+    MW_VERDICT_OPAQUE,
+    MW_VERDICT_INCOMPLETE,
+} mw_verdict_kind;
+
+typedef enum mw_reason_code {
+    MW_REASON_ROGUE_ANCHOR,
+    MW_REASON_ROGUE_NAME,
+    MW_REASON_UNTRUSTED_CHAIN,
+    MW_REASON_FORGERY_TRAITS,
+    MW_REASON_NAME_MISMATCH,
+    MW_REASON_COUNT
+} mw_reason_code;
+
+#define MW_REASON_DETAIL_LEN 320
+/* Certificates of a chain looked at (the TLS dissector keeps 64). */
+#define MW_VERDICT_MAX_CHAIN 64
+
+typedef struct mw_reason {
+    mw_reason_code code;
+    char detail[MW_REASON_DETAIL_LEN];
+} mw_reason;
+
+typedef struct mw_verdict {
+    mw_verdict_kind kind;
+    mw_reason reasons[MW_REASON_COUNT]; /* at most one per code, in code order */
+    size_t n_reasons;
+    const char *target; /* the rules' matching target entry, or NULL */
+} mw_verdict;
+
+typedef enum mw_chain_state {
+    MW_CHAIN_SEEN,       /* the server's certificates are in chain[] */
+    MW_CHAIN_HIDDEN,     /* encrypted or resumed or no certificate sent */
+    MW_CHAIN_NOT_SEEN,   /* the handshake was not seen far enough */
+} mw_chain_state;
+
+typedef struct mw_verdict_input {
+    mw_chain_state state;
+    X509 *const *chain;  /* as sent, leaf first; entries may be NULL (unparsable) */
+    size_t n_chain;
+    const char *sni;     /* NULL when the client sent none */
+    size_t sni_len;
+    int64_t time;        /* the session's first packet, seconds since the epoch */
+} mw_verdict_input;
+
+void mw_verdict_evaluate(const mw_rules *rules, const mw_verdict_input *in,
+                         mw_verdict *out);
+
+const char *mw_verdict_name(mw_verdict_kind k);  /* "intercepted", ... */
+const char *mw_reason_name(mw_reason_code c);    /* "ROGUE_ANCHOR", ... */
+
+/* The reason with this code, or NULL. */
+const mw_reason *mw_verdict_reason(const mw_verdict *v, mw_reason_code c);
+
+#endif /* MW_VERDICT_H */

@@ -1,0 +1,399 @@
+/*
+ * test_verdict.c - evidence and verdicts on certificates made here with
+ * OpenSSL: a chain issued by a test root loaded as rogue, a same-name root
+ * with another key, exponent-3 leaves, name mismatches, expiry at capture
+ * time, an expired intermediate still served, hidden and unseen chains.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509v3.h>
+
+#include "check.h"
+#include "rules.h"
+#include "verdict.h"
+
+/* Fixed instants (UTC), worked out with `date -ud @N`. */
+#define T_2019_01_01 1546300800
+#define T_2019_07_20 1563580800
+#define T_2020_01_01 1577836800
+#define T_2021_01_01 1609459200
+#define T_2022_01_01 1640995200
+
+static char tmpdir[64];
+
+static EVP_PKEY *rsa_key(unsigned exponent)
+{
+    EVP_PKEY *k = NULL;
+    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+    BIGNUM *e = BN_new();
+    if (c && e && BN_set_word(e, exponent) && EVP_PKEY_keygen_init(c) == 1 &&
+        EVP_PKEY_CTX_set_rsa_keygen_bits(c, 1024) == 1 &&
+        EVP_PKEY_CTX_set1_rsa_keygen_pubexp(c, e) == 1)
+        (void)EVP_PKEY_keygen(c, &k);
+    BN_free(e);
+    EVP_PKEY_CTX_free(c);
+    return k;
+}
+
+typedef struct spec {
+    const char *subject;  /* "C=KZ/CN=..." pairs separated by '/' */
+    EVP_PKEY *key;
+    X509 *issuer;         /* NULL: self-signed */
+    EVP_PKEY *issuer_key;
+    long not_before, not_after;
+    bool ca;
+    const char *san;      /* "DNS:a.test,IP:192.0.2.7" or NULL */
+    bool key_ids;         /* subject and authority key identifiers */
+} spec;
+
+static void add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
+{
+    X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, ctx, nid, value);
+    if (e) {
+        X509_add_ext(x, e, -1);
+        X509_EXTENSION_free(e);
+    }
+}
+
+static X509 *make_cert(const spec *s)
+{
+    static long serial = 1;
+    X509 *x = X509_new();
+    X509_NAME *n = X509_NAME_new();
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", s->subject);
+    for (char *tok = strtok(buf, "/"); tok; tok = strtok(NULL, "/")) {
+        char *eq = strchr(tok, '=');
+        *eq = '\0';
+        X509_NAME_add_entry_by_txt(n, tok, MBSTRING_ASC, (unsigned char *)(eq + 1), -1,
+                                   -1, 0);
+    }
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), serial++);
+    X509_set_subject_name(x, n);
+    X509_set_issuer_name(x, s->issuer ? X509_get_subject_name(s->issuer) : n);
+    ASN1_TIME_set(X509_getm_notBefore(x), (time_t)s->not_before);
+    ASN1_TIME_set(X509_getm_notAfter(x), (time_t)s->not_after);
+    X509_set_pubkey(x, s->key);
+    X509V3_CTX ctx;
+    X509V3_set_ctx(&ctx, s->issuer ? s->issuer : x, x, NULL, NULL, 0);
+    if (s->ca) {
+        add_ext(x, &ctx, NID_basic_constraints, "critical,CA:TRUE");
+        add_ext(x, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign");
+    }
+    if (s->san)
+        add_ext(x, &ctx, NID_subject_alt_name, s->san);
+    if (s->key_ids) {
+        add_ext(x, &ctx, NID_subject_key_identifier, "hash");
+        add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always");
+    }
+    X509_sign(x, s->issuer_key ? s->issuer_key : s->key, EVP_sha256());
+    X509_NAME_free(n);
+    return x;
+}
+
+static const char *write_pem(const char *name, X509 *const *certs, size_t n)
+{
+    static char path[256];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "w");
+    for (size_t i = 0; f && i < n; i++)
+        PEM_write_X509(f, certs[i]);
+    if (f)
+        fclose(f);
+    return path;
+}
+
+/* The PKI of the tests, made once. */
+static struct {
+    EVP_PKEY *k_rogue, *k_rint, *k_rogue2, *k_pub, *k_e3, *k_leaf;
+    X509 *rogue_root, *rogue_int, *forged;           /* rogue root -> int -> e=3 leaf */
+    X509 *rogue2_root, *rogue2_int, *leaf2;          /* same name, other key */
+    X509 *pub_root, *pub_int, *good, *stripped;      /* the trust store's */
+    X509 *old_int, *old_leaf;                        /* intermediate expired 2020 */
+    X509 *self, *ipleaf;
+    mw_rules *rules;
+} pki;
+
+static bool setup(void)
+{
+    pki.k_rogue = rsa_key(65537);
+    pki.k_rint = rsa_key(65537);
+    pki.k_rogue2 = rsa_key(65537);
+    pki.k_pub = rsa_key(65537);
+    pki.k_e3 = rsa_key(3);
+    pki.k_leaf = rsa_key(65537);
+    if (!pki.k_rogue || !pki.k_rint || !pki.k_rogue2 || !pki.k_pub || !pki.k_e3 || !pki.k_leaf)
+        return false;
+    long nb = T_2019_01_01, na = T_2022_01_01;
+    pki.rogue_root = make_cert(&(spec){"C=KZ/CN=Test Rogue Root", pki.k_rogue, NULL, NULL,
+                                       nb, na, true, NULL, true});
+    pki.rogue_int = make_cert(&(spec){"C=KZ/CN=Test Rogue Int", pki.k_rint, pki.rogue_root,
+                                      pki.k_rogue, nb, na, true, NULL, false});
+    /* The 2019 forgery's shape: e=3, SAN only, no key identifiers. */
+    pki.forged = make_cert(&(spec){"CN=victim.test", pki.k_e3, pki.rogue_int, pki.k_rint,
+                                   nb, na, false, "DNS:victim.test", false});
+    pki.rogue2_root = make_cert(&(spec){"C=KZ/CN=Test Rogue Root", pki.k_rogue2, NULL, NULL,
+                                        nb, na, true, NULL, true});
+    pki.rogue2_int = make_cert(&(spec){"C=KZ/CN=Test Rogue Int", pki.k_rogue2,
+                                       pki.rogue2_root, pki.k_rogue2, nb, na, true, NULL,
+                                       true});
+    pki.leaf2 = make_cert(&(spec){"CN=victim.test", pki.k_leaf, pki.rogue2_int,
+                                  pki.k_rogue2, nb, na, false, "DNS:victim.test", true});
+    pki.pub_root = make_cert(&(spec){"C=US/O=Test PKI/CN=Test Public Root", pki.k_pub, NULL,
+                                     NULL, nb, na, true, NULL, true});
+    pki.pub_int = make_cert(&(spec){"C=US/O=Test PKI/CN=Test Public CA", pki.k_pub,
+                                    pki.pub_root, pki.k_pub, nb, na, true, NULL, true});
+    pki.good = make_cert(&(spec){"CN=good.test", pki.k_leaf, pki.pub_int, pki.k_pub, nb,
+                                 T_2020_01_01, false, "DNS:good.test,DNS:*.good.test",
+                                 true});
+    /* Validly issued, but stripped like a forgery (no key ids, SAN only). */
+    pki.stripped = make_cert(&(spec){"CN=victim.test", pki.k_leaf, pki.pub_int, pki.k_pub,
+                                     nb, na, false, "DNS:victim.test", false});
+    pki.old_int = make_cert(&(spec){"C=US/O=Test PKI/CN=Test Short CA", pki.k_pub,
+                                    pki.pub_root, pki.k_pub, nb, T_2020_01_01, true, NULL,
+                                    true});
+    pki.old_leaf = make_cert(&(spec){"CN=good.test", pki.k_leaf, pki.old_int, pki.k_pub, nb,
+                                     na, false, "DNS:good.test", true});
+    pki.self = make_cert(&(spec){"CN=router.local", pki.k_leaf, NULL, NULL, nb, na, false,
+                                 NULL, false});
+    pki.ipleaf = make_cert(&(spec){"CN=ip", pki.k_leaf, pki.pub_int, pki.k_pub, nb, na,
+                                   false, "IP:192.0.2.7", true});
+
+    char err[MW_RULES_ERRLEN];
+    pki.rules = mw_rules_new();
+    const char *p = write_pem("rogue.pem", &pki.rogue_root, 1);
+    bool ok = mw_rules_load_roots_file(pki.rules, p, err, sizeof err);
+    p = write_pem("store.pem", &pki.pub_root, 1);
+    ok = ok && mw_rules_set_trust_store(pki.rules, p, err, sizeof err);
+    FILE *f = fopen((snprintf(err, sizeof err, "%s/t.txt", tmpdir), err), "w");
+    if (f) {
+        fputs("victim.test\n.target.test\n", f);
+        fclose(f);
+    }
+    char tpath[128];
+    snprintf(tpath, sizeof tpath, "%s/t.txt", tmpdir);
+    ok = ok && mw_rules_load_targets_file(pki.rules, tpath, err, sizeof err);
+    if (!ok)
+        fprintf(stderr, "setup: %s\n", err);
+    return ok;
+}
+
+static void judge(mw_verdict *v, X509 *a, X509 *b, X509 *c, const char *sni, long when)
+{
+    X509 *chain[3] = {a, b, c};
+    mw_verdict_input in = {
+        .state = MW_CHAIN_SEEN,
+        .chain = chain,
+        .n_chain = c ? 3 : b ? 2 : 1,
+        .sni = sni,
+        .sni_len = sni ? strlen(sni) : 0,
+        .time = when,
+    };
+    mw_verdict_evaluate(pki.rules, &in, v);
+}
+
+static bool has(const mw_verdict *v, mw_reason_code c, const char *in_detail)
+{
+    const mw_reason *r = mw_verdict_reason(v, c);
+    if (!r)
+        return false;
+    if (in_detail && !strstr(r->detail, in_detail)) {
+        fprintf(stderr, "  %s detail \"%s\" lacks \"%s\"\n", mw_reason_name(c), r->detail,
+                in_detail);
+        return false;
+    }
+    return true;
+}
+
+static void test_rogue_anchor(void)
+{
+    mw_verdict v;
+    /* As interception boxes send it: leaf + intermediate, no root. */
+    judge(&v, pki.forged, pki.rogue_int, NULL, "victim.test", T_2019_07_20);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "intercepted");
+    CHECK(has(&v, MW_REASON_ROGUE_ANCHOR,
+              "chain[1] CN=Test Rogue Int,C=KZ is issued by rogue root rogue "
+              "(CN=Test Rogue Root,C=KZ)"));
+    CHECK(has(&v, MW_REASON_UNTRUSTED_CHAIN, "unable to get local issuer certificate"));
+    CHECK(has(&v, MW_REASON_FORGERY_TRAITS, "RSA public exponent 3"));
+    CHECK(has(&v, MW_REASON_FORGERY_TRAITS, "no subject or authority key identifier"));
+    CHECK(!has(&v, MW_REASON_NAME_MISMATCH, NULL));
+    CHECK(!has(&v, MW_REASON_ROGUE_NAME, NULL));
+    CHECK_EQ_U(v.n_reasons, 3);
+    CHECK_EQ_S(v.target, "victim.test");
+
+    /* The root itself in the chain. */
+    judge(&v, pki.forged, pki.rogue_int, pki.rogue_root, "other.test", T_2019_07_20);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "intercepted");
+    CHECK(has(&v, MW_REASON_ROGUE_ANCHOR, "chain[1] CN=Test Rogue Int,C=KZ is issued by"));
+    CHECK(has(&v, MW_REASON_NAME_MISMATCH,
+              "leaf CN=victim.test does not cover SNI \"other.test\""));
+    CHECK(v.target == NULL);
+
+    /* The root alone (a self-signed rogue root sent as the leaf). */
+    judge(&v, pki.rogue_root, NULL, NULL, NULL, T_2019_07_20);
+    CHECK(has(&v, MW_REASON_ROGUE_ANCHOR, "chain[0] CN=Test Rogue Root,C=KZ is rogue root"));
+}
+
+static void test_rogue_name_other_key(void)
+{
+    mw_verdict v;
+    /* Same names as the rogue PKI, another key: the name is evidence, not
+     * proof. This leaf has no forgery traits. */
+    judge(&v, pki.leaf2, pki.rogue2_int, NULL, "plain.test", T_2019_07_20);
+    CHECK(!has(&v, MW_REASON_ROGUE_ANCHOR, NULL));
+    CHECK(has(&v, MW_REASON_ROGUE_NAME,
+              "chain[1] is issued by \"CN=Test Rogue Root,C=KZ\", the name of rogue rogue"));
+    CHECK(has(&v, MW_REASON_UNTRUSTED_CHAIN, NULL));
+    CHECK(!has(&v, MW_REASON_FORGERY_TRAITS, NULL));
+    CHECK(has(&v, MW_REASON_NAME_MISMATCH, NULL));
+    CHECK_EQ_S(mw_verdict_name(v.kind), "suspicious");
+    /* On a target name, rogue name + untrusted chain agree: intercepted. */
+    judge(&v, pki.leaf2, pki.rogue2_int, NULL, "victim.test", T_2019_07_20);
+    CHECK_EQ_S(v.target, "victim.test");
+    CHECK_EQ_U(v.n_reasons, 2);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "intercepted");
+}
+
+static void test_clean_and_mismatch(void)
+{
+    mw_verdict v;
+    judge(&v, pki.good, pki.pub_int, NULL, "good.test", T_2019_07_20);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "clean");
+    CHECK_EQ_U(v.n_reasons, 0);
+    judge(&v, pki.good, pki.pub_int, NULL, "www.good.test", T_2019_07_20);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "clean");
+    judge(&v, pki.good, pki.pub_int, NULL, NULL, T_2019_07_20);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "clean"); /* no SNI: nothing to compare */
+    /* A wildcard covers one label only. */
+    judge(&v, pki.good, pki.pub_int, NULL, "a.b.good.test", T_2019_07_20);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "suspicious");
+    CHECK_EQ_U(v.n_reasons, 1);
+    CHECK(has(&v, MW_REASON_NAME_MISMATCH,
+              "leaf CN=good.test does not cover SNI \"a.b.good.test\""));
+    /* Hostile SNI bytes are escaped in the detail, and never match. */
+    X509 *chain[2] = {pki.good, pki.pub_int};
+    mw_verdict_input in = {MW_CHAIN_SEEN, chain, 2, "good.test\0x", 11, T_2019_07_20};
+    mw_verdict_evaluate(pki.rules, &in, &v);
+    CHECK(has(&v, MW_REASON_NAME_MISMATCH, "SNI \"good.test\\x00x\""));
+    /* IP address SNI. */
+    judge(&v, pki.ipleaf, pki.pub_int, NULL, "192.0.2.7", T_2019_07_20);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "clean");
+    judge(&v, pki.ipleaf, pki.pub_int, NULL, "192.0.2.8", T_2019_07_20);
+    CHECK(has(&v, MW_REASON_NAME_MISMATCH, "192.0.2.8"));
+}
+
+static void test_expiry_at_capture_time(void)
+{
+    mw_verdict v;
+    /* good expires 2020-01-01: clean in 2019, untrusted in 2021. */
+    judge(&v, pki.good, pki.pub_int, NULL, "good.test", T_2021_01_01);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "suspicious");
+    CHECK(has(&v, MW_REASON_UNTRUSTED_CHAIN,
+              "certificate has expired (depth 0: CN=good.test, notAfter "
+              "2020-01-01T00:00:00Z)"));
+    /* Not yet valid before 2019. */
+    judge(&v, pki.good, pki.pub_int, NULL, "good.test", T_2019_01_01 - 86400);
+    CHECK(has(&v, MW_REASON_UNTRUSTED_CHAIN, "certificate is not yet valid"));
+    /* An intermediate expired but still served. */
+    judge(&v, pki.old_leaf, pki.old_int, NULL, "good.test", T_2019_07_20);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "clean");
+    judge(&v, pki.old_leaf, pki.old_int, NULL, "good.test", T_2021_01_01);
+    CHECK(has(&v, MW_REASON_UNTRUSTED_CHAIN,
+              "intermediate CN=Test Short CA,O=Test PKI,C=US expired "
+              "2020-01-01T00:00:00Z and is still being served"));
+}
+
+static void test_forgery_traits_combination(void)
+{
+    mw_verdict v;
+    /* Stripped but validly issued: traits alone are only suspicious... */
+    judge(&v, pki.stripped, pki.pub_int, NULL, "victim.test", T_2019_07_20);
+    CHECK_EQ_U(v.n_reasons, 1);
+    CHECK(has(&v, MW_REASON_FORGERY_TRAITS,
+              "leaf: no subject or authority key identifier; no extensions beyond"));
+    CHECK(strstr(mw_verdict_reason(&v, MW_REASON_FORGERY_TRAITS)->detail, "exponent") == NULL);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "suspicious");
+    /* ...untrusted + traits off the target list: suspicious... */
+    judge(&v, pki.forged, NULL, NULL, "victim2.test", T_2019_07_20);
+    CHECK(has(&v, MW_REASON_UNTRUSTED_CHAIN, NULL));
+    CHECK(has(&v, MW_REASON_FORGERY_TRAITS, NULL));
+    CHECK(!has(&v, MW_REASON_ROGUE_ANCHOR, NULL)); /* the leaf alone: int not sent */
+    CHECK_EQ_S(mw_verdict_name(v.kind), "suspicious");
+    /* ...and on a target (suffix entry ".target.test"): intercepted. */
+    X509 *fk = make_cert(&(spec){"CN=a.target.test", pki.k_e3, pki.rogue2_int,
+                                 pki.k_rogue2, T_2019_01_01, T_2022_01_01, false,
+                                 "DNS:a.target.test", false});
+    judge(&v, fk, NULL, NULL, "a.target.test", T_2019_07_20);
+    CHECK_EQ_S(v.target, ".target.test");
+    /* Its issuer's name is not a rogue name (only the root's is). */
+    CHECK(!has(&v, MW_REASON_ROGUE_NAME, NULL));
+    CHECK_EQ_U(v.n_reasons, 2);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "intercepted");
+    X509_free(fk);
+    /* A self-signed appliance certificate: untrusted, but its missing
+     * extensions are not forgery traits. */
+    judge(&v, pki.self, NULL, NULL, "router.local", T_2019_07_20);
+    CHECK_EQ_U(v.n_reasons, 1);
+    CHECK(has(&v, MW_REASON_UNTRUSTED_CHAIN, "self-signed certificate"));
+    CHECK_EQ_S(mw_verdict_name(v.kind), "suspicious");
+}
+
+static void test_hidden_and_unseen(void)
+{
+    mw_verdict v;
+    mw_verdict_input in = {.state = MW_CHAIN_HIDDEN, .sni = "x.target.test", .sni_len = 13};
+    mw_verdict_evaluate(pki.rules, &in, &v);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "opaque");
+    CHECK_EQ_U(v.n_reasons, 0);
+    CHECK_EQ_S(v.target, ".target.test");
+    in.state = MW_CHAIN_NOT_SEEN;
+    mw_verdict_evaluate(pki.rules, &in, &v);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "incomplete");
+    /* An unparsable leaf cannot be validated. */
+    X509 *chain[1] = {NULL};
+    mw_verdict_input bad = {MW_CHAIN_SEEN, chain, 1, NULL, 0, T_2019_07_20};
+    mw_verdict_evaluate(pki.rules, &bad, &v);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "suspicious");
+    CHECK(has(&v, MW_REASON_UNTRUSTED_CHAIN, "could not be parsed"));
+}
+
+int main(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/mw_verdict_XXXXXX");
+    if (!mkdtemp(tmpdir) || !setup()) {
+        fprintf(stderr, "setup failed\n");
+        return 1;
+    }
+    RUN(test_rogue_anchor);
+    RUN(test_rogue_name_other_key);
+    RUN(test_clean_and_mismatch);
+    RUN(test_expiry_at_capture_time);
+    RUN(test_forgery_traits_combination);
+    RUN(test_hidden_and_unseen);
+
+    mw_rules_free(pki.rules);
+    X509 *all[] = {pki.rogue_root, pki.rogue_int, pki.forged, pki.rogue2_root,
+                   pki.rogue2_int, pki.leaf2, pki.pub_root, pki.pub_int, pki.good,
+                   pki.stripped, pki.old_int, pki.old_leaf, pki.self, pki.ipleaf};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        X509_free(all[i]);
+    EVP_PKEY *keys[] = {pki.k_rogue, pki.k_rint, pki.k_rogue2, pki.k_pub, pki.k_e3, pki.k_leaf};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        EVP_PKEY_free(keys[i]);
+    const char *names[] = {"rogue.pem", "store.pem", "t.txt"};
+    for (size_t i = 0; i < 3; i++) {
+        char p[256];
+        snprintf(p, sizeof p, "%s/%s", tmpdir, names[i]);
+        unlink(p);
+    }
+    rmdir(tmpdir);
+    return check_summary();
+}
