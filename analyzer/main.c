@@ -27,12 +27,19 @@
 #include "capture.h"
 #include "json.h"
 #include "pipeline.h"
+#include "rules.h"
 #include "session.h"
 #include "stats.h"
 
 #define EXIT_INPUT 1
 #define EXIT_USAGE 2
 #define EXIT_FATAL 3
+
+/* The built-in rules: the source tree's rules/ for a build used in place,
+ * the installed copy for `cmake -DMW_INSTALLED_RULES=ON` (CMakeLists.txt). */
+#ifndef MW_RULES_DIR
+#define MW_RULES_DIR "rules"
+#endif
 
 typedef struct mw_cli {
     mw_config cfg;
@@ -42,6 +49,10 @@ typedef struct mw_cli {
     bool quiet;  /* no counters on stderr */
     bool flows;  /* a "flow" record per flow */
     const char *vantage;
+    const char *rules_dir;   /* --rules: added to the built-in rules */
+    const char *targets;     /* --targets: replaces the target lists */
+    const char *trust_store; /* --trust-store, or NULL for the system's */
+    const char *trust_extra; /* --trust-extra: added to the trust store */
     FILE *events; /* where JSON records go, or NULL */
     mw_json rec;
     int status;
@@ -83,6 +94,14 @@ static void usage(FILE *out)
         "      --vantage NAME      label the events with this vantage point\n"
         "  -q, --quiet             no counters on standard error\n"
         "  -v, --verbose           report every malformed packet\n"
+        "\n"
+        "detection:\n"
+        "      --rules DIR         also load DIR/rogue-roots/*.pem, DIR/rogue-names.txt\n"
+        "                          and DIR/targets/*.txt (built-in: " MW_RULES_DIR ")\n"
+        "      --targets FILE      use FILE as the only target domain list\n"
+        "      --trust-store PATH  PEM file or hashed directory of trusted roots\n"
+        "      --trust-extra FILE  PEM file of roots trusted besides the trust store\n"
+        "                          (default: the system CA bundle)\n"
         "\n"
         "limits (sizes take K, M, G suffixes):\n"
         "      --max-flows N       flows tracked at once (262144); LRU eviction\n"
@@ -264,6 +283,10 @@ enum {
     OPT_FRAG_MAX,
     OPT_FRAG_TIMEOUT,
     OPT_TIMEOUT,
+    OPT_RULES,
+    OPT_TARGETS,
+    OPT_TRUST_STORE,
+    OPT_TRUST_EXTRA,
 };
 
 static void parse_args(mw_cli *cli, int argc, char **argv)
@@ -287,6 +310,10 @@ static void parse_args(mw_cli *cli, int argc, char **argv)
         {"frag-max", required_argument, NULL, OPT_FRAG_MAX},
         {"frag-timeout", required_argument, NULL, OPT_FRAG_TIMEOUT},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"rules", required_argument, NULL, OPT_RULES},
+        {"targets", required_argument, NULL, OPT_TARGETS},
+        {"trust-store", required_argument, NULL, OPT_TRUST_STORE},
+        {"trust-extra", required_argument, NULL, OPT_TRUST_EXTRA},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -352,6 +379,10 @@ static void parse_args(mw_cli *cli, int argc, char **argv)
             if (!parse_timeout(cli, optarg))
                 bad_value("--timeout (STATE=SECONDS)", optarg);
             break;
+        case OPT_RULES: cli->rules_dir = optarg; break;
+        case OPT_TARGETS: cli->targets = optarg; break;
+        case OPT_TRUST_STORE: cli->trust_store = optarg; break;
+        case OPT_TRUST_EXTRA: cli->trust_extra = optarg; break;
         case 'h': usage(stdout); exit(0);
         case 'V': printf("mitmwatch %s\n", MW_VERSION); exit(0);
         default: usage(stderr); exit(EXIT_USAGE);
@@ -386,6 +417,31 @@ static void parse_args(mw_cli *cli, int argc, char **argv)
     }
 }
 
+/* The built-in rules, then --rules, --targets and the trust store. A bad
+ * file is a usage error naming it (and its line). */
+static mw_rules *load_rules(const mw_cli *cli)
+{
+    char err[MW_RULES_ERRLEN];
+    mw_rules *r = mw_rules_new();
+    if (!r) {
+        fprintf(stderr, "mitmwatch: out of memory loading rules\n");
+        exit(EXIT_FATAL);
+    }
+    bool ok = mw_rules_load_dir(r, MW_RULES_DIR, !cli->targets, err, sizeof err) &&
+              (!cli->rules_dir ||
+               mw_rules_load_dir(r, cli->rules_dir, !cli->targets, err, sizeof err)) &&
+              (!cli->targets || mw_rules_load_targets_file(r, cli->targets, err, sizeof err)) &&
+              mw_rules_set_trust_store(r, cli->trust_store, err, sizeof err) &&
+              (!cli->trust_extra ||
+               mw_rules_add_trusted(r, cli->trust_extra, err, sizeof err));
+    if (!ok) {
+        fprintf(stderr, "mitmwatch: rules: %s\n", err);
+        mw_rules_free(r);
+        exit(EXIT_USAGE);
+    }
+    return r;
+}
+
 int main(int argc, char **argv)
 {
     mw_cli cli;
@@ -393,6 +449,7 @@ int main(int argc, char **argv)
     mw_config_defaults(&cli.cfg);
     mw_json_init(&cli.rec);
     parse_args(&cli, argc, argv);
+    mw_rules *rules = load_rules(&cli);
 
     if (cli.json) {
         cli.events = stdout;
@@ -409,6 +466,7 @@ int main(int argc, char **argv)
         .events = cli.events,
         .text = cli.events ? NULL : stdout,
         .flow_records = cli.flows,
+        .rules = rules,
     };
     mw_sessions *sessions = mw_sessions_new(&scfg);
     mw_worker *w = sessions ? mw_worker_new(&cli.cfg, mw_sessions_consumer(), sessions)
@@ -456,6 +514,7 @@ int main(int argc, char **argv)
         mw_stats_write_text(st, stderr);
     mw_worker_free(w);
     mw_sessions_free(sessions);
+    mw_rules_free(rules);
     mw_json_free(&cli.rec);
     if (g_stop_signal)
         return 128 + g_stop_signal;

@@ -15,6 +15,7 @@
 #include "ndpi_glue.h"
 #include "quic.h"
 #include "tls.h"
+#include "verdict.h"
 #include "x509.h"
 
 typedef enum flow_kind {
@@ -48,9 +49,10 @@ typedef struct sflow {
 /*
  * Certificates repeat: every session to a popular server sends the same
  * chain, and parsing one with OpenSSL costs far more than everything else a
- * session needs. So each certificate's JSON form is kept, by SHA-256 of its
- * DER, in a direct-mapped cache of CERT_CACHE_SLOTS entries (a collision
- * just replaces the older entry). Bounded: slots x one certificate's JSON.
+ * session needs. So each certificate's JSON form and its parsed X509 (for
+ * the verdict) are kept, by SHA-256 of its DER, in a direct-mapped cache of
+ * CERT_CACHE_SLOTS entries (a collision just replaces the older entry).
+ * Bounded: slots x (one certificate's JSON + one X509).
  */
 #define CERT_CACHE_SLOTS 4096u
 
@@ -59,6 +61,7 @@ typedef struct cert_slot {
     char *json; /* NULL: empty slot */
     size_t len;
     bool unparsable;
+    X509 *x509; /* a reference of our own; NULL when unparsable */
 } cert_slot;
 
 struct mw_sessions {
@@ -98,8 +101,10 @@ void mw_sessions_free(mw_sessions *s)
     if (s->ndpi)
         mw_ndpi_free(s->ndpi);
     if (s->certs) {
-        for (size_t i = 0; i < CERT_CACHE_SLOTS; i++)
+        for (size_t i = 0; i < CERT_CACHE_SLOTS; i++) {
             free(s->certs[i].json);
+            X509_free(s->certs[i].x509);
+        }
         free(s->certs);
     }
     mw_json_free(&s->rec);
@@ -192,6 +197,10 @@ static const cert_slot *cert_json(mw_sessions *s, const mw_tls_bytes *der)
     bool parsed = mw_x509_parse(&x, der->data, der->len);
     mw_json_reset(&s->scratch);
     mw_x509_write_json(&x, &s->scratch);
+    X509_free(slot->x509);
+    slot->x509 = mw_x509_get0(&x);
+    if (slot->x509 && X509_up_ref(slot->x509) != 1)
+        slot->x509 = NULL;
     mw_x509_facts_free(&x);
     free(slot->json);
     slot->json = s->scratch.failed ? NULL : strdup(mw_json_text(&s->scratch));
@@ -199,6 +208,86 @@ static const cert_slot *cert_json(mw_sessions *s, const mw_tls_bytes *der)
     slot->unparsable = !parsed;
     memcpy(slot->digest, digest, sizeof digest);
     return slot;
+}
+
+/*
+ * The session's chain as X509s for the verdict, references of our own
+ * (the cache may evict a slot while later certificates of the same chain
+ * are parsed). Returns how many; release with drop_chain().
+ */
+static size_t collect_chain(mw_sessions *s, const mw_tls_facts *f, X509 **out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < f->n_certs && n < max; i++) {
+        const cert_slot *c = cert_json(s, &f->certs[i]);
+        out[n] = c->x509 && X509_up_ref(c->x509) == 1 ? c->x509 : NULL;
+        n++;
+    }
+    return n;
+}
+
+static void drop_chain(X509 **chain, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        X509_free(chain[i]);
+}
+
+static void judge(mw_sessions *s, const sflow *sf, const mw_tls_facts *tf, mw_verdict *v)
+{
+    X509 *chain[MW_VERDICT_MAX_CHAIN];
+    mw_verdict_input in = {0};
+    if (tf->cert_seen && tf->n_certs)
+        in.state = MW_CHAIN_SEEN;
+    else if (tf->state == MW_TLS_HS_INCOMPLETE)
+        in.state = MW_CHAIN_NOT_SEEN;
+    else
+        in.state = MW_CHAIN_HIDDEN;
+    in.n_chain = in.state == MW_CHAIN_SEEN
+                     ? collect_chain(s, tf, chain, MW_VERDICT_MAX_CHAIN) : 0;
+    in.chain = chain;
+    if (tf->ch.has_sni) {
+        in.sni = (const char *)tf->ch.sni.data;
+        in.sni_len = tf->ch.sni.len;
+    }
+    in.time = (int64_t)(sf->first_ts_us / 1000000u);
+    mw_verdict_evaluate(s->cfg.rules, &in, v);
+    drop_chain(chain, in.n_chain);
+    switch (v->kind) {
+    case MW_VERDICT_INTERCEPTED: s->st.verdict_intercepted++; break;
+    case MW_VERDICT_SUSPICIOUS: s->st.verdict_suspicious++; break;
+    case MW_VERDICT_CLEAN: s->st.verdict_clean++; break;
+    case MW_VERDICT_OPAQUE: s->st.verdict_opaque++; break;
+    case MW_VERDICT_INCOMPLETE: s->st.verdict_incomplete++; break;
+    }
+    for (size_t i = 0; i < v->n_reasons; i++) {
+        switch (v->reasons[i].code) {
+        case MW_REASON_ROGUE_ANCHOR: s->st.reason_rogue_anchor++; break;
+        case MW_REASON_ROGUE_NAME: s->st.reason_rogue_name++; break;
+        case MW_REASON_UNTRUSTED_CHAIN: s->st.reason_untrusted_chain++; break;
+        case MW_REASON_FORGERY_TRAITS: s->st.reason_forgery_traits++; break;
+        case MW_REASON_NAME_MISMATCH: s->st.reason_name_mismatch++; break;
+        case MW_REASON_COUNT: break;
+        }
+    }
+}
+
+static void write_verdict(mw_json *j, const mw_verdict *v)
+{
+    mw_json_kv_string(j, "verdict", v ? mw_verdict_name(v->kind) : NULL);
+    mw_json_key(j, "reasons");
+    if (!v) {
+        mw_json_null(j);
+    } else {
+        mw_json_array_begin(j);
+        for (size_t i = 0; i < v->n_reasons; i++) {
+            mw_json_object_begin(j);
+            mw_json_kv_string(j, "code", mw_reason_name(v->reasons[i].code));
+            mw_json_kv_string(j, "detail", v->reasons[i].detail);
+            mw_json_object_end(j);
+        }
+        mw_json_array_end(j);
+    }
+    mw_json_kv_string(j, "target", v ? v->target : NULL);
 }
 
 static void write_chain(mw_sessions *s, mw_json *j, const mw_tls_facts *f)
@@ -332,8 +421,17 @@ static const char *endpoint_text(const mw_addr *a, uint16_t port, char *buf, siz
 
 /* The readable line for people: one per session. */
 static void write_text(mw_sessions *s, const mw_flow *flow, const sflow *sf,
-                       const mw_tls_facts *tf, const char *event)
+                       const mw_tls_facts *tf, const char *event, const mw_verdict *v)
 {
+    char tag[160] = "";
+    if (v) {
+        size_t o = (size_t)snprintf(tag, sizeof tag, " verdict=%s", mw_verdict_name(v->kind));
+        for (size_t i = 0; i < v->n_reasons && o < sizeof tag; i++)
+            o += (size_t)snprintf(tag + o, sizeof tag - o, "%c%s", i ? ',' : '[',
+                                  mw_reason_name(v->reasons[i].code));
+        if (v->n_reasons && o < sizeof tag)
+            snprintf(tag + o, sizeof tag - o, "]");
+    }
     char a[MW_ADDR_STRLEN + 8], b[MW_ADDR_STRLEN + 8], ts[MW_TIMESTAMP_LEN];
     bool swapped = sf->tls_client_dir != MW_DIR_TO_SERVER;
     mw_json sni;
@@ -341,14 +439,15 @@ static void write_text(mw_sessions *s, const mw_flow *flow, const sflow *sf,
     /* JSON escaping keeps hostile names from reaching the terminal raw. */
     if (tf->ch.has_sni)
         mw_json_string_n(&sni, tf->ch.sni.data, tf->ch.sni.len);
-    fprintf(s->cfg.text, "%s %-4s %s -> %s sni=%s %s %s chain=%zu\n",
+    fprintf(s->cfg.text, "%s %-4s %s -> %s sni=%s %s %s chain=%zu%s\n",
             mw_format_timestamp(sf->first_ts_us, ts, sizeof ts), event,
             endpoint_text(swapped ? &flow->server_ip : &flow->client_ip,
                           swapped ? flow->server_port : flow->client_port, a, sizeof a),
             endpoint_text(swapped ? &flow->client_ip : &flow->server_ip,
                           swapped ? flow->client_port : flow->server_port, b, sizeof b),
             tf->ch.has_sni ? mw_json_text(&sni) : "-",
-            tf->version_name ? tf->version_name : "-", handshake_name(tf), tf->n_certs);
+            tf->version_name ? tf->version_name : "-", handshake_name(tf), tf->n_certs,
+            tag);
     mw_json_free(&sni);
 }
 
@@ -358,9 +457,15 @@ static void write_tls_event(mw_sessions *s, const mw_flow *flow, sflow *sf,
     mw_json *j = &s->rec;
     bool swapped = sf->tls_client_dir != MW_DIR_TO_SERVER;
 
+    mw_verdict verdict;
+    const mw_verdict *v = NULL;
     count_session(s, tf);
+    if (s->cfg.rules) {
+        judge(s, sf, tf, &verdict);
+        v = &verdict;
+    }
     if (s->cfg.text)
-        write_text(s, flow, sf, tf, event);
+        write_text(s, flow, sf, tf, event, v);
     if (!s->cfg.events) {
         if (sf->ndpi && !sf->ndpi_done) {
             mw_ndpi_finish(s->ndpi, sf->ndpi);
@@ -415,6 +520,7 @@ static void write_tls_event(mw_sessions *s, const mw_flow *flow, sflow *sf,
     write_chain(s, j, tf);
     mw_json_kv_string(j, "handshake", handshake_name(tf));
     mw_json_kv_bool(j, "resumed", tf->state == MW_TLS_HS_RESUMED);
+    write_verdict(j, v);
     write_notes(j, flow, sf, tf);
     mw_json_object_end(j);
     emit(s);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "pipeline.h"
+#include "rules.h"
 #include "stats.h"
 
 /* How far into each TCP direction a handshake may begin: room for SMTP,
@@ -30,6 +31,9 @@ typedef struct mw_session_config {
     FILE *events;        /* JSON Lines, or NULL */
     FILE *text;          /* a readable line per session, or NULL */
     bool flow_records;   /* also a "flow" record per flow (--flows) */
+    /* Detection rules and trust store (read only, outlive the sessions);
+     * NULL: no verdicts (the fields are written as null). */
+    const mw_rules *rules;
 } mw_session_config;
 
 typedef struct mw_sessions mw_sessions;

@@ -131,7 +131,17 @@
     X(not_tls, "TCP flows without a TLS handshake in their first bytes")       \
     X(ndpi_flows, "flows classified by nDPI")                                  \
     X(ndpi_packet_cap, "flows whose nDPI classification hit the packet cap")   \
-    X(events, "JSON event records written")
+    X(events, "JSON event records written")                                    \
+    X(verdict_intercepted, "verdicts: intercepted")                            \
+    X(verdict_suspicious, "verdicts: suspicious")                              \
+    X(verdict_clean, "verdicts: clean (chain validates, no evidence)")         \
+    X(verdict_opaque, "verdicts: opaque (no chain to judge)")                  \
+    X(verdict_incomplete, "verdicts: incomplete (handshake not seen)")         \
+    X(reason_rogue_anchor, "evidence: ROGUE_ANCHOR")                           \
+    X(reason_rogue_name, "evidence: ROGUE_NAME")                               \
+    X(reason_untrusted_chain, "evidence: UNTRUSTED_CHAIN")                     \
+    X(reason_forgery_traits, "evidence: FORGERY_TRAITS")                       \
+    X(reason_name_mismatch, "evidence: NAME_MISMATCH")
 
 #define MW_DECLARE_COUNTER(name, desc) uint64_t name;
 

@@ -31,3 +31,11 @@ else()
   message(WARNING "tshark not found: e2e_tshark_diff will fail; run tools/install-deps.sh")
   add_test(NAME e2e_tshark_diff COMMAND false)
 endif()
+
+# Verdicts against the generator's ground truth, and no "intercepted" on
+# the real corpus with the built-in rules (docs/detection.md).
+add_test(NAME e2e_detection
+  COMMAND ${PYTHON3} ${CMAKE_SOURCE_DIR}/tests/e2e/test_detection.py
+          $<TARGET_FILE:mitmwatch> ${CMAKE_SOURCE_DIR}/samples
+          ${MW_SHARED_DIR}/corpus/ndpi/pcap)
+set_tests_properties(e2e_detection PROPERTIES TIMEOUT 600)
