@@ -171,6 +171,26 @@ class Cli(unittest.TestCase):
         rc, out, err = run("-q", "-o", out_path, self.curl)
         self.assertEqual(err, "")
 
+    def test_trust_extra(self):
+        # gen-clean.pcap chains to the test PKI of samples/trust-store.pem:
+        # with it added, every chain seen validates (truth: nothing
+        # intercepted); with a bad file, a usage error naming it.
+        samples = os.path.join(os.path.dirname(__file__), "..", "..", "samples")
+        pcap = os.path.join(samples, "gen-clean.pcap")
+        rc, out, err = run("--json", "--trust-extra",
+                           os.path.join(samples, "trust-store.pem"), pcap)
+        self.assertEqual(rc, 0, err)
+        verdicts = [r["verdict"] for r in records(out) if r["event"] == "tls"]
+        self.assertEqual(len(verdicts), 12)
+        self.assertEqual(verdicts.count("clean"), 4)
+        self.assertFalse({"suspicious", "intercepted"} & set(verdicts))
+        junk = os.path.join(self.tmp, "junk.pem")
+        with open(junk, "w") as f:
+            f.write("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
+        rc, _, err = run("--trust-extra", junk, pcap)
+        self.assertEqual(rc, 2)
+        self.assertIn("junk.pem", err)
+
     def test_help_and_version(self):
         rc, out, _ = run("--help")
         self.assertEqual(rc, 0)
