@@ -9,61 +9,36 @@
 
 void mw_stats_add(mw_stats *dst, const mw_stats *src)
 {
-    {
-        mw_capture_stats *d = &dst->capture;
-        const mw_capture_stats *s = &src->capture;
-#define X(name, desc) d->name += s->name;
-        MW_CAPTURE_COUNTERS(X)
+    /* Peak counters are maxima, not sums, when workers are combined. */
+    uint64_t flow_peak = dst->flow.active_peak > src->flow.active_peak
+                             ? dst->flow.active_peak : src->flow.active_peak;
+    uint64_t buffer_peak = dst->reasm.buffer_peak_bytes > src->reasm.buffer_peak_bytes
+                               ? dst->reasm.buffer_peak_bytes : src->reasm.buffer_peak_bytes;
+#define X(name, desc) dst->GROUP_FIELD.name += src->GROUP_FIELD.name;
+#define GROUP_FIELD capture
+    MW_CAPTURE_COUNTERS(X)
+#undef GROUP_FIELD
+#define GROUP_FIELD link
+    MW_LINK_COUNTERS(X)
+#undef GROUP_FIELD
+#define GROUP_FIELD decode
+    MW_DECODE_COUNTERS(X)
+#undef GROUP_FIELD
+#define GROUP_FIELD frag
+    MW_FRAG_COUNTERS(X)
+#undef GROUP_FIELD
+#define GROUP_FIELD flow
+    MW_FLOW_COUNTERS(X)
+#undef GROUP_FIELD
+#define GROUP_FIELD reasm
+    MW_REASM_COUNTERS(X)
+#undef GROUP_FIELD
+#define GROUP_FIELD session
+    MW_SESSION_COUNTERS(X)
+#undef GROUP_FIELD
 #undef X
-    }
-    {
-        mw_link_stats *d = &dst->link;
-        const mw_link_stats *s = &src->link;
-#define X(name, desc) d->name += s->name;
-        MW_LINK_COUNTERS(X)
-#undef X
-    }
-    {
-        mw_decode_stats *d = &dst->decode;
-        const mw_decode_stats *s = &src->decode;
-#define X(name, desc) d->name += s->name;
-        MW_DECODE_COUNTERS(X)
-#undef X
-    }
-    {
-        mw_frag_stats *d = &dst->frag;
-        const mw_frag_stats *s = &src->frag;
-#define X(name, desc) d->name += s->name;
-        MW_FRAG_COUNTERS(X)
-#undef X
-    }
-    {
-        uint64_t peak = dst->flow.active_peak > src->flow.active_peak
-                            ? dst->flow.active_peak : src->flow.active_peak;
-        mw_flow_stats *d = &dst->flow;
-        const mw_flow_stats *s = &src->flow;
-#define X(name, desc) d->name += s->name;
-        MW_FLOW_COUNTERS(X)
-#undef X
-        d->active_peak = peak;
-    }
-    {
-        uint64_t peak = dst->reasm.buffer_peak_bytes > src->reasm.buffer_peak_bytes
-                            ? dst->reasm.buffer_peak_bytes : src->reasm.buffer_peak_bytes;
-        mw_reasm_stats *d = &dst->reasm;
-        const mw_reasm_stats *s = &src->reasm;
-#define X(name, desc) d->name += s->name;
-        MW_REASM_COUNTERS(X)
-#undef X
-        d->buffer_peak_bytes = peak;
-    }
-    {
-        mw_session_stats *d = &dst->session;
-        const mw_session_stats *s = &src->session;
-#define X(name, desc) d->name += s->name;
-        MW_SESSION_COUNTERS(X)
-#undef X
-    }
+    dst->flow.active_peak = flow_peak;
+    dst->reasm.buffer_peak_bytes = buffer_peak;
 }
 
 void mw_stats_write_json_members(const mw_stats *st, mw_json *j)
