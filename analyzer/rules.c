@@ -31,6 +31,12 @@ typedef struct target {
     char *domain; /* lowercase, leading "." kept */
 } target;
 
+typedef struct fingerprint {
+    char kind[4];  /* "ja3" or "ja4" */
+    char *value;   /* lowercase */
+    char *label;
+} fingerprint;
+
 struct mw_rules {
     mw_rogue_root *roots;
     size_t n_roots;
@@ -38,6 +44,8 @@ struct mw_rules {
     size_t n_names;
     target *targets;
     size_t n_targets;
+    fingerprint *fps;
+    size_t n_fps;
     X509_STORE *store;
 };
 
@@ -91,6 +99,11 @@ void mw_rules_free(mw_rules *r)
     }
     free(r->names);
     mw_rules_clear_targets(r);
+    for (size_t i = 0; i < r->n_fps; i++) {
+        free(r->fps[i].value);
+        free(r->fps[i].label);
+    }
+    free(r->fps);
     X509_STORE_free(r->store);
     free(r);
 }
@@ -399,6 +412,119 @@ bool mw_rules_load_names_file(mw_rules *r, const char *path, char *err, size_t e
     return ok;
 }
 
+/* A JA3 is an MD5 in hex; a JA4 is three '_'-separated parts of letters
+ * and digits (t13d1516h2_8daaf6152771_b186095e22b6). */
+static bool valid_fingerprint(const char *kind, const char *v)
+{
+    size_t n = strlen(v), parts = 1;
+    if (strcmp(kind, "ja3") == 0) {
+        if (n != 32)
+            return false;
+        for (const char *p = v; *p; p++)
+            if (!isxdigit((unsigned char)*p))
+                return false;
+        return true;
+    }
+    if (n < 5 || n > 64 || v[0] == '_' || v[n - 1] == '_')
+        return false;
+    for (const char *p = v; *p; p++) {
+        if (*p == '_' && p[1] != '_')
+            parts++;
+        else if (!isalnum((unsigned char)*p))
+            return false;
+    }
+    return parts == 3;
+}
+
+bool mw_rules_load_fingerprints_file(mw_rules *r, const char *path, char *err,
+                                     size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        set_err(err, errlen, "%s: %s", path, strerror(errno));
+        return false;
+    }
+    char buf[LINE_MAX_LEN + 2];
+    unsigned lineno = 0;
+    bool too_long, ok = true;
+    char *p;
+    while (ok && (p = next_line(f, buf, sizeof buf, &lineno, &too_long)) != NULL) {
+        if (too_long) {
+            set_err(err, errlen, "%s:%u: line too long", path, lineno);
+            ok = false;
+            continue;
+        }
+        if (*p == '\0')
+            continue;
+        /* "KIND VALUE LABEL...": the label is the rest of the line. */
+        char *kind = p, *val, *label;
+        size_t kl = strcspn(kind, " \t");
+        val = kind + kl;
+        val += strspn(val, " \t");
+        size_t vl = strcspn(val, " \t");
+        label = val + vl;
+        label += strspn(label, " \t");
+        if (kl != 3 || (strncasecmp(kind, "ja3", 3) != 0 && strncasecmp(kind, "ja4", 3) != 0)) {
+            set_err(err, errlen, "%s:%u: expected \"ja3\" or \"ja4\": \"%.80s\"", path,
+                    lineno, p);
+            ok = false;
+            continue;
+        }
+        kind[kl] = '\0';
+        for (char *q = kind; *q; q++)
+            *q = (char)tolower((unsigned char)*q);
+        if (vl == 0 || *label == '\0') {
+            set_err(err, errlen, "%s:%u: expected \"%s FINGERPRINT LABEL\"", path, lineno,
+                    kind);
+            ok = false;
+            continue;
+        }
+        val[vl] = '\0';
+        for (char *q = val; *q; q++)
+            *q = (char)tolower((unsigned char)*q);
+        if (!valid_fingerprint(kind, val)) {
+            set_err(err, errlen, "%s:%u: not a %s fingerprint: \"%.80s\"", path, lineno,
+                    kind, val);
+            ok = false;
+            continue;
+        }
+        fingerprint *v = realloc(r->fps, (r->n_fps + 1) * sizeof(*v));
+        char *dv = strdup(val), *dl = strdup(label);
+        if (v)
+            r->fps = v;
+        if (!v || !dv || !dl) {
+            free(dv);
+            free(dl);
+            set_err(err, errlen, "%s: out of memory", path);
+            ok = false;
+            break;
+        }
+        fingerprint *fp = &r->fps[r->n_fps++];
+        memcpy(fp->kind, kind, 4);
+        fp->value = dv;
+        fp->label = dl;
+    }
+    fclose(f);
+    return ok;
+}
+
+const char *mw_rules_match_fingerprint(const mw_rules *r, const char *kind,
+                                       const char *value)
+{
+    if (!value || !*value)
+        return NULL;
+    /* A handful of entries: a scan is cheaper than keeping an index. */
+    for (size_t i = 0; i < r->n_fps; i++)
+        if (strcmp(r->fps[i].kind, kind) == 0 && strcasecmp(r->fps[i].value, value) == 0)
+            return r->fps[i].label;
+    return NULL;
+}
+
+size_t mw_rules_n_fingerprints(const mw_rules *r)
+{
+    return r->n_fps;
+}
+
 /* Files of dir ending in ext, sorted, so loading order (and labels) do not
  * depend on readdir. */
 static int list_dir(const char *dir, const char *ext, char ***out)
@@ -479,6 +605,9 @@ bool mw_rules_load_dir(mw_rules *r, const char *dir, bool with_targets, char *er
         return false;
     snprintf(path, sizeof path, "%s/rogue-names.txt", dir);
     if (stat(path, &sb) == 0 && !mw_rules_load_names_file(r, path, err, errlen))
+        return false;
+    snprintf(path, sizeof path, "%s/fingerprints", dir);
+    if (!load_each(r, path, ".txt", mw_rules_load_fingerprints_file, err, errlen))
         return false;
     if (with_targets) {
         snprintf(path, sizeof path, "%s/targets", dir);

@@ -7,6 +7,7 @@
  *   rogue-roots/ *.pem   certificates of known interception authorities
  *   rogue-names.txt      extra rogue issuer names (RFC 2253, one a line)
  *   targets/ *.txt       domains interception is known to aim at
+ *   fingerprints/ *.txt  ClientHello fingerprints of interception boxes
  * Loading errors are written to err as "FILE:LINE: what" (or "FILE: what"
  * when no line applies) and the call returns false.
  */
@@ -33,7 +34,8 @@ typedef struct mw_rules mw_rules;
 mw_rules *mw_rules_new(void);
 void mw_rules_free(mw_rules *r);
 
-/* Adds rogue-roots/, rogue-names.txt and (when with_targets) targets/ of dir.
+/* Adds rogue-roots/, rogue-names.txt, fingerprints/ and (when with_targets)
+ * targets/ of dir.
  * Missing parts are fine; a missing dir is an error. */
 bool mw_rules_load_dir(mw_rules *r, const char *dir, bool with_targets, char *err,
                        size_t errlen);
@@ -46,6 +48,16 @@ bool mw_rules_load_roots_file(mw_rules *r, const char *path, char *err, size_t e
  * replace it). */
 bool mw_rules_load_targets_file(mw_rules *r, const char *path, char *err, size_t errlen);
 void mw_rules_clear_targets(mw_rules *r);
+
+/* Interceptors' ClientHello fingerprints: "ja3 MD5 LABEL" or
+ * "ja4 JA4 LABEL" a line, "#" comments. */
+bool mw_rules_load_fingerprints_file(mw_rules *r, const char *path, char *err,
+                                     size_t errlen);
+/* The label of the entry of kind "ja3" or "ja4" equal to value
+ * (case-insensitive), or NULL. */
+const char *mw_rules_match_fingerprint(const mw_rules *r, const char *kind,
+                                       const char *value);
+size_t mw_rules_n_fingerprints(const mw_rules *r);
 
 /* Rogue issuer names, one RFC 2253 name a line, "#" comments. */
 bool mw_rules_load_names_file(mw_rules *r, const char *path, char *err, size_t errlen);

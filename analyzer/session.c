@@ -44,6 +44,12 @@ typedef struct sflow {
     bool ndpi_done;
     uint64_t first_ts_us;
     const char *capture; /* the input's name, stable while it is read */
+    /* TCP, per flow direction: the TTL of its first packet, and the TTL
+     * furthest from it on a payload packet before the handshake was done
+     * (an interception box answers with its own hop count: TTL_ANOMALY). */
+    bool ttl_seen[2];
+    uint8_t ttl_first[2]; /* 0: the first packet was no SYN(-ACK) */
+    uint8_t ttl_other[2];
 } sflow;
 
 /*
@@ -250,6 +256,15 @@ static void judge(mw_sessions *s, const sflow *sf, const mw_tls_facts *tf, mw_ve
         in.sni_len = tf->ch.sni.len;
     }
     in.time = (int64_t)(sf->first_ts_us / 1000000u);
+    if (tf->ch.seen) {
+        in.ja3 = tf->ch.ja3_md5;
+        in.ja4 = tf->ch.ja4;
+    }
+    if (sf->kind == KIND_TLS) {
+        int srv = !sf->tls_client_dir;
+        in.ttl_first = sf->ttl_first[srv];
+        in.ttl_flight = sf->ttl_other[srv];
+    }
     mw_verdict_evaluate(s->cfg.rules, &in, v);
     drop_chain(chain, in.n_chain);
     switch (v->kind) {
@@ -266,6 +281,10 @@ static void judge(mw_sessions *s, const sflow *sf, const mw_tls_facts *tf, mw_ve
         case MW_REASON_UNTRUSTED_CHAIN: s->st.reason_untrusted_chain++; break;
         case MW_REASON_FORGERY_TRAITS: s->st.reason_forgery_traits++; break;
         case MW_REASON_NAME_MISMATCH: s->st.reason_name_mismatch++; break;
+        case MW_REASON_TTL_ANOMALY: s->st.reason_ttl_anomaly++; break;
+        case MW_REASON_INTERCEPTOR_FINGERPRINT:
+            s->st.reason_interceptor_fingerprint++;
+            break;
         case MW_REASON_COUNT: break;
         }
     }
@@ -722,7 +741,18 @@ static mw_consumer_verdict on_packet(void *arg, void *state, const mw_flow *flow
     mw_sessions *s = arg;
     sflow *sf = state;
     (void)flow;
-    (void)dir;
+    if (pkt->l4_proto == 6 && (dir == 0 || dir == 1) && pkt->ttl) {
+        if (!sf->ttl_seen[dir]) {
+            /* Joined mid-flow, the first packet says nothing of the path
+             * the connection was set up on. */
+            sf->ttl_seen[dir] = true;
+            sf->ttl_first[dir] = (pkt->tcp_flags & MW_TCP_SYN) ? pkt->ttl : 0;
+        } else if (sf->ttl_first[dir] && !sf->tls_done && pkt->payload_wire_len > 0 &&
+                 abs(pkt->ttl - sf->ttl_first[dir]) >
+                     abs(sf->ttl_other[dir] ? sf->ttl_other[dir] - sf->ttl_first[dir] : 0)) {
+            sf->ttl_other[dir] = pkt->ttl;
+        }
+    }
     if (sf->ndpi && !sf->ndpi_done && !mw_ndpi_packet(s->ndpi, sf->ndpi, pkt)) {
         mw_ndpi_finish(s->ndpi, sf->ndpi);
         sf->ndpi_done = true;

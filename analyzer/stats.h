@@ -141,7 +141,9 @@
     X(reason_rogue_name, "evidence: ROGUE_NAME")                               \
     X(reason_untrusted_chain, "evidence: UNTRUSTED_CHAIN")                     \
     X(reason_forgery_traits, "evidence: FORGERY_TRAITS")                       \
-    X(reason_name_mismatch, "evidence: NAME_MISMATCH")
+    X(reason_name_mismatch, "evidence: NAME_MISMATCH")                         \
+    X(reason_ttl_anomaly, "evidence: TTL_ANOMALY")                             \
+    X(reason_interceptor_fingerprint, "evidence: INTERCEPTOR_FINGERPRINT")
 
 #define MW_DECLARE_COUNTER(name, desc) uint64_t name;
 

@@ -36,6 +36,8 @@ const char *mw_reason_name(mw_reason_code c)
     case MW_REASON_UNTRUSTED_CHAIN: return "UNTRUSTED_CHAIN";
     case MW_REASON_FORGERY_TRAITS: return "FORGERY_TRAITS";
     case MW_REASON_NAME_MISMATCH: return "NAME_MISMATCH";
+    case MW_REASON_TTL_ANOMALY: return "TTL_ANOMALY";
+    case MW_REASON_INTERCEPTOR_FINGERPRINT: return "INTERCEPTOR_FINGERPRINT";
     case MW_REASON_COUNT: break;
     }
     return "?";
@@ -308,6 +310,41 @@ static bool name_mismatch(const mw_verdict_input *in, mw_verdict *v)
     return true;
 }
 
+/* ---- TTL_ANOMALY and INTERCEPTOR_FINGERPRINT ------------------------ */
+
+static bool ttl_anomaly(const mw_verdict_input *in, mw_verdict *v)
+{
+    int d = (int)in->ttl_flight - (int)in->ttl_first;
+    /* Up to MW_TTL_SLACK hops is route noise (ECMP paths of unequal
+     * length, a flap): on the nDPI corpus +-1 and +-2 hop differences are
+     * common on plain sessions; a box answering for the server differs by
+     * its distance to it. */
+    if (in->ttl_first == 0 || in->ttl_flight == 0 ||
+        (d >= -MW_TTL_SLACK && d <= MW_TTL_SLACK))
+        return false;
+    add_reason(v, MW_REASON_TTL_ANOMALY,
+               "server's SYN-ACK came with TTL %u, its certificate flight with TTL %u",
+               (unsigned)in->ttl_first, (unsigned)in->ttl_flight);
+    return true;
+}
+
+static bool interceptor_fingerprint(const mw_rules *rules, const mw_verdict_input *in,
+                                    mw_verdict *v)
+{
+    const char *label = mw_rules_match_fingerprint(rules, "ja3", in->ja3);
+    const char *kind = "JA3", *value = in->ja3;
+    if (!label) {
+        label = mw_rules_match_fingerprint(rules, "ja4", in->ja4);
+        kind = "JA4";
+        value = in->ja4;
+    }
+    if (!label)
+        return false;
+    add_reason(v, MW_REASON_INTERCEPTOR_FINGERPRINT, "ClientHello %s %s is that of %s",
+               kind, value, label);
+    return true;
+}
+
 /* ---- combination ----------------------------------------------------- */
 
 void mw_verdict_evaluate(const mw_rules *rules, const mw_verdict_input *in,
@@ -326,13 +363,18 @@ void mw_verdict_evaluate(const mw_rules *rules, const mw_verdict_input *in,
     bool bad_chain = untrusted(rules, in, out);
     bool traits = forgery_traits(in, out);
     (void)name_mismatch(in, out);
+    (void)ttl_anomaly(in, out);
+    bool fp = interceptor_fingerprint(rules, in, out);
 
     /* Strong evidence alone, or weaker signals that agree: an untrusted
      * chain with a rogue issuer name or forgery traits, where the name or
-     * the target list says who would forge it (docs/detection.md). */
+     * the target list says who would forge it (docs/detection.md). A known
+     * box's ClientHello toward a target is its upstream leg: the chain is
+     * the genuine one, so untrusted is not required. TTL_ANOMALY never
+     * upgrades: routes change. */
     bool agree = bad_chain && ((name && (traits || out->target)) ||
                                (traits && out->target));
-    if (anchor || agree)
+    if (anchor || agree || (fp && out->target))
         out->kind = MW_VERDICT_INTERCEPTED;
     else if (out->n_reasons)
         out->kind = MW_VERDICT_SUSPICIOUS;

@@ -5,7 +5,8 @@
  * combines them as docs/detection.md explains:
  *   intercepted  ROGUE_ANCHOR; or ROGUE_NAME + UNTRUSTED_CHAIN with
  *                FORGERY_TRAITS or a target SNI; or UNTRUSTED_CHAIN +
- *                FORGERY_TRAITS on a target SNI
+ *                FORGERY_TRAITS on a target SNI; or INTERCEPTOR_FINGERPRINT
+ *                on a target SNI
  *   suspicious   any other evidence
  *   clean        the chain validates and nothing fired
  *   opaque       no chain to judge (TLS 1.3, QUIC, resumed, no certificate)
@@ -37,10 +38,14 @@ typedef enum mw_reason_code {
     MW_REASON_UNTRUSTED_CHAIN,
     MW_REASON_FORGERY_TRAITS,
     MW_REASON_NAME_MISMATCH,
+    MW_REASON_TTL_ANOMALY,
+    MW_REASON_INTERCEPTOR_FINGERPRINT,
     MW_REASON_COUNT
 } mw_reason_code;
 
 #define MW_REASON_DETAIL_LEN 320
+/* TTL differences up to this many hops are not TTL_ANOMALY. */
+#define MW_TTL_SLACK 2
 /* Certificates of a chain looked at (the TLS dissector keeps 64). */
 #define MW_VERDICT_MAX_CHAIN 64
 
@@ -69,6 +74,13 @@ typedef struct mw_verdict_input {
     const char *sni;     /* NULL when the client sent none */
     size_t sni_len;
     int64_t time;        /* the session's first packet, seconds since the epoch */
+    const char *ja3;     /* the ClientHello's JA3 (MD5 hex) and JA4, or NULL */
+    const char *ja4;
+    /* TCP: the IP TTL of the server's first packet and of the first
+     * server packet carrying handshake payload with another TTL (0: none
+     * did); TTL_ANOMALY when they differ by more than MW_TTL_SLACK. */
+    uint8_t ttl_first;
+    uint8_t ttl_flight;
 } mw_verdict_input;
 
 void mw_verdict_evaluate(const mw_rules *rules, const mw_verdict_input *in,

@@ -11,11 +11,15 @@ compared with its .truth.jsonl line:
     UNTRUSTED_CHAIN (corporate: its CA is no known rogue root);
   - intercepted but chain hidden       -> "opaque";
   - seen from the server side (the box's own upstream connection carries
-    the genuine chain)                 -> not detectable from the chain;
-    needs the interceptor fingerprint (later), counted as missed;
+    the genuine chain)                 -> not detectable from the chain:
+    "clean", unless a rules dir lists the box's JA3 (then "intercepted"
+    with INTERCEPTOR_FINGERPRINT, test_server_side_fingerprint);
+  - forgeries seen at client vantages also carry TTL_ANOMALY (the box
+    answers with its own hop count); no other session does;
   - not intercepted                    -> clean, opaque or incomplete.
 Then all of CORPUS_DIR with the built-in rules and the system trust store:
-no session may be "intercepted"; the suspicious ones are listed.
+no session may be "intercepted"; the suspicious ones and the
+TTL_ANOMALY ones are listed.
 """
 import collections
 import json
@@ -29,6 +33,9 @@ import unittest
 MITMWATCH = SAMPLES = CORPUS = None
 SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 NOT_FLAGGED = ("clean", "opaque", "incomplete")
+# The generator's KZ box ClientHello (tools/gen: its upstream leg at the
+# server-side vantage of gen-kz2019).
+BOX_JA3 = "d053b491d407c05a53ff5b5921962056"
 
 
 def run(*args):
@@ -83,6 +90,21 @@ class Detection(unittest.TestCase):
                 v, why = r["verdict"], codes(r)
                 ctx = (name, t["sni"], v, r["reasons"])
                 visible = t["handshake"] == "complete"
+                # At a client vantage the SYN-ACK comes from the real
+                # server, the rest from the box (docs/generator.md); an
+                # opaque session has no verdict evidence at all.
+                client_vantage = (t["intercepted"] and t["client_hello_by"] == "client"
+                                  and t["vantage"] != "server-side")
+                if client_vantage and v != "opaque":
+                    self.assertIn("TTL_ANOMALY", why, ctx)
+                    detail = r["reasons"][why.index("TTL_ANOMALY")]["detail"]
+                    if t["interceptor"] == "kz-2019":
+                        self.assertEqual(detail, "server's SYN-ACK came with TTL 52, its "
+                                         "certificate flight with TTL 61", ctx)
+                    c["TTL_ANOMALY"] += 1
+                else:
+                    self.assertNotIn("TTL_ANOMALY", why, ctx)
+                self.assertNotIn("INTERCEPTOR_FINGERPRINT", why, ctx)
                 if t["intercepted"] and visible and t["chain_sha256"] == t["genuine_chain_sha256"]:
                     # Server-side vantage: the wire carries the genuine chain.
                     self.assertIn(v, NOT_FLAGGED, ctx)
@@ -115,6 +137,42 @@ class Detection(unittest.TestCase):
         self.assertEqual(total["found (intercepted)"], 42)
         self.assertEqual(total["found (suspicious)"], 5)
 
+    def test_server_side_fingerprint(self):
+        # A rules dir listing the box's JA3: its upstream connections to
+        # target names become "intercepted" although their chain is genuine.
+        rules = os.path.join(self.tmp, "fprules")
+        os.makedirs(os.path.join(rules, "fingerprints"), exist_ok=True)
+        with open(os.path.join(rules, "fingerprints", "box.txt"), "w") as f:
+            f.write("# the generator's box\nja3 %s kz-box (test)\n" % BOX_JA3.upper())
+        truth, got = self.judge_sample("gen-kz2019", ("--rules", self.rules,
+                                                      "--rules", rules))
+        n = 0
+        for t in truth:
+            r = got[key(t)]
+            ctx = (t["sni"], r["verdict"], r["reasons"])
+            if t["client_hello_by"] == "kz-box":
+                self.assertEqual(r["ja3"], BOX_JA3, ctx)
+                self.assertEqual(r["verdict"], "intercepted", ctx)
+                self.assertEqual(codes(r), ["INTERCEPTOR_FINGERPRINT"], ctx)
+                self.assertEqual(r["reasons"][0]["detail"],
+                                 "ClientHello JA3 %s is that of kz-box (test)" % BOX_JA3)
+                self.assertEqual(r["target"], t["sni"], ctx)
+                n += 1
+            else:
+                self.assertNotIn("INTERCEPTOR_FINGERPRINT", codes(r), ctx)
+                if not t["intercepted"]:
+                    self.assertIn(r["verdict"], NOT_FLAGGED, ctx)
+        self.assertEqual(n, 4)
+        # A bad line stops at start with file and line.
+        bad = os.path.join(self.tmp, "badfp")
+        os.makedirs(os.path.join(bad, "fingerprints"), exist_ok=True)
+        path = os.path.join(bad, "fingerprints", "x.txt")
+        with open(path, "w") as f:
+            f.write("# ok\nja3 1234 box\n")
+        rc, _, err = run("--rules", bad, os.path.join(SAMPLES, "gen-clean.pcap"))
+        self.assertEqual(rc, 2)
+        self.assertIn(path + ":2: not a ja3 fingerprint", err)
+
     def test_kz_by_name_without_the_test_key(self):
         # The built-in rules hold the real Qaznet root, whose name the test
         # root copies: name evidence + untrusted chain + forgery traits on
@@ -140,9 +198,9 @@ class Detection(unittest.TestCase):
         self.assertEqual(len(lines), 30)
         tags = collections.Counter(line.rsplit(" ", 1)[1] for line in lines)
         self.assertEqual(tags["verdict=intercepted[ROGUE_ANCHOR,UNTRUSTED_CHAIN,"
-                              "FORGERY_TRAITS]"], 15)
+                              "FORGERY_TRAITS,TTL_ANOMALY]"], 15)
         self.assertEqual(tags["verdict=intercepted[ROGUE_ANCHOR,UNTRUSTED_CHAIN,"
-                              "FORGERY_TRAITS,NAME_MISMATCH]"], 1)
+                              "FORGERY_TRAITS,NAME_MISMATCH,TTL_ANOMALY]"], 1)
         self.assertEqual(tags["verdict=opaque"], 5)
 
     def test_targets_option_replaces_lists(self):
@@ -180,18 +238,25 @@ class Detection(unittest.TestCase):
         rc, out, err = run("--json", "-q", CORPUS)
         self.assertIn(rc, (0, 1), err)  # 1: the corpus has damaged captures
         verdicts, reasons = collections.Counter(), collections.Counter()
-        flagged = []
+        flagged, ttl = [], []
         for r in sessions(out):
             verdicts[r["verdict"]] += 1
             reasons.update(codes(r))
             if r["verdict"] == "intercepted":
                 flagged.append(r)
+            if "TTL_ANOMALY" in codes(r):
+                ttl.append(r)
             elif r["verdict"] == "suspicious":
                 print("suspicious: %s sni=%s %s" % (os.path.basename(r["capture"]),
                                                      r["sni"], ",".join(codes(r))),
                       file=sys.stderr)
         print("\ncorpus verdicts: %s\ncorpus reasons: %s"
               % (dict(verdicts), dict(reasons)), file=sys.stderr)
+        for r in ttl:
+            print("TTL_ANOMALY: %s sni=%s %s: %s"
+                  % (os.path.basename(r["capture"]), r["sni"], r["verdict"],
+                     r["reasons"][codes(r).index("TTL_ANOMALY")]["detail"]),
+                  file=sys.stderr)
         self.assertEqual(flagged, [])
         self.assertGreater(verdicts["clean"], 0)
 

@@ -280,7 +280,8 @@ static void test_clean_and_mismatch(void)
               "leaf CN=good.test does not cover SNI \"a.b.good.test\""));
     /* Hostile SNI bytes are escaped in the detail, and never match. */
     X509 *chain[2] = {pki.good, pki.pub_int};
-    mw_verdict_input in = {MW_CHAIN_SEEN, chain, 2, "good.test\0x", 11, T_2019_07_20};
+    mw_verdict_input in = {.state = MW_CHAIN_SEEN, .chain = chain, .n_chain = 2,
+                           .sni = "good.test\0x", .sni_len = 11, .time = T_2019_07_20};
     mw_verdict_evaluate(pki.rules, &in, &v);
     CHECK(has(&v, MW_REASON_NAME_MISMATCH, "SNI \"good.test\\x00x\""));
     /* IP address SNI. */
@@ -359,10 +360,160 @@ static void test_hidden_and_unseen(void)
     CHECK_EQ_S(mw_verdict_name(v.kind), "incomplete");
     /* An unparsable leaf cannot be validated. */
     X509 *chain[1] = {NULL};
-    mw_verdict_input bad = {MW_CHAIN_SEEN, chain, 1, NULL, 0, T_2019_07_20};
+    mw_verdict_input bad = {.state = MW_CHAIN_SEEN, .chain = chain, .n_chain = 1,
+                            .time = T_2019_07_20};
     mw_verdict_evaluate(pki.rules, &bad, &v);
     CHECK_EQ_S(mw_verdict_name(v.kind), "suspicious");
     CHECK(has(&v, MW_REASON_UNTRUSTED_CHAIN, "could not be parsed"));
+}
+
+static void test_ttl_anomaly(void)
+{
+    mw_verdict v;
+    X509 *chain[2] = {pki.good, pki.pub_int};
+    mw_verdict_input in = {.state = MW_CHAIN_SEEN, .chain = chain, .n_chain = 2,
+                           .sni = "good.test", .sni_len = 9, .time = T_2019_07_20,
+                           .ttl_first = 52, .ttl_flight = 61};
+    mw_verdict_evaluate(pki.rules, &in, &v);
+    CHECK_EQ_U(v.n_reasons, 1);
+    CHECK(has(&v, MW_REASON_TTL_ANOMALY,
+              "server's SYN-ACK came with TTL 52, its certificate flight with TTL 61"));
+    CHECK_EQ_S(mw_verdict_name(v.kind), "suspicious");
+    /* Weak: with an untrusted chain on a target it still does not make
+     * intercepted (a stripped-but-trusted leaf on a target: suspicious). */
+    X509 *sel[1] = {pki.self};
+    in.chain = sel;
+    in.n_chain = 1;
+    in.sni = "victim.test";
+    in.sni_len = 11;
+    mw_verdict_evaluate(pki.rules, &in, &v);
+    CHECK(has(&v, MW_REASON_TTL_ANOMALY, NULL));
+    CHECK(has(&v, MW_REASON_UNTRUSTED_CHAIN, NULL));
+    CHECK_EQ_S(v.target, "victim.test");
+    CHECK_EQ_S(mw_verdict_name(v.kind), "suspicious");
+    /* Same TTL, or one side unknown (UDP, or not seen): nothing. */
+    in.chain = chain;
+    in.n_chain = 2;
+    in.sni = "good.test";
+    in.sni_len = 9;
+    in.ttl_flight = 0;
+    mw_verdict_evaluate(pki.rules, &in, &v);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "clean");
+    in.ttl_first = 0;
+    in.ttl_flight = 61;
+    mw_verdict_evaluate(pki.rules, &in, &v);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "clean");
+    in.ttl_first = 61;
+    mw_verdict_evaluate(pki.rules, &in, &v);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "clean");
+    /* Two hops either way are route noise; three are not. */
+    in.ttl_first = 59;
+    mw_verdict_evaluate(pki.rules, &in, &v);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "clean");
+    in.ttl_first = 63;
+    mw_verdict_evaluate(pki.rules, &in, &v);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "clean");
+    in.ttl_first = 58;
+    mw_verdict_evaluate(pki.rules, &in, &v);
+    CHECK(has(&v, MW_REASON_TTL_ANOMALY, "TTL 58, its certificate flight with TTL 61"));
+    /* Lower order than the certificate codes in the reasons list. */
+    in.ttl_first = 64;
+    in.sni = "other.test";
+    in.sni_len = 10;
+    mw_verdict_evaluate(pki.rules, &in, &v);
+    CHECK_EQ_U(v.n_reasons, 2);
+    CHECK_EQ_S(mw_reason_name(v.reasons[0].code), "NAME_MISMATCH");
+    CHECK_EQ_S(mw_reason_name(v.reasons[1].code), "TTL_ANOMALY");
+    CHECK(has(&v, MW_REASON_TTL_ANOMALY, "TTL 64, its certificate flight with TTL 61"));
+}
+
+static bool write_file(const char *name, const char *text, char *path, size_t n)
+{
+    snprintf(path, n, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return false;
+    fputs(text, f);
+    return fclose(f) == 0;
+}
+
+static void test_interceptor_fingerprint(void)
+{
+    char path[256], err[MW_RULES_ERRLEN];
+    mw_rules *r = mw_rules_new();
+    CHECK(write_file("fp.txt",
+                     "# box\n"
+                     "ja3 0123456789ABCDEF0123456789abcdef  KZ box 2019  # upstream leg\n"
+                     "\n"
+                     "JA4 t13d1516h2_8daaf6152771_e5627efa2ab1 other box\n",
+                     path, sizeof path));
+    CHECK(mw_rules_load_fingerprints_file(r, path, err, sizeof err));
+    CHECK_EQ_U(mw_rules_n_fingerprints(r), 2);
+    CHECK_EQ_S(mw_rules_match_fingerprint(r, "ja3", "0123456789abcdef0123456789ABCDEF"),
+               "KZ box 2019");
+    CHECK_EQ_S(mw_rules_match_fingerprint(r, "ja4", "t13d1516h2_8daaf6152771_e5627efa2ab1"),
+               "other box");
+    CHECK(mw_rules_match_fingerprint(r, "ja4", "0123456789abcdef0123456789abcdef") == NULL);
+    CHECK(mw_rules_match_fingerprint(r, "ja3", NULL) == NULL);
+    CHECK(mw_rules_match_fingerprint(r, "ja3", "") == NULL);
+    CHECK(mw_rules_load_targets_file(r, (snprintf(err, sizeof err, "%s/t.txt", tmpdir), err),
+                                     err, sizeof err));
+    CHECK(mw_rules_set_trust_store(r, (snprintf(path, sizeof path, "%s/store.pem", tmpdir),
+                                       path), err, sizeof err));
+
+    /* The genuine, trusted chain (server-side vantage) on a target: the
+     * fingerprint alone makes it intercepted. */
+    mw_verdict v;
+    X509 *chain[2] = {pki.stripped, pki.pub_int};
+    mw_verdict_input in = {.state = MW_CHAIN_SEEN, .chain = chain, .n_chain = 2,
+                           .sni = "victim.test", .sni_len = 11, .time = T_2019_07_20,
+                           .ja3 = "0123456789abcdef0123456789abcdef",
+                           .ja4 = "t13d1516h2_aaaaaaaaaaaa_bbbbbbbbbbbb"};
+    mw_verdict_evaluate(r, &in, &v);
+    CHECK(has(&v, MW_REASON_INTERCEPTOR_FINGERPRINT,
+              "ClientHello JA3 0123456789abcdef0123456789abcdef is that of KZ box 2019"));
+    CHECK(!has(&v, MW_REASON_UNTRUSTED_CHAIN, NULL));
+    CHECK_EQ_S(mw_verdict_name(v.kind), "intercepted");
+    /* Off the target list: only suspicious (a box also relays names it
+     * does not intercept, and a list entry may collide with a client). */
+    chain[0] = pki.good;
+    in.sni = "good.test";
+    in.sni_len = 9;
+    mw_verdict_evaluate(r, &in, &v);
+    CHECK_EQ_U(v.n_reasons, 1);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "suspicious");
+    /* JA4 matches when JA3 does not. */
+    in.ja3 = "ffffffffffffffffffffffffffffffff";
+    in.ja4 = "t13d1516h2_8daaf6152771_e5627efa2ab1";
+    mw_verdict_evaluate(r, &in, &v);
+    CHECK(has(&v, MW_REASON_INTERCEPTOR_FINGERPRINT, "JA4 t13d1516h2_8daaf6152771_e5627efa2ab1 "
+                                                     "is that of other box"));
+    /* Neither: clean. */
+    in.ja4 = NULL;
+    mw_verdict_evaluate(r, &in, &v);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "clean");
+    mw_rules_free(r);
+
+    /* Errors name the file and line. */
+    const char *bad[][2] = {
+        {"ja3 0123\n", ":1: expected \"ja3 FINGERPRINT LABEL\""},
+        {"# x\nja5 0123456789abcdef0123456789abcdef box\n", ":2: expected \"ja3\" or \"ja4\""},
+        {"ja3 0123456789abcdef0123456789abcdeg box\n", ":1: not a ja3 fingerprint"},
+        {"ja3 0123456789abcdef0123456789abcde box\n", ":1: not a ja3 fingerprint"},
+        {"ja4 t13d1516h2_8daaf6152771 box\n", ":1: not a ja4 fingerprint"},
+        {"ja4 t13d1516h2__8daaf6152771_e5 box\n", ":1: not a ja4 fingerprint"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        r = mw_rules_new();
+        CHECK(write_file("bad.txt", bad[i][0], path, sizeof path));
+        err[0] = '\0';
+        CHECK(!mw_rules_load_fingerprints_file(r, path, err, sizeof err));
+        CHECK(strncmp(err, path, strlen(path)) == 0);
+        if (!strstr(err, bad[i][1]))
+            fprintf(stderr, "  case %zu: \"%s\"\n", i, err);
+        CHECK(strstr(err, bad[i][1]) != NULL);
+        mw_rules_free(r);
+    }
 }
 
 int main(void)
@@ -378,6 +529,8 @@ int main(void)
     RUN(test_expiry_at_capture_time);
     RUN(test_forgery_traits_combination);
     RUN(test_hidden_and_unseen);
+    RUN(test_ttl_anomaly);
+    RUN(test_interceptor_fingerprint);
 
     mw_rules_free(pki.rules);
     X509 *all[] = {pki.rogue_root, pki.rogue_int, pki.forged, pki.rogue2_root,
@@ -388,8 +541,8 @@ int main(void)
     EVP_PKEY *keys[] = {pki.k_rogue, pki.k_rint, pki.k_rogue2, pki.k_pub, pki.k_e3, pki.k_leaf};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         EVP_PKEY_free(keys[i]);
-    const char *names[] = {"rogue.pem", "store.pem", "t.txt"};
-    for (size_t i = 0; i < 3; i++) {
+    const char *names[] = {"rogue.pem", "store.pem", "t.txt", "fp.txt", "bad.txt"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char p[256];
         snprintf(p, sizeof p, "%s/%s", tmpdir, names[i]);
         unlink(p);
