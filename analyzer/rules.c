@@ -315,6 +315,37 @@ static char *next_line(FILE *f, char *buf, size_t n, unsigned *lineno, bool *too
     return p;
 }
 
+/* What a list file's reader does with one non-empty line: false stops
+ * the file, with err filled. */
+typedef bool (*line_fn)(mw_rules *r, void *ctx, const char *path, unsigned lineno,
+                        char *line, char *err, size_t errlen);
+
+/* Every list file (targets, names, fingerprints) is read the same way: one
+ * entry a line, '#' comments, blank lines skipped, errors naming the line. */
+static bool read_list_file(mw_rules *r, const char *path, line_fn fn, void *ctx,
+                           char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        set_err(err, errlen, "%s: %s", path, strerror(errno));
+        return false;
+    }
+    char buf[LINE_MAX_LEN + 2];
+    unsigned lineno = 0;
+    bool too_long, ok = true;
+    char *p;
+    while (ok && (p = next_line(f, buf, sizeof buf, &lineno, &too_long)) != NULL) {
+        if (too_long) {
+            set_err(err, errlen, "%s:%u: line too long", path, lineno);
+            ok = false;
+        } else if (*p != '\0') {
+            ok = fn(r, ctx, path, lineno, p, err, errlen);
+        }
+    }
+    fclose(f);
+    return ok;
+}
+
 static bool valid_domain(const char *d)
 {
     size_t n = strlen(d);
@@ -340,76 +371,57 @@ static int cmp_target(const void *a, const void *b)
     return strcmp(((const target *)a)->domain, ((const target *)b)->domain);
 }
 
-bool mw_rules_load_targets_file(mw_rules *r, const char *path, char *err, size_t errlen)
+static bool target_line(mw_rules *r, void *ctx, const char *path, unsigned lineno,
+                        char *p, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
+    (void)ctx;
+    if (!valid_domain(p)) {
+        set_err(err, errlen, "%s:%u: not a domain name: \"%.80s\"", path, lineno, p);
         return false;
     }
-    char buf[LINE_MAX_LEN + 2];
-    unsigned lineno = 0;
-    bool too_long, ok = true;
-    char *p;
-    while (ok && (p = next_line(f, buf, sizeof buf, &lineno, &too_long)) != NULL) {
-        if (too_long) {
-            set_err(err, errlen, "%s:%u: line too long", path, lineno);
-            ok = false;
-        } else if (*p == '\0') {
-            continue;
-        } else if (!valid_domain(p)) {
-            set_err(err, errlen, "%s:%u: not a domain name: \"%.80s\"", path, lineno, p);
-            ok = false;
-        } else {
-            target *t = realloc(r->targets, (r->n_targets + 1) * sizeof(*t));
-            char *d = strdup(p);
-            if (!t || !d) {
-                free(d);
-                if (t)
-                    r->targets = t;
-                set_err(err, errlen, "%s: out of memory", path);
-                ok = false;
-                break;
-            }
-            for (char *q = d; *q; q++)
-                *q = (char)tolower((unsigned char)*q);
-            r->targets = t;
-            t[r->n_targets++].domain = d;
-        }
+    target *t = realloc(r->targets, (r->n_targets + 1) * sizeof(*t));
+    if (t)
+        r->targets = t;
+    char *d = strdup(p);
+    if (!t || !d) {
+        free(d);
+        set_err(err, errlen, "%s: out of memory", path);
+        return false;
     }
-    fclose(f);
+    for (char *q = d; *q; q++)
+        *q = (char)tolower((unsigned char)*q);
+    t[r->n_targets++].domain = d;
+    return true;
+}
+
+bool mw_rules_load_targets_file(mw_rules *r, const char *path, char *err, size_t errlen)
+{
+    bool ok = read_list_file(r, path, target_line, NULL, err, errlen);
     /* Kept sorted for bsearch: a list may be large, sessions are many. */
     if (r->n_targets)
         qsort(r->targets, r->n_targets, sizeof(*r->targets), cmp_target);
     return ok;
 }
 
-bool mw_rules_load_names_file(mw_rules *r, const char *path, char *err, size_t errlen)
+static bool name_line(mw_rules *r, void *ctx, const char *path, unsigned lineno,
+                      char *p, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
+    if (!strchr(p, '=')) {
+        set_err(err, errlen, "%s:%u: not an RFC 2253 name: \"%.80s\"", path, lineno, p);
         return false;
     }
-    char buf[LINE_MAX_LEN + 2], label[256];
-    unsigned lineno = 0;
-    bool too_long, ok = true;
-    char *p;
-    file_label(path, label, sizeof label);
-    while (ok && (p = next_line(f, buf, sizeof buf, &lineno, &too_long)) != NULL) {
-        if (too_long) {
-            set_err(err, errlen, "%s:%u: line too long", path, lineno);
-            ok = false;
-        } else if (*p && !strchr(p, '=')) {
-            set_err(err, errlen, "%s:%u: not an RFC 2253 name: \"%.80s\"", path, lineno, p);
-            ok = false;
-        } else if (*p && !add_name(r, p, label)) {
-            set_err(err, errlen, "%s: out of memory", path);
-            ok = false;
-        }
+    if (!add_name(r, p, ctx)) {
+        set_err(err, errlen, "%s: out of memory", path);
+        return false;
     }
-    fclose(f);
-    return ok;
+    return true;
+}
+
+bool mw_rules_load_names_file(mw_rules *r, const char *path, char *err, size_t errlen)
+{
+    char label[256];
+    file_label(path, label, sizeof label);
+    return read_list_file(r, path, name_line, label, err, errlen);
 }
 
 /* A JA3 is an MD5 in hex; a JA4 is three '_'-separated parts of letters
@@ -436,76 +448,60 @@ static bool valid_fingerprint(const char *kind, const char *v)
     return parts == 3;
 }
 
+static bool fingerprint_line(mw_rules *r, void *ctx, const char *path, unsigned lineno,
+                             char *p, char *err, size_t errlen)
+{
+    (void)ctx;
+    /* "KIND VALUE LABEL...": the label is the rest of the line. */
+    char *kind = p, *val, *label;
+    size_t kl = strcspn(kind, " \t");
+    val = kind + kl;
+    val += strspn(val, " \t");
+    size_t vl = strcspn(val, " \t");
+    label = val + vl;
+    label += strspn(label, " \t");
+    if (kl != 3 || (strncasecmp(kind, "ja3", 3) != 0 && strncasecmp(kind, "ja4", 3) != 0)) {
+        set_err(err, errlen, "%s:%u: expected \"ja3\" or \"ja4\": \"%.80s\"", path,
+                lineno, p);
+        return false;
+    }
+    kind[kl] = '\0';
+    for (char *q = kind; *q; q++)
+        *q = (char)tolower((unsigned char)*q);
+    if (vl == 0 || *label == '\0') {
+        set_err(err, errlen, "%s:%u: expected \"%s FINGERPRINT LABEL\"", path, lineno,
+                kind);
+        return false;
+    }
+    val[vl] = '\0';
+    for (char *q = val; *q; q++)
+        *q = (char)tolower((unsigned char)*q);
+    if (!valid_fingerprint(kind, val)) {
+        set_err(err, errlen, "%s:%u: not a %s fingerprint: \"%.80s\"", path, lineno,
+                kind, val);
+        return false;
+    }
+    fingerprint *v = realloc(r->fps, (r->n_fps + 1) * sizeof(*v));
+    char *dv = strdup(val), *dl = strdup(label);
+    if (v)
+        r->fps = v;
+    if (!v || !dv || !dl) {
+        free(dv);
+        free(dl);
+        set_err(err, errlen, "%s: out of memory", path);
+        return false;
+    }
+    fingerprint *fp = &r->fps[r->n_fps++];
+    memcpy(fp->kind, kind, 4);
+    fp->value = dv;
+    fp->label = dl;
+    return true;
+}
+
 bool mw_rules_load_fingerprints_file(mw_rules *r, const char *path, char *err,
                                      size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
-        return false;
-    }
-    char buf[LINE_MAX_LEN + 2];
-    unsigned lineno = 0;
-    bool too_long, ok = true;
-    char *p;
-    while (ok && (p = next_line(f, buf, sizeof buf, &lineno, &too_long)) != NULL) {
-        if (too_long) {
-            set_err(err, errlen, "%s:%u: line too long", path, lineno);
-            ok = false;
-            continue;
-        }
-        if (*p == '\0')
-            continue;
-        /* "KIND VALUE LABEL...": the label is the rest of the line. */
-        char *kind = p, *val, *label;
-        size_t kl = strcspn(kind, " \t");
-        val = kind + kl;
-        val += strspn(val, " \t");
-        size_t vl = strcspn(val, " \t");
-        label = val + vl;
-        label += strspn(label, " \t");
-        if (kl != 3 || (strncasecmp(kind, "ja3", 3) != 0 && strncasecmp(kind, "ja4", 3) != 0)) {
-            set_err(err, errlen, "%s:%u: expected \"ja3\" or \"ja4\": \"%.80s\"", path,
-                    lineno, p);
-            ok = false;
-            continue;
-        }
-        kind[kl] = '\0';
-        for (char *q = kind; *q; q++)
-            *q = (char)tolower((unsigned char)*q);
-        if (vl == 0 || *label == '\0') {
-            set_err(err, errlen, "%s:%u: expected \"%s FINGERPRINT LABEL\"", path, lineno,
-                    kind);
-            ok = false;
-            continue;
-        }
-        val[vl] = '\0';
-        for (char *q = val; *q; q++)
-            *q = (char)tolower((unsigned char)*q);
-        if (!valid_fingerprint(kind, val)) {
-            set_err(err, errlen, "%s:%u: not a %s fingerprint: \"%.80s\"", path, lineno,
-                    kind, val);
-            ok = false;
-            continue;
-        }
-        fingerprint *v = realloc(r->fps, (r->n_fps + 1) * sizeof(*v));
-        char *dv = strdup(val), *dl = strdup(label);
-        if (v)
-            r->fps = v;
-        if (!v || !dv || !dl) {
-            free(dv);
-            free(dl);
-            set_err(err, errlen, "%s: out of memory", path);
-            ok = false;
-            break;
-        }
-        fingerprint *fp = &r->fps[r->n_fps++];
-        memcpy(fp->kind, kind, 4);
-        fp->value = dv;
-        fp->label = dl;
-    }
-    fclose(f);
-    return ok;
+    return read_list_file(r, path, fingerprint_line, NULL, err, errlen);
 }
 
 const char *mw_rules_match_fingerprint(const mw_rules *r, const char *kind,

@@ -331,6 +331,20 @@ static void write_chain(mw_sessions *s, mw_json *j, const mw_tls_facts *f)
     s->st.certs_dropped += f->certs_dropped;
 }
 
+/* {"note":NOTE,"dir":DIR,K1:V1[,K2:V2]}: a reassembly anomaly of one
+ * direction. */
+static void dir_note(mw_json *j, const char *note, const char *dir, const char *k1,
+                     uint64_t v1, const char *k2, uint64_t v2)
+{
+    mw_json_object_begin(j);
+    mw_json_kv_string(j, "note", note);
+    mw_json_kv_string(j, "dir", dir);
+    mw_json_kv_uint(j, k1, v1);
+    if (k2)
+        mw_json_kv_uint(j, k2, v2);
+    mw_json_object_end(j);
+}
+
 static void write_notes(mw_json *j, const mw_flow *flow, const sflow *sf,
                         const mw_tls_facts *tf)
 {
@@ -339,28 +353,13 @@ static void write_notes(mw_json *j, const mw_flow *flow, const sflow *sf,
     mw_json_array_begin(j);
     for (int dir = 0; dir < 2; dir++) {
         const mw_tcp_stream *st = &flow->stream[dir];
-        if (st->gaps) {
-            mw_json_object_begin(j);
-            mw_json_kv_string(j, "note", "gap");
-            mw_json_kv_string(j, "dir", dir_names[dir]);
-            mw_json_kv_uint(j, "count", st->gaps);
-            mw_json_kv_uint(j, "bytes", st->gap_bytes);
-            mw_json_object_end(j);
-        }
-        if (st->inconsistent_overlaps) {
-            mw_json_object_begin(j);
-            mw_json_kv_string(j, "note", "inconsistent_overlap");
-            mw_json_kv_string(j, "dir", dir_names[dir]);
-            mw_json_kv_uint(j, "count", st->inconsistent_overlaps);
-            mw_json_object_end(j);
-        }
-        if (st->bytes_beyond_cap) {
-            mw_json_object_begin(j);
-            mw_json_kv_string(j, "note", "beyond_cap");
-            mw_json_kv_string(j, "dir", dir_names[dir]);
-            mw_json_kv_uint(j, "bytes", st->bytes_beyond_cap);
-            mw_json_object_end(j);
-        }
+        if (st->gaps)
+            dir_note(j, "gap", dir_names[dir], "count", st->gaps, "bytes", st->gap_bytes);
+        if (st->inconsistent_overlaps)
+            dir_note(j, "inconsistent_overlap", dir_names[dir], "count",
+                     st->inconsistent_overlaps, NULL, 0);
+        if (st->bytes_beyond_cap)
+            dir_note(j, "beyond_cap", dir_names[dir], "bytes", st->bytes_beyond_cap, NULL, 0);
     }
     if (sf && tf) {
         if (sf->start[sf->tls_client_dir] || sf->start[!sf->tls_client_dir]) {
@@ -398,14 +397,20 @@ static void write_endpoints(mw_json *j, const mw_flow *flow, bool swapped)
     mw_json_kv_uint(j, "dst_port", swapped ? flow->client_port : flow->server_port);
 }
 
-static void write_ndpi(mw_sessions *s, mw_json *j, sflow *sf)
+/* nDPI is made to decide (giving up with a guess if need be) once: when
+ * it has seen enough packets, or when the session's event is written. */
+static void ndpi_settle(mw_sessions *s, sflow *sf)
 {
-    const char *risks[64];
-    size_t n = 0;
     if (sf->ndpi && !sf->ndpi_done) {
         mw_ndpi_finish(s->ndpi, sf->ndpi);
         sf->ndpi_done = true;
     }
+}
+
+static void write_ndpi(mw_json *j, const sflow *sf)
+{
+    const char *risks[64];
+    size_t n = 0;
     mw_json_kv_string(j, "app", sf->ndpi ? mw_ndpi_app_name(sf->ndpi) : NULL);
     if (sf->ndpi)
         n = mw_ndpi_risks(sf->ndpi, risks, sizeof risks / sizeof risks[0]);
@@ -478,6 +483,7 @@ static void write_tls_event(mw_sessions *s, const mw_flow *flow, sflow *sf,
 
     mw_verdict verdict;
     const mw_verdict *v = NULL;
+    ndpi_settle(s, sf);
     count_session(s, tf);
     if (s->cfg.rules) {
         judge(s, sf, tf, &verdict);
@@ -485,13 +491,8 @@ static void write_tls_event(mw_sessions *s, const mw_flow *flow, sflow *sf,
     }
     if (s->cfg.text)
         write_text(s, flow, sf, tf, event, v);
-    if (!s->cfg.events) {
-        if (sf->ndpi && !sf->ndpi_done) {
-            mw_ndpi_finish(s->ndpi, sf->ndpi);
-            sf->ndpi_done = true;
-        }
+    if (!s->cfg.events)
         return;
-    }
     mw_json_object_begin(j);
     mw_json_key(j, "ts");
     mw_json_timestamp(j, sf->first_ts_us);
@@ -504,7 +505,7 @@ static void write_tls_event(mw_sessions *s, const mw_flow *flow, sflow *sf,
         mw_json_string_n(j, tf->ch.sni.data, tf->ch.sni.len);
     else
         mw_json_null(j);
-    write_ndpi(s, j, sf);
+    write_ndpi(j, sf);
     mw_json_key(j, "version");
     if (tf->version)
         write_version(j, tf->version);
@@ -753,10 +754,8 @@ static mw_consumer_verdict on_packet(void *arg, void *state, const mw_flow *flow
             sf->ttl_other[dir] = pkt->ttl;
         }
     }
-    if (sf->ndpi && !sf->ndpi_done && !mw_ndpi_packet(s->ndpi, sf->ndpi, pkt)) {
-        mw_ndpi_finish(s->ndpi, sf->ndpi);
-        sf->ndpi_done = true;
-    }
+    if (sf->ndpi && !sf->ndpi_done && !mw_ndpi_packet(s->ndpi, sf->ndpi, pkt))
+        ndpi_settle(s, sf);
     return flow_verdict(sf);
 }
 

@@ -145,6 +145,17 @@
     X(reason_ttl_anomaly, "evidence: TTL_ANOMALY")                             \
     X(reason_interceptor_fingerprint, "evidence: INTERCEPTOR_FINGERPRINT")
 
+/* G(field of mw_stats, its type, JSON key, text heading, counter list):
+ * the one list of groups that summing, JSON and text all walk. */
+#define MW_STATS_GROUPS(G)                                                       \
+    G(capture, mw_capture_stats, "capture", "capture", MW_CAPTURE_COUNTERS)     \
+    G(link, mw_link_stats, "link", "link types", MW_LINK_COUNTERS)              \
+    G(decode, mw_decode_stats, "decode", "decoding", MW_DECODE_COUNTERS)        \
+    G(frag, mw_frag_stats, "ip_fragments", "IP fragments", MW_FRAG_COUNTERS)    \
+    G(flow, mw_flow_stats, "flows", "flows", MW_FLOW_COUNTERS)                  \
+    G(reasm, mw_reasm_stats, "tcp_reassembly", "TCP reassembly", MW_REASM_COUNTERS) \
+    G(session, mw_session_stats, "sessions", "sessions", MW_SESSION_COUNTERS)
+
 #define MW_DECLARE_COUNTER(name, desc) uint64_t name;
 
 typedef struct { MW_CAPTURE_COUNTERS(MW_DECLARE_COUNTER) } mw_capture_stats;
@@ -155,14 +166,9 @@ typedef struct { MW_FLOW_COUNTERS(MW_DECLARE_COUNTER) } mw_flow_stats;
 typedef struct { MW_REASM_COUNTERS(MW_DECLARE_COUNTER) } mw_reasm_stats;
 typedef struct { MW_SESSION_COUNTERS(MW_DECLARE_COUNTER) } mw_session_stats;
 
+#define MW_STATS_FIELD(field, type, key, heading, list) type field;
 typedef struct mw_stats {
-    mw_capture_stats capture;
-    mw_link_stats link;
-    mw_decode_stats decode;
-    mw_frag_stats frag;
-    mw_flow_stats flow;
-    mw_reasm_stats reasm;
-    mw_session_stats session;
+    MW_STATS_GROUPS(MW_STATS_FIELD)
 } mw_stats;
 
 /* dst += src, except peak counters which take the maximum. */
