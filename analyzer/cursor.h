@@ -180,6 +180,23 @@ static inline bool mw_cursor_get_u24_prefixed(mw_cursor *c, mw_cursor *out)
     return mw_cursor_get_prefixed(c, 3, out);
 }
 
+/* Finds the first `byte` at an offset in [from, limit) (limit clipped to
+ * the length) without consuming anything; for scanning a stream for a
+ * record start. */
+static inline bool mw_cursor_find_u8(const mw_cursor *c, size_t from, size_t limit,
+                                     uint8_t byte, size_t *at)
+{
+    if (limit > c->len)
+        limit = c->len;
+    if (from >= limit)
+        return false;
+    const uint8_t *hit = memchr(c->data + from, byte, limit - from);
+    if (!hit)
+        return false;
+    *at = (size_t)(hit - c->data);
+    return true;
+}
+
 /* Narrows the cursor to its first n bytes (e.g. an IP total length that is
  * shorter than the captured frame, which then carries Ethernet padding). */
 static inline bool mw_cursor_truncate(mw_cursor *c, size_t n)

@@ -557,22 +557,15 @@ static bool scan_for_handshake(sflow *sf, int dir, const mw_cursor *stream)
 {
     size_t len = mw_cursor_len(stream);
     size_t limit = len < MW_SESSION_SCAN_BYTES ? len : MW_SESSION_SCAN_BYTES;
-    const uint8_t *base = mw_cursor_data(stream);
 
     while (sf->scanned[dir] < limit) {
         size_t at = sf->scanned[dir];
+        if (at > 0 && !mw_cursor_find_u8(stream, at, limit, 0x16, &at)) {
+            sf->scanned[dir] = (uint32_t)limit;
+            break;
+        }
         mw_cursor probe = *stream;
         (void)mw_cursor_skip(&probe, at);
-        if (at > 0 || mw_cursor_len(&probe) == 0 || base[0] == 0x16) {
-            const uint8_t *hit = memchr(mw_cursor_data(&probe), 0x16, limit - at);
-            if (!hit) {
-                sf->scanned[dir] = (uint32_t)limit;
-                break;
-            }
-            at = (size_t)(hit - base);
-            probe = *stream;
-            (void)mw_cursor_skip(&probe, at);
-        }
         /* Too few bytes to tell yet: look again when more arrive. */
         if (mw_cursor_len(&probe) < 6) {
             sf->scanned[dir] = (uint32_t)at;

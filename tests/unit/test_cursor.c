@@ -114,6 +114,24 @@ static void test_peek_copy_truncate(void)
     CHECK(mw_cursor_equals(&sub, "\x10\x20", 2));
 }
 
+static void test_find(void)
+{
+    static const uint8_t b[] = {0x00, 0x16, 0x03, 0x16, 0x01};
+    mw_cursor c;
+    size_t at = 99;
+    mw_cursor_init(&c, b, sizeof b);
+    CHECK(mw_cursor_find_u8(&c, 0, 5, 0x16, &at));
+    CHECK_EQ_U(at, 1);
+    CHECK(mw_cursor_find_u8(&c, 2, 5, 0x16, &at));
+    CHECK_EQ_U(at, 3);
+    /* The limit is exclusive and clipped to the length. */
+    CHECK(!mw_cursor_find_u8(&c, 4, 100, 0x16, &at));
+    CHECK(!mw_cursor_find_u8(&c, 2, 3, 0x16, &at));
+    CHECK(!mw_cursor_find_u8(&c, 9, 100, 0x16, &at));
+    CHECK_EQ_U(at, 3);
+    CHECK_EQ_U(mw_cursor_len(&c), 5);
+}
+
 static void test_empty(void)
 {
     mw_cursor c;
@@ -131,6 +149,7 @@ int main(void)
     RUN(test_prefixed);
     RUN(test_max_lengths);
     RUN(test_peek_copy_truncate);
+    RUN(test_find);
     RUN(test_empty);
     return check_summary();
 }
