@@ -397,9 +397,19 @@ static bool target_line(mw_rules *r, void *ctx, const char *path, unsigned linen
 bool mw_rules_load_targets_file(mw_rules *r, const char *path, char *err, size_t errlen)
 {
     bool ok = read_list_file(r, path, target_line, NULL, err, errlen);
-    /* Kept sorted for bsearch: a list may be large, sessions are many. */
+    /* Kept sorted for bsearch: a list may be large, sessions are many.
+     * Lists overlap (kz-2019 and kz-2024-ooni share domains): one entry
+     * each, so the report counts a domain once. */
     if (r->n_targets)
         qsort(r->targets, r->n_targets, sizeof(*r->targets), cmp_target);
+    size_t kept = 0;
+    for (size_t i = 0; i < r->n_targets; i++) {
+        if (kept && strcmp(r->targets[kept - 1].domain, r->targets[i].domain) == 0)
+            free(r->targets[i].domain);
+        else
+            r->targets[kept++] = r->targets[i];
+    }
+    r->n_targets = kept;
     return ok;
 }
 
@@ -733,4 +743,9 @@ X509_STORE *mw_rules_trust_store(const mw_rules *r)
 size_t mw_rules_n_targets(const mw_rules *r)
 {
     return r->n_targets;
+}
+
+const char *mw_rules_target(const mw_rules *r, size_t i)
+{
+    return i < r->n_targets ? r->targets[i].domain : NULL;
 }

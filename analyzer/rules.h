@@ -86,6 +86,9 @@ X509_STORE *mw_rules_trust_store(const mw_rules *r);
  * (--trust-extra: e.g. a lab's own root on top of the system's). */
 bool mw_rules_add_trusted(mw_rules *r, const char *path, char *err, size_t errlen);
 size_t mw_rules_n_targets(const mw_rules *r);
+/* The i-th target entry as written ("google.com", ".mail.ru"), in sorted
+ * order, each once; NULL past the end. */
+const char *mw_rules_target(const mw_rules *r, size_t i);
 
 /* Name printed as dissectors/x509.h does (malloc'd, NULL on failure). */
 char *mw_rules_name_text(const X509_NAME *name);

@@ -278,6 +278,10 @@ static void judge(mw_sessions *s, const sflow *sf, const mw_tls_facts *tf, mw_ve
         switch (v->reasons[i].code) {
         case MW_REASON_ROGUE_ANCHOR: s->st.reason_rogue_anchor++; break;
         case MW_REASON_ROGUE_NAME: s->st.reason_rogue_name++; break;
+        case MW_REASON_PIN_MISMATCH: s->st.reason_pin_mismatch++; break;
+        case MW_REASON_CLONED_CERT: s->st.reason_cloned_cert++; break;
+        case MW_REASON_CHAIN_CHANGED: s->st.reason_chain_changed++; break;
+        case MW_REASON_VERSION_DOWNGRADE: s->st.reason_version_downgrade++; break;
         case MW_REASON_UNTRUSTED_CHAIN: s->st.reason_untrusted_chain++; break;
         case MW_REASON_FORGERY_TRAITS: s->st.reason_forgery_traits++; break;
         case MW_REASON_NAME_MISMATCH: s->st.reason_name_mismatch++; break;

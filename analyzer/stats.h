@@ -139,11 +139,33 @@
     X(verdict_incomplete, "verdicts: incomplete (handshake not seen)")         \
     X(reason_rogue_anchor, "evidence: ROGUE_ANCHOR")                           \
     X(reason_rogue_name, "evidence: ROGUE_NAME")                               \
+    X(reason_pin_mismatch, "evidence: PIN_MISMATCH")                           \
+    X(reason_cloned_cert, "evidence: CLONED_CERT")                             \
     X(reason_untrusted_chain, "evidence: UNTRUSTED_CHAIN")                     \
     X(reason_forgery_traits, "evidence: FORGERY_TRAITS")                       \
     X(reason_name_mismatch, "evidence: NAME_MISMATCH")                         \
+    X(reason_chain_changed, "evidence: CHAIN_CHANGED")                         \
+    X(reason_version_downgrade, "evidence: VERSION_DOWNGRADE")                 \
     X(reason_ttl_anomaly, "evidence: TTL_ANOMALY")                             \
     X(reason_interceptor_fingerprint, "evidence: INTERCEPTOR_FINGERPRINT")
+
+/* What the run keeps beyond the events: the baseline store (--state), the
+ * summary and report (--report), flagged packets (--write-flagged) and the
+ * certificate directory (--certs). */
+#define MW_OUTPUT_COUNTERS(X)                                                    \
+    X(baseline_chains_known, "chains in the baseline store at start")         \
+    X(baseline_chains_recorded, "chain sightings recorded in the baseline")   \
+    X(baseline_full, "sightings not recorded: the baseline reached its size cap") \
+    X(baseline_errors, "baseline store operations that failed")               \
+    X(summary_set_overflow, "summary: servers or names not kept (set cap reached)") \
+    X(summary_forged_overflow, "summary: forged certificates not kept (cap reached)") \
+    X(summary_buckets_overflow, "summary: timeline buckets not kept (cap reached)") \
+    X(flagged_flows, "flows written to --write-flagged")                      \
+    X(flagged_packets, "packets written to --write-flagged")                  \
+    X(flagged_flows_unwritable, "flagged flows of inputs that cannot be read again (stdin, live)") \
+    X(flagged_packets_linktype, "flagged packets of another link type than the file's, not written") \
+    X(certs_written, "certificates written to --certs")                       \
+    X(certs_write_failed, "certificates that could not be written to --certs")
 
 /* G(field of mw_stats, its type, JSON key, text heading, counter list):
  * the one list of groups that summing, JSON and text all walk. */
@@ -154,7 +176,8 @@
     G(frag, mw_frag_stats, "ip_fragments", "IP fragments", MW_FRAG_COUNTERS)    \
     G(flow, mw_flow_stats, "flows", "flows", MW_FLOW_COUNTERS)                  \
     G(reasm, mw_reasm_stats, "tcp_reassembly", "TCP reassembly", MW_REASM_COUNTERS) \
-    G(session, mw_session_stats, "sessions", "sessions", MW_SESSION_COUNTERS)
+    G(session, mw_session_stats, "sessions", "sessions", MW_SESSION_COUNTERS)  \
+    G(output, mw_output_stats, "output", "baseline and report", MW_OUTPUT_COUNTERS)
 
 #define MW_DECLARE_COUNTER(name, desc) uint64_t name;
 
@@ -165,6 +188,7 @@ typedef struct { MW_FRAG_COUNTERS(MW_DECLARE_COUNTER) } mw_frag_stats;
 typedef struct { MW_FLOW_COUNTERS(MW_DECLARE_COUNTER) } mw_flow_stats;
 typedef struct { MW_REASM_COUNTERS(MW_DECLARE_COUNTER) } mw_reasm_stats;
 typedef struct { MW_SESSION_COUNTERS(MW_DECLARE_COUNTER) } mw_session_stats;
+typedef struct { MW_OUTPUT_COUNTERS(MW_DECLARE_COUNTER) } mw_output_stats;
 
 #define MW_STATS_FIELD(field, type, key, heading, list) type field;
 typedef struct mw_stats {

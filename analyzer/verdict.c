@@ -33,6 +33,10 @@ const char *mw_reason_name(mw_reason_code c)
     switch (c) {
     case MW_REASON_ROGUE_ANCHOR: return "ROGUE_ANCHOR";
     case MW_REASON_ROGUE_NAME: return "ROGUE_NAME";
+    case MW_REASON_PIN_MISMATCH: return "PIN_MISMATCH";
+    case MW_REASON_CLONED_CERT: return "CLONED_CERT";
+    case MW_REASON_CHAIN_CHANGED: return "CHAIN_CHANGED";
+    case MW_REASON_VERSION_DOWNGRADE: return "VERSION_DOWNGRADE";
     case MW_REASON_UNTRUSTED_CHAIN: return "UNTRUSTED_CHAIN";
     case MW_REASON_FORGERY_TRAITS: return "FORGERY_TRAITS";
     case MW_REASON_NAME_MISMATCH: return "NAME_MISMATCH";

@@ -35,9 +35,13 @@ typedef enum mw_verdict_kind {
 typedef enum mw_reason_code {
     MW_REASON_ROGUE_ANCHOR,
     MW_REASON_ROGUE_NAME,
+    MW_REASON_PIN_MISMATCH,
+    MW_REASON_CLONED_CERT,
     MW_REASON_UNTRUSTED_CHAIN,
     MW_REASON_FORGERY_TRAITS,
     MW_REASON_NAME_MISMATCH,
+    MW_REASON_CHAIN_CHANGED,
+    MW_REASON_VERSION_DOWNGRADE,
     MW_REASON_TTL_ANOMALY,
     MW_REASON_INTERCEPTOR_FINGERPRINT,
     MW_REASON_COUNT
@@ -54,11 +58,32 @@ typedef struct mw_reason {
     char detail[MW_REASON_DETAIL_LEN];
 } mw_reason;
 
+/* The genuine certificate a CLONED_CERT leaf copies (from the baseline). */
+typedef struct mw_clone_of {
+    bool found;
+    char sha256[65];   /* lowercase hex of its DER */
+    char subject[256]; /* RFC 2253 */
+    char issuer[256];
+    char serial[100];  /* lowercase hex */
+    int64_t not_before, not_after; /* seconds since the epoch */
+} mw_clone_of;
+
+#define MW_VERDICT_MAX_TRAITS 8
+#define MW_TRAIT_LEN 120
+
 typedef struct mw_verdict {
     mw_verdict_kind kind;
     mw_reason reasons[MW_REASON_COUNT]; /* at most one per code, in code order */
     size_t n_reasons;
     const char *target; /* the rules' matching target entry, or NULL */
+    /* The interception authority named by ROGUE_ANCHOR or ROGUE_NAME (its
+     * subject, RFC 2253; owned by the rules), or NULL. */
+    const char *rogue_issuer;
+    /* Short phrases, one per trait of forging found in the leaf
+     * (FORGERY_TRAITS, CLONED_CERT): "RSA public exponent 3", ... */
+    char traits[MW_VERDICT_MAX_TRAITS][MW_TRAIT_LEN];
+    size_t n_traits;
+    mw_clone_of clone_of;
 } mw_verdict;
 
 typedef enum mw_chain_state {

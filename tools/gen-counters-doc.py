@@ -16,6 +16,7 @@ GROUPS = [  # (macro, JSON object, title)
     ("MW_FLOW_COUNTERS", "flows", "Flows"),
     ("MW_REASM_COUNTERS", "tcp_reassembly", "TCP reassembly"),
     ("MW_SESSION_COUNTERS", "sessions", "TLS, DTLS and QUIC sessions"),
+    ("MW_OUTPUT_COUNTERS", "output", "Baseline store, summary and forensic output"),
 ]
 
 
