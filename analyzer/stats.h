@@ -13,10 +13,13 @@
 #ifndef MW_STATS_H
 #define MW_STATS_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "json.h"
+#include "jsonparse.h"
 
 /* X(name, "what it counts") */
 #define MW_CAPTURE_COUNTERS(X)                                                   \
@@ -201,6 +204,15 @@ void mw_stats_add(mw_stats *dst, const mw_stats *src);
 /* Adds the counters as members of the JSON object being built in j:
  * "capture":{...},"link":{...},... (the caller opens and closes it). */
 void mw_stats_write_json_members(const mw_stats *st, mw_json *j);
+
+/* Adds counters read back from JSON, as mw_stats_add does (peaks take the
+ * maximum). obj is shaped like what mw_stats_write_json_members writes:
+ * groups by their JSON key, counters by name. Groups and counters this
+ * version does not know are ignored (a newer version may add some); absent
+ * ones count as zero. A known group that is not an object, or a counter
+ * that is not a non-negative integer, is an error ("group.counter: ...")
+ * and leaves dst unchanged. */
+bool mw_stats_add_json(mw_stats *dst, const mw_jv *obj, char *err, size_t errlen);
 
 /* Human-readable report: one aligned line per non-zero counter, grouped. */
 void mw_stats_write_text(const mw_stats *st, FILE *out);

@@ -39,3 +39,10 @@ add_test(NAME e2e_detection
           $<TARGET_FILE:mitmwatch> ${CMAKE_SOURCE_DIR}/samples
           ${MW_SHARED_DIR}/corpus/ndpi/pcap)
 set_tests_properties(e2e_detection PROPERTIES TIMEOUT 600)
+
+# Further end-to-end tests, one file per feature (summary, report, merge,
+# forensic output, baseline store).
+file(GLOB MW_E2E_EXTRA ${CMAKE_SOURCE_DIR}/tests/e2e/cmake/*.cmake)
+foreach(f ${MW_E2E_EXTRA})
+  include(${f})
+endforeach()

@@ -5,7 +5,8 @@
 #   tools/install-deps.sh --bench  also the benchmark's peers (ndpiReader)
 set -eu
 pkgs="build-essential cmake pkg-config libpcap-dev libndpi-dev libssl-dev
-      zlib1g-dev python3 gzip tshark clang clang-tidy cppcheck ca-certificates"
+      zlib1g-dev libsqlite3-dev python3 gzip tshark clang clang-tidy cppcheck
+      ca-certificates chromium chromium-driver python3-selenium"
 if [ "${1:-}" = "--bench" ]; then
     pkgs="$pkgs libndpi-bin"
 fi

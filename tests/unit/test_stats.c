@@ -4,6 +4,7 @@
 
 #include "check.h"
 #include "json.h"
+#include "jsonparse.h"
 #include "stats.h"
 
 static void test_nesting_and_commas(void)
@@ -116,6 +117,163 @@ static void test_stats_json_and_add(void)
     free(text);
 }
 
+/* Gives every counter of st a distinct value from seed on. */
+static void fill_distinct(mw_stats *st, uint64_t seed)
+{
+    uint64_t v = seed;
+#define X(name, desc) g->name = v++;
+#define GROUP(field, type, key, heading, list)                               \
+    {                                                                        \
+        type *g = &st->field;                                                \
+        list(X)                                                              \
+    }
+    MW_STATS_GROUPS(GROUP)
+#undef GROUP
+#undef X
+}
+
+/* Compares every counter, naming the first that differs. */
+static int stats_equal(const mw_stats *a, const mw_stats *b)
+{
+    int same = 1;
+#define X(name, desc)                                                        \
+    if (same && ga->name != gb->name) {                                      \
+        fprintf(stderr, "%s.%s: %" PRIu64 " != %" PRIu64 "\n", key_, #name,   \
+                ga->name, gb->name);                                         \
+        same = 0;                                                            \
+    }
+#define GROUP(field, type, key, heading, list)                               \
+    {                                                                        \
+        const char *key_ = key;                                              \
+        const type *ga = &a->field;                                          \
+        const type *gb = &b->field;                                          \
+        list(X)                                                              \
+    }
+    MW_STATS_GROUPS(GROUP)
+#undef GROUP
+#undef X
+    return same;
+}
+
+/* The stats of st as a parsed JSON object, as the final stats line has. */
+static mw_jdoc *stats_doc(const mw_stats *st)
+{
+    mw_json j;
+    char err[256] = "";
+    mw_json_init(&j);
+    mw_json_object_begin(&j);
+    mw_stats_write_json_members(st, &j);
+    mw_json_object_end(&j);
+    const char *t = mw_json_text(&j);
+    mw_jdoc *d = mw_jdoc_parse((const uint8_t *)t, strlen(t), err, sizeof err);
+    CHECK_EQ_S(err, "");
+    mw_json_free(&j);
+    return d;
+}
+
+static mw_jdoc *parse_s(const char *s)
+{
+    char err[256] = "";
+    mw_jdoc *d = mw_jdoc_parse((const uint8_t *)s, strlen(s), err, sizeof err);
+    CHECK_EQ_S(err, "");
+    return d;
+}
+
+static void test_stats_add_json(void)
+{
+    mw_stats a, b, want;
+    char err[256] = "";
+    fill_distinct(&a, 1000);
+    fill_distinct(&b, 5);
+    a.capture.packets = UINT64_MAX - 5; /* a 64-bit counter reads back exactly */
+    b.capture.packets = 5;
+    /* Peaks: one larger on each side. */
+    a.flow.active_peak = 100;
+    b.flow.active_peak = 7;
+    a.reasm.buffer_peak_bytes = 3;
+    b.reasm.buffer_peak_bytes = 4096;
+
+    want = b;
+    mw_stats_add(&want, &a);
+    mw_jdoc *d = stats_doc(&a);
+    CHECK(mw_stats_add_json(&b, mw_jdoc_root(d), err, sizeof err));
+    CHECK_EQ_S(err, "");
+    CHECK(stats_equal(&b, &want));
+    CHECK_EQ_U(b.capture.packets, UINT64_MAX);
+    CHECK_EQ_U(b.flow.active_peak, 100);        /* max, not sum */
+    CHECK_EQ_U(b.reasm.buffer_peak_bytes, 4096);
+    CHECK_EQ_U(b.capture.inputs_opened, 1005); /* the first counters: 1000 + 5 */
+
+    /* Into zeroed stats: an exact copy. */
+    mw_stats z;
+    memset(&z, 0, sizeof z);
+    CHECK(mw_stats_add_json(&z, mw_jdoc_root(d), err, sizeof err));
+    CHECK(stats_equal(&z, &a));
+    mw_jdoc_free(d);
+}
+
+static void test_stats_add_json_tolerant(void)
+{
+    /* Unknown groups and counters are a newer version's: ignored. Absent
+     * ones are zero. Peaks in a lone JSON object still take the max. */
+    mw_stats st, want;
+    char err[256] = "";
+    memset(&st, 0, sizeof st);
+    st.capture.packets = 1;
+    st.flow.active_peak = 50;
+    want = st;
+    want.capture.packets = 11;
+    want.flow.created = 3;
+    want.reasm.buffer_peak_bytes = 9;
+    mw_jdoc *d = parse_s("{\"capture\":{\"packets\":10,\"future\":\"x\"},"
+                         "\"flows\":{\"created\":3,\"active_peak\":20},"
+                         "\"tcp_reassembly\":{\"buffer_peak_bytes\":9},"
+                         "\"quantum\":{\"qubits\":-1},\"version\":2}");
+    CHECK(mw_stats_add_json(&st, mw_jdoc_root(d), err, sizeof err));
+    CHECK(stats_equal(&st, &want));
+    mw_jdoc_free(d);
+    /* An empty object adds nothing. */
+    d = parse_s("{}");
+    CHECK(mw_stats_add_json(&st, mw_jdoc_root(d), err, sizeof err));
+    CHECK(stats_equal(&st, &want));
+    mw_jdoc_free(d);
+}
+
+static void test_stats_add_json_errors(void)
+{
+    /* A bad counter is named, and nothing at all is added. */
+    static const char *bad[] = {
+        "{\"capture\":{\"packets\":1},\"flows\":{\"created\":-1}}",
+        "{\"capture\":{\"packets\":1},\"flows\":{\"created\":1.5}}",
+        "{\"capture\":{\"packets\":1},\"flows\":{\"created\":1e2}}",
+        "{\"capture\":{\"packets\":1},\"flows\":{\"created\":\"3\"}}",
+        "{\"capture\":{\"packets\":1},\"flows\":{\"created\":null}}",
+        "{\"capture\":{\"packets\":1},\"flows\":{\"created\":18446744073709551616}}",
+    };
+    mw_stats st, before;
+    char err[256];
+    fill_distinct(&st, 1);
+    before = st;
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        mw_jdoc *d = parse_s(bad[k]);
+        err[0] = '\0';
+        CHECK(!mw_stats_add_json(&st, mw_jdoc_root(d), err, sizeof err));
+        CHECK_EQ_S(err, "flows.created: not a non-negative integer");
+        CHECK(stats_equal(&st, &before));
+        mw_jdoc_free(d);
+    }
+    mw_jdoc *d = parse_s("{\"tcp_reassembly\":[1]}");
+    CHECK(!mw_stats_add_json(&st, mw_jdoc_root(d), err, sizeof err));
+    CHECK_EQ_S(err, "tcp_reassembly: not an object");
+    mw_jdoc_free(d);
+    d = parse_s("[]");
+    CHECK(!mw_stats_add_json(&st, mw_jdoc_root(d), err, sizeof err));
+    CHECK_EQ_S(err, "statistics: not an object");
+    mw_jdoc_free(d);
+    CHECK(!mw_stats_add_json(&st, NULL, NULL, 0));
+    CHECK(stats_equal(&st, &before));
+}
+
 int main(void)
 {
     RUN(test_nesting_and_commas);
@@ -123,5 +281,8 @@ int main(void)
     RUN(test_timestamp);
     RUN(test_write_line);
     RUN(test_stats_json_and_add);
+    RUN(test_stats_add_json);
+    RUN(test_stats_add_json_tolerant);
+    RUN(test_stats_add_json_errors);
     return check_summary();
 }

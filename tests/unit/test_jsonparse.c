@@ -1,0 +1,570 @@
+/* Unit tests for the JSON reader (analyzer/jsonparse.h). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "json.h"
+#include "jsonparse.h"
+
+static mw_jdoc *parse_s(const char *s, char *err, size_t errlen)
+{
+    return mw_jdoc_parse((const uint8_t *)s, strlen(s), err, errlen);
+}
+
+/* True when s is refused; the message must carry a position. */
+static int refused(const char *s)
+{
+    char err[256] = "";
+    mw_jdoc *d = parse_s(s, err, sizeof err);
+    if (d) {
+        mw_jdoc_free(d);
+        return 0;
+    }
+    if (strncmp(err, "line ", 5) != 0) {
+        fprintf(stderr, "error without a position for %s: %s\n", s, err);
+        return 0;
+    }
+    return 1;
+}
+
+/* The error for s ("" if it parsed). */
+static const char *error_of(const char *s, char *err, size_t errlen)
+{
+    mw_jdoc *d = parse_s(s, err, errlen);
+    if (d) {
+        mw_jdoc_free(d);
+        err[0] = '\0';
+    }
+    return err;
+}
+
+static void test_nested(void)
+{
+    char err[256] = "";
+    const char *text =
+        " {\"name\": \"a\", \"list\": [1, -2.5, true, false, null, [], {}],\n"
+        "  \"obj\": {\"x\": {\"y\": [\"deep\"]}}, \"name\": \"second\"}\r\n\t";
+    mw_jdoc *d = parse_s(text, err, sizeof err);
+    CHECK(d != NULL);
+    CHECK_EQ_S(err, "");
+    const mw_jv *r = mw_jdoc_root(d);
+    CHECK_EQ_U(mw_jv_type_of(r), MW_JV_OBJECT);
+    CHECK_EQ_U(mw_jv_len(r), 4);
+    CHECK_EQ_S(mw_jv_key_at(r, 0), "name");
+    CHECK_EQ_S(mw_jv_key_at(r, 3), "name");
+    CHECK(mw_jv_key_at(r, 4) == NULL);
+    /* Duplicate keys are kept; mw_jv_get answers the first. */
+    CHECK_EQ_S(mw_jv_str(mw_jv_get(r, "name"), NULL), "a");
+    CHECK_EQ_S(mw_jv_str(mw_jv_at(r, 3), NULL), "second");
+
+    const mw_jv *list = mw_jv_get(r, "list");
+    CHECK_EQ_U(mw_jv_type_of(list), MW_JV_ARRAY);
+    CHECK_EQ_U(mw_jv_len(list), 7);
+    uint64_t u = 0;
+    double dv = 0;
+    bool b = false;
+    CHECK(mw_jv_u64(mw_jv_at(list, 0), &u));
+    CHECK_EQ_U(u, 1);
+    CHECK(mw_jv_double(mw_jv_at(list, 1), &dv));
+    CHECK(dv == -2.5);
+    CHECK(mw_jv_bool(mw_jv_at(list, 2), &b) && b);
+    CHECK(mw_jv_bool(mw_jv_at(list, 3), &b) && !b);
+    CHECK_EQ_U(mw_jv_type_of(mw_jv_at(list, 4)), MW_JV_NULL);
+    CHECK_EQ_U(mw_jv_type_of(mw_jv_at(list, 5)), MW_JV_ARRAY);
+    CHECK_EQ_U(mw_jv_len(mw_jv_at(list, 5)), 0);
+    CHECK_EQ_U(mw_jv_type_of(mw_jv_at(list, 6)), MW_JV_OBJECT);
+    CHECK_EQ_U(mw_jv_len(mw_jv_at(list, 6)), 0);
+    CHECK(mw_jv_at(list, 7) == NULL);
+    /* Arrays have no names. */
+    CHECK(mw_jv_key_at(list, 0) == NULL);
+    CHECK(mw_jv_get(list, "0") == NULL);
+
+    const mw_jv *deep = mw_jv_get(mw_jv_get(mw_jv_get(r, "obj"), "x"), "y");
+    CHECK_EQ_S(mw_jv_str(mw_jv_at(deep, 0), NULL), "deep");
+    mw_jdoc_free(d);
+}
+
+static void test_null_accessors(void)
+{
+    /* A chain of lookups needs one check at the end. */
+    uint64_t u = 7;
+    int64_t i = 7;
+    double dv = 7;
+    bool b = true;
+    size_t len = 7;
+    CHECK(mw_jdoc_root(NULL) == NULL);
+    CHECK_EQ_U(mw_jv_type_of(NULL), MW_JV_NULL);
+    CHECK(mw_jv_get(mw_jv_get(NULL, "a"), "b") == NULL);
+    CHECK_EQ_U(mw_jv_len(NULL), 0);
+    CHECK(mw_jv_at(NULL, 0) == NULL);
+    CHECK(mw_jv_key_at(NULL, 0) == NULL);
+    CHECK(mw_jv_str(NULL, &len) == NULL);
+    CHECK_EQ_U(len, 0);
+    CHECK(!mw_jv_bool(NULL, &b));
+    CHECK(!mw_jv_u64(NULL, &u));
+    CHECK(!mw_jv_i64(NULL, &i));
+    CHECK(!mw_jv_double(NULL, &dv));
+    CHECK_EQ_U(u, 7);
+    mw_jdoc_free(NULL);
+
+    /* Wrong types answer "absent" too. */
+    char err[128];
+    mw_jdoc *d = parse_s("[\"1\", 1, true]", err, sizeof err);
+    const mw_jv *r = mw_jdoc_root(d);
+    CHECK(!mw_jv_u64(mw_jv_at(r, 0), &u));
+    CHECK(mw_jv_str(mw_jv_at(r, 1), NULL) == NULL);
+    CHECK(!mw_jv_bool(mw_jv_at(r, 1), &b));
+    CHECK(!mw_jv_double(mw_jv_at(r, 2), &dv));
+    CHECK_EQ_U(mw_jv_len(mw_jv_at(r, 0)), 0);
+    mw_jdoc_free(d);
+}
+
+static void test_escapes(void)
+{
+    char err[256] = "";
+    mw_jdoc *d = parse_s("\"q\\\"b\\\\s\\/b\\bf\\fn\\nr\\rt\\tu\\u0041\\u00e9\\u20ac\"",
+                         err, sizeof err);
+    CHECK(d != NULL);
+    size_t len = 0;
+    const char *s = mw_jv_str(mw_jdoc_root(d), &len);
+    static const char want[] = "q\"b\\s/b\bf\fn\nr\rt\tuA\xc3\xa9\xe2\x82\xac";
+    CHECK_EQ_U(len, sizeof want - 1);
+    CHECK(s && memcmp(s, want, sizeof want) == 0); /* NUL terminator included */
+    mw_jdoc_free(d);
+
+    /* Surrogate pairs to exact UTF-8: U+1F600 and U+10FFFF (the highest),
+     * U+10000 (the lowest); hex digits of either case. */
+    d = parse_s("\"\\ud83d\\uDE00|\\uDBFF\\uDFFF|\\uD800\\uDC00\"", err, sizeof err);
+    CHECK(d != NULL);
+    s = mw_jv_str(mw_jdoc_root(d), &len);
+    static const char pairs[] = "\xf0\x9f\x98\x80|\xf4\x8f\xbf\xbf|\xf0\x90\x80\x80";
+    CHECK_EQ_U(len, sizeof pairs - 1);
+    CHECK(s && memcmp(s, pairs, sizeof pairs) == 0);
+    mw_jdoc_free(d);
+
+    /* Raw UTF-8 (2, 3 and 4 bytes) passes through unchanged. */
+    d = parse_s("\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"", err, sizeof err);
+    CHECK(d != NULL);
+    CHECK_EQ_S(mw_jv_str(mw_jdoc_root(d), NULL), "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+    mw_jdoc_free(d);
+
+    CHECK(refused("\"\\u0000\""));
+    CHECK(refused("\"\\ud83d\""));        /* lone high surrogate */
+    CHECK(refused("\"\\ud83dx\""));
+    CHECK(refused("\"\\ud83d\\u0041\"")); /* high followed by a non-low */
+    CHECK(refused("\"\\ud83d\\ud83d\""));
+    CHECK(refused("\"\\ude00\""));        /* lone low surrogate */
+    CHECK(refused("\"\\u12\""));
+    CHECK(refused("\"\\u12g4\""));
+    CHECK(refused("\"\\x41\""));
+    CHECK(refused("\"\\'\""));
+    CHECK(refused("\"a\nb\""));           /* raw control characters */
+    CHECK(refused("\"a\tb\""));
+    CHECK(refused("\"\x1f\""));
+    CHECK(!refused("\"\x7f\""));          /* DEL is not a control for JSON */
+    /* Invalid UTF-8: a stray continuation, an overlong '/', a truncated
+     * sequence, an encoded surrogate, past U+10FFFF, 0xff. */
+    CHECK(refused("\"\x80\""));
+    CHECK(refused("\"\xc0\xaf\""));
+    CHECK(refused("\"\xe0\x80\xaf\""));
+    CHECK(refused("\"\xe2\x82\""));
+    CHECK(refused("\"\xed\xa0\x80\""));
+    CHECK(refused("\"\xf4\x90\x80\x80\""));
+    CHECK(refused("\"\xf0\x8f\xbf\xbf\""));
+    CHECK(refused("\"\xff\""));
+    CHECK(refused("\xc3\xa9"));           /* outside a string */
+    CHECK(refused("\xef\xbb\xbf{}"));     /* a byte order mark */
+}
+
+static void test_numbers(void)
+{
+    char err[256];
+    uint64_t u = 0;
+    int64_t i = 0;
+    double dv = 0;
+    mw_jdoc *d = parse_s("[18446744073709551615, 18446744073709551616, -0, 1e3, 0, "
+                         "9223372036854775807, -9223372036854775808, "
+                         "-9223372036854775809, 1.5E-2, -12, 1e400, 0.0]",
+                         err, sizeof err);
+    CHECK(d != NULL);
+    const mw_jv *r = mw_jdoc_root(d);
+
+    CHECK(mw_jv_u64(mw_jv_at(r, 0), &u));
+    CHECK_EQ_U(u, UINT64_MAX);
+    CHECK(!mw_jv_i64(mw_jv_at(r, 0), &i));
+    u = 5;
+    CHECK(!mw_jv_u64(mw_jv_at(r, 1), &u)); /* one past: refused, untouched */
+    CHECK_EQ_U(u, 5);
+    CHECK(mw_jv_double(mw_jv_at(r, 1), &dv));
+    CHECK(dv == 18446744073709551616.0);
+
+    /* -0: an integer of value zero; as a double it keeps its sign. */
+    CHECK(mw_jv_u64(mw_jv_at(r, 2), &u));
+    CHECK_EQ_U(u, 0);
+    i = 9;
+    CHECK(mw_jv_i64(mw_jv_at(r, 2), &i));
+    CHECK(i == 0);
+    CHECK(mw_jv_double(mw_jv_at(r, 2), &dv));
+    CHECK(dv == 0.0 && signbit(dv));
+
+    /* 1e3 is a thousand, but not written as an integer. */
+    CHECK(!mw_jv_u64(mw_jv_at(r, 3), &u));
+    CHECK(!mw_jv_i64(mw_jv_at(r, 3), &i));
+    CHECK(mw_jv_double(mw_jv_at(r, 3), &dv));
+    CHECK(dv == 1000.0);
+
+    CHECK(mw_jv_u64(mw_jv_at(r, 4), &u));
+    CHECK_EQ_U(u, 0);
+    CHECK(mw_jv_i64(mw_jv_at(r, 5), &i));
+    CHECK(i == INT64_MAX);
+    CHECK(mw_jv_i64(mw_jv_at(r, 6), &i));
+    CHECK(i == INT64_MIN);
+    CHECK(!mw_jv_u64(mw_jv_at(r, 6), &u));
+    CHECK(!mw_jv_i64(mw_jv_at(r, 7), &i));
+    CHECK(mw_jv_double(mw_jv_at(r, 8), &dv));
+    CHECK(dv == 0.015);
+    CHECK(!mw_jv_u64(mw_jv_at(r, 9), &u));
+    CHECK(mw_jv_i64(mw_jv_at(r, 9), &i));
+    CHECK(i == -12);
+    CHECK(!mw_jv_double(mw_jv_at(r, 10), &dv)); /* beyond double's range */
+    CHECK(!mw_jv_u64(mw_jv_at(r, 11), &u));     /* 0.0 has a fraction */
+    mw_jdoc_free(d);
+
+    /* The RFC grammar, and nothing more. */
+    const char *bad[] = {"01", "-01", "+1", ".5", "1.", "1.e3", "1e", "1e+", "-",
+                         "--1", "0x10", "1e3.5", "NaN", "Infinity", "-Infinity",
+                         "1 2", "[1,]", "[01]", "00"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        if (!refused(bad[k])) {
+            fprintf(stderr, "accepted: %s\n", bad[k]);
+            CHECK(0);
+        }
+    }
+    const char *good[] = {"0", "-0", "0.0", "0e0", "1E+2", "1e-2", "-1.25e10", " 7 "};
+    for (size_t k = 0; k < sizeof good / sizeof good[0]; k++) {
+        if (refused(good[k])) {
+            fprintf(stderr, "refused: %s\n", good[k]);
+            CHECK(0);
+        }
+    }
+}
+
+static char *nest(int levels)
+{
+    char *s = malloc((size_t)levels * 2 + 1);
+    for (int k = 0; k < levels; k++) {
+        s[k] = '[';
+        s[levels + k] = ']';
+    }
+    s[levels * 2] = '\0';
+    return s;
+}
+
+static void test_depth(void)
+{
+    char err[256] = "";
+    char *s = nest(MW_JSON_PARSE_MAX_DEPTH);
+    mw_jdoc *d = parse_s(s, err, sizeof err);
+    CHECK(d != NULL);
+    const mw_jv *v = mw_jdoc_root(d);
+    int levels = 0;
+    while (mw_jv_type_of(v) == MW_JV_ARRAY) {
+        levels++;
+        v = mw_jv_at(v, 0);
+    }
+    CHECK_EQ_U(levels, 64);
+    mw_jdoc_free(d);
+    free(s);
+
+    s = nest(MW_JSON_PARSE_MAX_DEPTH + 1);
+    CHECK(parse_s(s, err, sizeof err) == NULL);
+    CHECK_EQ_S(err, "line 1, column 65: nested deeper than 64 levels");
+    free(s);
+
+    /* Objects count the same, and so does a mix. */
+    CHECK(refused("{\"a\":[{\"b\":[{\"c\":[{\"d\":[{\"e\":[{\"f\":[{\"g\":[{\"h\":["
+                  "{\"a\":[{\"b\":[{\"c\":[{\"d\":[{\"e\":[{\"f\":[{\"g\":[{\"h\":["
+                  "{\"a\":[{\"b\":[{\"c\":[{\"d\":[{\"e\":[{\"f\":[{\"g\":[{\"h\":["
+                  "{\"a\":[{\"b\":[{\"c\":[{\"d\":[{\"e\":[{\"f\":[{\"g\":[{\"h\":["
+                  "{}]}]}]}]}]}]}]}]}]}]}]}]}]}]}]}]}]}]}]}]}]}]}]}]}]}]}]}]}]}]}]}]}"));
+    /* A million unclosed brackets: refused at the cap, no deep recursion. */
+    size_t n = 1000000;
+    char *many = malloc(n);
+    memset(many, '[', n);
+    CHECK(mw_jdoc_parse((const uint8_t *)many, n, err, sizeof err) == NULL);
+    free(many);
+}
+
+static const char sample[] =
+    "{\"event\":\"stats\",\"n\":[0,-1,2.5e-3,true,false,null],"
+    "\"s\":\"a\\\"\\\\\\n\\u00e9\\ud83d\\ude00\xe2\x82\xac\","
+    "\"o\":{\"k\":{},\"l\":[]}, \"u\":18446744073709551615}";
+
+static void test_truncated(void)
+{
+    /* Every strict prefix of an object is incomplete. Each is copied into
+     * a buffer of exactly its length, so the sanitizer sees any read past
+     * the end. */
+    char err[256];
+    size_t n = sizeof sample - 1;
+    for (size_t k = 0; k < n; k++) {
+        uint8_t *buf = malloc(k ? k : 1);
+        memcpy(buf, sample, k);
+        err[0] = '\0';
+        mw_jdoc *d = mw_jdoc_parse(buf, k, err, sizeof err);
+        if (d) {
+            fprintf(stderr, "prefix of length %zu accepted\n", k);
+            CHECK(0);
+            mw_jdoc_free(d);
+        } else if (strncmp(err, "line 1, column ", 15) != 0) {
+            fprintf(stderr, "prefix %zu: bad message: %s\n", k, err);
+            CHECK(0);
+        }
+        free(buf);
+    }
+    mw_jdoc *d = mw_jdoc_parse((const uint8_t *)sample, n, err, sizeof err);
+    CHECK(d != NULL);
+    mw_jdoc_free(d);
+    /* Nothing is accepted without a value. */
+    CHECK(mw_jdoc_parse(NULL, 0, err, sizeof err) == NULL);
+    CHECK_EQ_S(err, "line 1, column 1: unexpected end of input, expected a value");
+    CHECK(refused(" \n "));
+}
+
+static void test_mutations(void)
+{
+    /* Every byte replaced by a handful of troublesome values: whatever the
+     * outcome, no crash, and an error always has a position. */
+    static const uint8_t subst[] = {0x00, '"', '\\', '[', ']', '{', '}', ',', ':',
+                                    '-', '0', 'e', 'u', 0x80, 0xc3, 0xed, 0xff};
+    char err[256];
+    size_t n = sizeof sample - 1;
+    uint8_t *buf = malloc(n);
+    for (size_t k = 0; k < n; k++) {
+        for (size_t m = 0; m < sizeof subst; m++) {
+            memcpy(buf, sample, n);
+            buf[k] = subst[m];
+            err[0] = '\0';
+            mw_jdoc *d = mw_jdoc_parse(buf, n, err, sizeof err);
+            if (d)
+                mw_jdoc_free(d);
+            else
+                CHECK(strncmp(err, "line ", 5) == 0);
+        }
+    }
+    free(buf);
+}
+
+static void test_trailing(void)
+{
+    char err[256];
+    CHECK_EQ_S(error_of("{} x", err, sizeof err),
+               "line 1, column 4: unexpected 'x', expected the end of input after the value");
+    CHECK(refused("{}}"));
+    CHECK(refused("[] []"));
+    CHECK(refused("truex"));
+    CHECK(refused("nul"));
+    CHECK(refused("[1 2]"));
+    CHECK(refused("{\"a\" 1}"));
+    CHECK(refused("{\"a\":1,}"));
+    CHECK(refused("{a:1}"));
+    CHECK(refused("{1:1}"));
+    CHECK(refused("[1,,2]"));
+    CHECK(refused("'a'"));
+    CHECK(mw_jdoc_parse((const uint8_t *)"{} \0", 4, err, sizeof err) == NULL);
+    /* Trailing white space is fine. */
+    CHECK(!refused("{} \r\n\t "));
+}
+
+static void test_positions(void)
+{
+    char err[256];
+    const char *bad = "{\n  \"a\": 1,\n  \"b\": tru\n}";
+    CHECK_EQ_S(error_of(bad, err, sizeof err),
+               "line 3, column 8: invalid literal, expected 'true'");
+    /* Columns count characters: 'é' is two bytes but one column. */
+    CHECK_EQ_S(error_of("[\"\xc3\xa9\", x]", err, sizeof err),
+               "line 1, column 7: unexpected 'x', expected a value");
+    CHECK_EQ_S(error_of("[1,\n2,\n\"abc\\q\"]", err, sizeof err),
+               "line 3, column 5: invalid escape \\'q'");
+    CHECK_EQ_S(error_of("\n\n   \"open", err, sizeof err),
+               "line 3, column 4: unterminated string");
+    CHECK_EQ_S(error_of("[\"a\x01\"]", err, sizeof err),
+               "line 1, column 4: control character 0x01 in a string (must be escaped)");
+    CHECK_EQ_S(error_of("[\"\\u0000\"]", err, sizeof err),
+               "line 1, column 3: \\u0000 is not allowed");
+    CHECK_EQ_S(error_of("[\"\\udc00\"]", err, sizeof err),
+               "line 1, column 3: lone low surrogate \\uDC00");
+    CHECK_EQ_S(error_of("{\"a\":1 \"b\":2}", err, sizeof err),
+               "line 1, column 8: unexpected '\"', expected ',' or '}'");
+    CHECK_EQ_S(error_of("[0123]", err, sizeof err),
+               "line 1, column 2: number with a leading zero");
+    CHECK_EQ_S(error_of("[\"x\xff\"]", err, sizeof err),
+               "line 1, column 4: invalid UTF-8 (byte 0xff)");
+    /* A small buffer is cut, never overrun; NULL is allowed. */
+    char tiny[8];
+    CHECK(parse_s("[", tiny, sizeof tiny) == NULL);
+    CHECK_EQ_S(tiny, "line 1,");
+    CHECK(parse_s("[", NULL, 0) == NULL);
+}
+
+static void test_round_trip(void)
+{
+    /* Hostile bytes through the writer and back: quote, backslash, every
+     * control character but NUL, DEL, 2-, 3- and 4-byte UTF-8, and bytes
+     * that are not UTF-8 (which the writer spells as the text \xNN). */
+    char in[64];
+    size_t n = 0;
+    for (int c = 1; c < 0x20; c++)
+        in[n++] = (char)c;
+    static const char tail[] = "\"\\/\x7f\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xff\xc0\xaf";
+    memcpy(in + n, tail, sizeof tail - 1);
+    n += sizeof tail - 1;
+
+    mw_json j;
+    mw_json_init(&j);
+    mw_json_object_begin(&j);
+    mw_json_key(&j, "sni\"\\\x01\xc3\xa9");
+    mw_json_string_n(&j, in, n);
+    mw_json_kv_uint(&j, "max", UINT64_MAX);
+    mw_json_key(&j, "neg");
+    mw_json_int(&j, INT64_MIN);
+    mw_json_key(&j, "list");
+    mw_json_array_begin(&j);
+    mw_json_bool(&j, true);
+    mw_json_null(&j);
+    mw_json_string(&j, "");
+    mw_json_array_end(&j);
+    mw_json_object_end(&j);
+    const char *text = mw_json_text(&j);
+
+    char err[256] = "";
+    mw_jdoc *d = parse_s(text, err, sizeof err);
+    CHECK(d != NULL);
+    CHECK_EQ_S(err, "");
+    const mw_jv *r = mw_jdoc_root(d);
+    CHECK_EQ_S(mw_jv_key_at(r, 0), "sni\"\\\x01\xc3\xa9");
+    size_t len = 0;
+    const char *s = mw_jv_str(mw_jv_get(r, "sni\"\\\x01\xc3\xa9"), &len);
+    /* The three bytes that are not UTF-8 come back as \xNN text. */
+    char want[80];
+    size_t wn = n - 3 + 12;
+    memcpy(want, in, n - 3);
+    memcpy(want + n - 3, "\\xff\\xc0\\xaf", 12);
+    CHECK_EQ_U(len, wn);
+    CHECK(s && memcmp(s, want, wn) == 0);
+    uint64_t u = 0;
+    int64_t i = 0;
+    CHECK(mw_jv_u64(mw_jv_get(r, "max"), &u));
+    CHECK_EQ_U(u, UINT64_MAX);
+    CHECK(mw_jv_i64(mw_jv_get(r, "neg"), &i));
+    CHECK(i == INT64_MIN);
+    const mw_jv *list = mw_jv_get(r, "list");
+    CHECK_EQ_U(mw_jv_len(list), 3);
+    CHECK_EQ_S(mw_jv_str(mw_jv_at(list, 2), &len), "");
+    CHECK_EQ_U(len, 0);
+    mw_jdoc_free(d);
+
+    /* A NUL byte is written as \u0000, which the reader refuses: a string
+     * with a NUL does not survive a round trip. */
+    mw_json_reset(&j);
+    mw_json_string_n(&j, "a\0b", 3);
+    CHECK(refused(mw_json_text(&j)));
+    mw_json_free(&j);
+}
+
+static void test_load_file(void)
+{
+    char path[] = "/tmp/mw_jsonparse_XXXXXX";
+    char err[512];
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("{\"a\": [1,\n 2,\n x]}", f);
+    fclose(f);
+
+    CHECK(mw_jdoc_load_file(path, 1 << 20, err, sizeof err) == NULL);
+    char want[512];
+    snprintf(want, sizeof want, "%s: line 3, column 2: unexpected 'x', expected a value", path);
+    CHECK_EQ_S(err, want);
+
+    /* The file is 18 bytes: 18 is enough, 17 is not. */
+    f = fopen(path, "w");
+    fputs("{\"a\": [1,\n 2,\n 3]}", f);
+    fclose(f);
+    mw_jdoc *d = mw_jdoc_load_file(path, 18, err, sizeof err);
+    CHECK(d != NULL);
+    CHECK_EQ_U(mw_jv_len(mw_jv_get(mw_jdoc_root(d), "a")), 3);
+    mw_jdoc_free(d);
+    CHECK(mw_jdoc_load_file(path, 17, err, sizeof err) == NULL);
+    snprintf(want, sizeof want, "%s: larger than 17 bytes", path);
+    CHECK_EQ_S(err, want);
+    CHECK(mw_jdoc_load_file(path, 0, err, sizeof err) == NULL);
+
+    /* A file larger than the first read buffer. */
+    f = fopen(path, "w");
+    fputc('[', f);
+    for (int k = 0; k < 100000; k++)
+        fputs(k ? ",\"abcdefgh\"" : "\"abcdefgh\"", f);
+    fputc(']', f);
+    fclose(f);
+    d = mw_jdoc_load_file(path, (size_t)16 << 20, err, sizeof err);
+    CHECK(d != NULL);
+    CHECK_EQ_U(mw_jv_len(mw_jdoc_root(d)), 100000);
+    CHECK_EQ_S(mw_jv_str(mw_jv_at(mw_jdoc_root(d), 99999), NULL), "abcdefgh");
+    mw_jdoc_free(d);
+    CHECK(mw_jdoc_load_file(path, 100000, err, sizeof err) == NULL);
+    snprintf(want, sizeof want, "%s: larger than 100000 bytes", path);
+    CHECK_EQ_S(err, want);
+
+    unlink(path);
+    CHECK(mw_jdoc_load_file(path, 100, err, sizeof err) == NULL);
+    snprintf(want, sizeof want, "%s: No such file or directory", path);
+    CHECK_EQ_S(err, want);
+    CHECK(mw_jdoc_load_file("/", 100, err, sizeof err) == NULL);
+    CHECK(strncmp(err, "/: ", 3) == 0);
+}
+
+static void test_big_values(void)
+{
+    /* A string longer than an arena block, among small values. */
+    size_t n = 300000;
+    char *s = malloc(n + 8);
+    s[0] = '[';
+    s[1] = '1';
+    s[2] = ',';
+    s[3] = '"';
+    memset(s + 4, 'z', n);
+    memcpy(s + 4 + n, "\",2]", 4);
+    char err[256];
+    mw_jdoc *d = mw_jdoc_parse((const uint8_t *)s, n + 8, err, sizeof err);
+    CHECK(d != NULL);
+    size_t len = 0;
+    const char *v = mw_jv_str(mw_jv_at(mw_jdoc_root(d), 1), &len);
+    CHECK_EQ_U(len, n);
+    CHECK(v && v[0] == 'z' && v[n - 1] == 'z' && v[n] == '\0');
+    uint64_t u = 0;
+    CHECK(mw_jv_u64(mw_jv_at(mw_jdoc_root(d), 2), &u));
+    CHECK_EQ_U(u, 2);
+    mw_jdoc_free(d);
+    free(s);
+}
+
+int main(void)
+{
+    RUN(test_nested);
+    RUN(test_null_accessors);
+    RUN(test_escapes);
+    RUN(test_numbers);
+    RUN(test_depth);
+    RUN(test_truncated);
+    RUN(test_mutations);
+    RUN(test_trailing);
+    RUN(test_positions);
+    RUN(test_round_trip);
+    RUN(test_load_file);
+    RUN(test_big_values);
+    return check_summary();
+}
