@@ -31,6 +31,11 @@ typedef struct target {
     char *domain; /* lowercase, leading "." kept */
 } target;
 
+typedef struct pin {
+    char *domain; /* lowercase, leading "." kept, as targets */
+    uint8_t spki_sha256[32];
+} pin;
+
 typedef struct fingerprint {
     char kind[4];  /* "ja3" or "ja4" */
     char *value;   /* lowercase */
@@ -46,6 +51,8 @@ struct mw_rules {
     size_t n_targets;
     fingerprint *fps;
     size_t n_fps;
+    pin *pins;     /* sorted by domain: a domain's pins are adjacent */
+    size_t n_pins;
     X509_STORE *store;
 };
 
@@ -87,6 +94,9 @@ void mw_rules_free(mw_rules *r)
 {
     if (!r)
         return;
+    for (size_t i = 0; i < r->n_pins; i++)
+        free(r->pins[i].domain);
+    free(r->pins);
     for (size_t i = 0; i < r->n_roots; i++) {
         X509_free(r->roots[i].x509);
         free(r->roots[i].label);
@@ -531,6 +541,141 @@ size_t mw_rules_n_fingerprints(const mw_rules *r)
     return r->n_fps;
 }
 
+/* ---- pins ----------------------------------------------------------- */
+
+static int cmp_pin(const void *a, const void *b)
+{
+    const pin *x = a, *y = b;
+    int c = strcmp(x->domain, y->domain);
+    return c ? c : memcmp(x->spki_sha256, y->spki_sha256, sizeof x->spki_sha256);
+}
+
+/* "sha256/BASE64" (HPKP, Chromium) or 64 hex digits. */
+static bool parse_pin_value(const char *v, uint8_t out[32])
+{
+    size_t n = strlen(v);
+    if (n == 64) {
+        long len = 0;
+        unsigned char *bin = OPENSSL_hexstr2buf(v, &len);
+        bool ok = bin && len == 32;
+        if (ok)
+            memcpy(out, bin, 32);
+        OPENSSL_free(bin);
+        ERR_clear_error();
+        return ok;
+    }
+    if (n != 7 + 44 || strncmp(v, "sha256/", 7) != 0 || v[n - 1] != '=')
+        return false;
+    unsigned char buf[36];
+    /* 44 base64 characters decode to 33 bytes, the last one padding. */
+    if (EVP_DecodeBlock(buf, (const unsigned char *)v + 7, 44) != 33)
+        return false;
+    memcpy(out, buf, 32);
+    return true;
+}
+
+static bool pin_line(mw_rules *r, void *ctx, const char *path, unsigned lineno,
+                     char *p, char *err, size_t errlen)
+{
+    (void)ctx;
+    size_t dl = strcspn(p, " \t");
+    char *val = p + dl;
+    val += strspn(val, " \t");
+    size_t vl = strcspn(val, " \t");
+    if (dl == 0 || vl == 0 || val[vl + strspn(val + vl, " \t")] != '\0') {
+        set_err(err, errlen, "%s:%u: expected \"DOMAIN PIN\": \"%.80s\"", path, lineno, p);
+        return false;
+    }
+    p[dl] = '\0';
+    val[vl] = '\0';
+    uint8_t h[32];
+    if (!valid_domain(p)) {
+        set_err(err, errlen, "%s:%u: not a domain name: \"%.80s\"", path, lineno, p);
+        return false;
+    }
+    if (!parse_pin_value(val, h)) {
+        set_err(err, errlen, "%s:%u: not a pin (sha256/BASE64= or 64 hex digits): \"%.80s\"",
+                path, lineno, val);
+        return false;
+    }
+    pin *v = realloc(r->pins, (r->n_pins + 1) * sizeof(*v));
+    char *d = strdup(p);
+    if (v)
+        r->pins = v;
+    if (!v || !d) {
+        free(d);
+        set_err(err, errlen, "%s: out of memory", path);
+        return false;
+    }
+    for (char *q = d; *q; q++)
+        *q = (char)tolower((unsigned char)*q);
+    r->pins[r->n_pins].domain = d;
+    memcpy(r->pins[r->n_pins].spki_sha256, h, sizeof h);
+    r->n_pins++;
+    return true;
+}
+
+bool mw_rules_load_pins_file(mw_rules *r, const char *path, char *err, size_t errlen)
+{
+    bool ok = read_list_file(r, path, pin_line, NULL, err, errlen);
+    if (r->n_pins)
+        qsort(r->pins, r->n_pins, sizeof(*r->pins), cmp_pin);
+    return ok;
+}
+
+size_t mw_rules_n_pins(const mw_rules *r)
+{
+    return r->n_pins;
+}
+
+/* The first pin of domain `key` exactly, or NULL. */
+static const pin *find_pins(const mw_rules *r, const char *key, size_t *n)
+{
+    size_t lo = 0, hi = r->n_pins;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(r->pins[mid].domain, key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t end = lo;
+    while (end < r->n_pins && strcmp(r->pins[end].domain, key) == 0)
+        end++;
+    *n = end - lo;
+    return *n ? &r->pins[lo] : NULL;
+}
+
+const char *mw_rules_match_pins(const mw_rules *r, const char *name, size_t len,
+                                mw_pin_set *out)
+{
+    char buf[256];
+    memset(out, 0, sizeof(*out));
+    if (!r->n_pins || len == 0 || len > 253)
+        return NULL;
+    buf[0] = '.';
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (c == '\0')
+            return NULL;
+        buf[i + 1] = (char)tolower(c);
+    }
+    buf[len + 1] = '\0';
+    /* As for targets: the exact entry, else the nearest ".parent" one. */
+    size_t n;
+    const pin *p = find_pins(r, buf + 1, &n);
+    for (size_t i = 0; !p && i <= len; i++)
+        if (buf[i] == '.')
+            p = find_pins(r, buf + i, &n);
+    if (!p)
+        return NULL;
+    out->n = n < MW_MAX_PINS ? n : MW_MAX_PINS;
+    for (size_t i = 0; i < out->n; i++)
+        out->spki_sha256[i] = p[i].spki_sha256;
+    out->domain = p->domain;
+    return p->domain;
+}
+
 /* Files of dir ending in ext, sorted, so loading order (and labels) do not
  * depend on readdir. */
 static int list_dir(const char *dir, const char *ext, char ***out)
@@ -614,6 +759,9 @@ bool mw_rules_load_dir(mw_rules *r, const char *dir, bool with_targets, char *er
         return false;
     snprintf(path, sizeof path, "%s/fingerprints", dir);
     if (!load_each(r, path, ".txt", mw_rules_load_fingerprints_file, err, errlen))
+        return false;
+    snprintf(path, sizeof path, "%s/pins", dir);
+    if (!load_each(r, path, ".txt", mw_rules_load_pins_file, err, errlen))
         return false;
     if (with_targets) {
         snprintf(path, sizeof path, "%s/targets", dir);
@@ -729,9 +877,18 @@ const mw_rogue_root *mw_rules_root(const mw_rules *r, size_t i)
 
 const char *mw_rules_rogue_name(const mw_rules *r, const char *name)
 {
+    const char *entry = mw_rules_rogue_name_entry(r, name);
+    for (size_t i = 0; entry && i < r->n_names; i++)
+        if (r->names[i].name == entry)
+            return r->names[i].label;
+    return NULL;
+}
+
+const char *mw_rules_rogue_name_entry(const mw_rules *r, const char *name)
+{
     for (size_t i = 0; i < r->n_names; i++)
         if (strcmp(r->names[i].name, name) == 0)
-            return r->names[i].label;
+            return r->names[i].name;
     return NULL;
 }
 

@@ -8,6 +8,7 @@
  *   rogue-names.txt      extra rogue issuer names (RFC 2253, one a line)
  *   targets/ *.txt       domains interception is known to aim at
  *   fingerprints/ *.txt  ClientHello fingerprints of interception boxes
+ *   pins/ *.txt          domains and the SPKI hashes their chains must hold
  * Loading errors are written to err as "FILE:LINE: what" (or "FILE: what"
  * when no line applies) and the call returns false.
  */
@@ -16,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <openssl/x509.h>
 
@@ -59,6 +61,24 @@ const char *mw_rules_match_fingerprint(const mw_rules *r, const char *kind,
                                        const char *value);
 size_t mw_rules_n_fingerprints(const mw_rules *r);
 
+/*
+ * Pins: "DOMAIN PIN" a line, "#" comments; PIN is "sha256/BASE64=" (the
+ * HPKP and Chromium form) or 64 hex digits, the SHA-256 of an allowed
+ * SubjectPublicKeyInfo; a domain's lines add up. ".example.com" also
+ * covers its subdomains; an exact entry wins over a parent's.
+ */
+#define MW_MAX_PINS 64
+typedef struct mw_pin_set {
+    const char *domain; /* the entry matched */
+    const uint8_t *spki_sha256[MW_MAX_PINS];
+    size_t n;
+} mw_pin_set;
+bool mw_rules_load_pins_file(mw_rules *r, const char *path, char *err, size_t errlen);
+/* The pin entry covering the name (filled into *out), or NULL. */
+const char *mw_rules_match_pins(const mw_rules *r, const char *name, size_t len,
+                                mw_pin_set *out);
+size_t mw_rules_n_pins(const mw_rules *r);
+
 /* Rogue issuer names, one RFC 2253 name a line, "#" comments. */
 bool mw_rules_load_names_file(mw_rules *r, const char *path, char *err, size_t errlen);
 
@@ -80,6 +100,8 @@ const mw_rogue_root *mw_rules_root(const mw_rules *r, size_t i);
 /* Labels of the rogue roots or names list entry whose name is `name`
  * (RFC 2253), or NULL when it is not a rogue name. */
 const char *mw_rules_rogue_name(const mw_rules *r, const char *name);
+/* The same entry's name, owned by the rules (stable for their lifetime). */
+const char *mw_rules_rogue_name_entry(const mw_rules *r, const char *name);
 X509_STORE *mw_rules_trust_store(const mw_rules *r);
 
 /* Adds the certificates of a PEM file to the trust store already set

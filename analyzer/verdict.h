@@ -3,15 +3,16 @@
  *
  * Evidence is a list of reasons (code + readable detail); the verdict
  * combines them as docs/detection.md explains:
- *   intercepted  ROGUE_ANCHOR; or ROGUE_NAME + UNTRUSTED_CHAIN with
- *                FORGERY_TRAITS or a target SNI; or UNTRUSTED_CHAIN +
- *                FORGERY_TRAITS on a target SNI; or INTERCEPTOR_FINGERPRINT
- *                on a target SNI
+ *   intercepted  ROGUE_ANCHOR, PIN_MISMATCH or CLONED_CERT; or
+ *                UNTRUSTED_CHAIN with two of ROGUE_NAME, FORGERY_TRAITS,
+ *                CHAIN_CHANGED, VERSION_DOWNGRADE, or with one of them on
+ *                a target SNI; or INTERCEPTOR_FINGERPRINT on a target SNI
  *   suspicious   any other evidence
  *   clean        the chain validates and nothing fired
  *   opaque       no chain to judge (TLS 1.3, QUIC, resumed, no certificate)
  *   incomplete   the handshake was not seen far enough to get the chain
  * Pure: no I/O, no state beyond its arguments; the rules are read only.
+ * History (what the baseline store knows) comes in as an argument too.
  */
 #ifndef MW_VERDICT_H
 #define MW_VERDICT_H
@@ -47,7 +48,7 @@ typedef enum mw_reason_code {
     MW_REASON_COUNT
 } mw_reason_code;
 
-#define MW_REASON_DETAIL_LEN 320
+#define MW_REASON_DETAIL_LEN 640
 /* TTL differences up to this many hops are not TTL_ANOMALY. */
 #define MW_TTL_SLACK 2
 /* Certificates of a chain looked at (the TLS dissector keeps 64). */
@@ -84,6 +85,10 @@ typedef struct mw_verdict {
     char traits[MW_VERDICT_MAX_TRAITS][MW_TRAIT_LEN];
     size_t n_traits;
     mw_clone_of clone_of;
+    /* The chain validated at capture time and nothing says a rogue key or
+     * a forger made it (no ROGUE_*, PIN_MISMATCH, CLONED_CERT): what the
+     * baseline may learn from as the server's real chain. */
+    bool genuine;
 } mw_verdict;
 
 typedef enum mw_chain_state {
@@ -106,6 +111,10 @@ typedef struct mw_verdict_input {
      * did); TTL_ANOMALY when they differ by more than MW_TTL_SLACK. */
     uint8_t ttl_first;
     uint8_t ttl_flight;
+    uint16_t version;     /* negotiated; 0 without a ServerHello */
+    bool offered_tls13;   /* the ClientHello offered TLS 1.3 */
+    /* What earlier sessions showed (baseline.h), or NULL. */
+    const struct mw_history *history;
 } mw_verdict_input;
 
 void mw_verdict_evaluate(const mw_rules *rules, const mw_verdict_input *in,

@@ -14,6 +14,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
+#include "baseline.h"
 #include "check.h"
 #include "rules.h"
 #include "verdict.h"
@@ -516,6 +517,217 @@ static void test_interceptor_fingerprint(void)
     }
 }
 
+
+/* ---- evidence from pins and history ---------------------------------- */
+
+static X509 *with_serial_and_times(X509 *x, const char *serial_hex, long nb, long na,
+                                   EVP_PKEY *signer)
+{
+    BIGNUM *bn = NULL;
+    BN_hex2bn(&bn, serial_hex);
+    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x));
+    BN_free(bn);
+    ASN1_TIME_set(X509_getm_notBefore(x), (time_t)nb);
+    ASN1_TIME_set(X509_getm_notAfter(x), (time_t)na);
+    X509_sign(x, signer, EVP_sha256());
+    return x;
+}
+
+static void test_pin_mismatch(void)
+{
+    /* Pins of the public root's key for .target.test (it is in the
+     * validated path, not on the wire) and of nothing for victim.test. */
+    unsigned char d[32];
+    unsigned int len = 0;
+    char hexpin[65], line[256], path[256];
+    X509_pubkey_digest(pki.pub_root, EVP_sha256(), d, &len);
+    for (size_t i = 0; i < 32; i++)
+        snprintf(hexpin + 2 * i, 3, "%02x", d[i]);
+    /* victim.test is pinned to the e=3 key, which no chain below holds. */
+    unsigned char d3[32], b64[64];
+    X509_pubkey_digest(pki.forged, EVP_sha256(), d3, &len);
+    EVP_EncodeBlock(b64, d3, 32);
+    snprintf(path, sizeof path, "%s/pins.txt", tmpdir);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    snprintf(line, sizeof line, "# test pins\n.target.test %s\nvictim.test sha256/%s\n"
+             "victim.test %064d\n", hexpin, b64, 0);
+    fputs(line, f);
+    fclose(f);
+    char err[MW_RULES_ERRLEN];
+    CHECK(mw_rules_load_pins_file(pki.rules, path, err, sizeof err));
+    CHECK_EQ_U(mw_rules_n_pins(pki.rules), 3);
+    mw_pin_set ps;
+    CHECK_EQ_S(mw_rules_match_pins(pki.rules, "a.b.TARGET.test", 15, &ps), ".target.test");
+    CHECK_EQ_U(ps.n, 1);
+    CHECK_MEM(ps.spki_sha256[0], d, 32);
+    CHECK_EQ_S(mw_rules_match_pins(pki.rules, "victim.test", 11, &ps), "victim.test");
+    CHECK_EQ_U(ps.n, 2);
+    CHECK(mw_rules_match_pins(pki.rules, "other.test", 10, &ps) == NULL);
+
+    mw_verdict v;
+    /* good.test leaf re-issued for x.target.test by the public CA: the
+     * pinned root is in its validated path, so no mismatch. */
+    X509 *tleaf = make_cert(&(spec){"CN=x.target.test", pki.k_leaf, pki.pub_int, pki.k_pub,
+                                    T_2019_01_01, T_2022_01_01, false, "DNS:x.target.test",
+                                    true});
+    judge(&v, tleaf, pki.pub_int, NULL, "x.target.test", T_2019_07_20);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "clean");
+    CHECK(v.genuine);
+    /* victim.test with a validly issued chain whose keys are not pinned:
+     * PIN_MISMATCH is strong on its own (a trusted CA mis-issued). */
+    judge(&v, pki.stripped, pki.pub_int, NULL, "victim.test", T_2019_07_20);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "intercepted");
+    CHECK(has(&v, MW_REASON_PIN_MISMATCH, "has a key pinned for victim.test (2 pins)"));
+    CHECK(!v.genuine);
+    X509_free(tleaf);
+    /* Bad lines name file and line. */
+    f = fopen(path, "w");
+    if (f) {
+        fputs("ok.test 0000000000000000000000000000000000000000000000000000000000000000\n"
+              "bad.test sha256/short=\n",
+              f);
+        fclose(f);
+    }
+    mw_rules *r2 = mw_rules_new();
+    CHECK(!mw_rules_load_pins_file(r2, path, err, sizeof err));
+    CHECK(strstr(err, "pins.txt:2: not a pin") != NULL);
+    mw_rules_free(r2);
+}
+
+static void judge_h(mw_verdict *v, X509 *a, X509 *b, const char *sni, long when,
+                    const mw_history *h, uint16_t version, bool offered13)
+{
+    X509 *chain[2] = {a, b};
+    mw_verdict_input in = {
+        .state = MW_CHAIN_SEEN,
+        .chain = chain,
+        .n_chain = b ? 2 : 1,
+        .sni = sni,
+        .sni_len = strlen(sni),
+        .time = when,
+        .history = h,
+        .version = version,
+        .offered_tls13 = offered13,
+    };
+    mw_verdict_evaluate(pki.rules, &in, v);
+}
+
+static void test_cloned_cert(void)
+{
+    /* The genuine leaf of shop.test and a 2019-style copy: same names,
+     * e=3 key, a corporate-looking untrusted issuer, validity 6 hours
+     * earlier, the serial's last 4 bytes changed, key identifiers gone. */
+    EVP_PKEY *kc = rsa_key(65537);
+    X509 *corp = make_cert(&(spec){"CN=Unknown Inspection CA", kc, NULL, NULL, T_2019_01_01,
+                                   T_2022_01_01, true, NULL, true});
+    X509 *genuine = make_cert(&(spec){"CN=shop.test", pki.k_leaf, pki.pub_int, pki.k_pub, 0,
+                                      0, false, "DNS:shop.test,DNS:www.shop.test", true});
+    with_serial_and_times(genuine, "0A1B2C3D4E5F60718293A4B5C6D7E8F9", T_2019_01_01,
+                          T_2020_01_01, pki.k_pub);
+    X509 *copy = make_cert(&(spec){"CN=shop.test", pki.k_e3, corp, kc, 0, 0, false,
+                                   "DNS:www.shop.test,DNS:shop.test", false});
+    with_serial_and_times(copy, "0A1B2C3D4E5F60718293A4B5DEADBEEF", T_2019_01_01 - 6 * 3600,
+                          T_2020_01_01 - 6 * 3600, kc);
+    mw_history h;
+    memset(&h, 0, sizeof h);
+    h.twin = genuine;
+    snprintf(h.twin_name, sizeof h.twin_name, "shop.test");
+    snprintf(h.twin_server, sizeof h.twin_server, "192.0.2.9:443");
+    h.twin_first = T_2019_01_01 + 86400;
+    mw_verdict v;
+    judge_h(&v, copy, corp, "shop.test", T_2019_07_20, &h, 0x0303, false);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "intercepted");
+    CHECK(has(&v, MW_REASON_CLONED_CERT, "seen for \"shop.test\" at 192.0.2.9:443 since "
+                                         "2019-01-02T00:00:00Z"));
+    CHECK(has(&v, MW_REASON_CLONED_CERT, "validity shifted 6 hours earlier than the genuine"));
+    CHECK(has(&v, MW_REASON_CLONED_CERT, "serial shares all but its last 4 of 16 bytes"));
+    CHECK(has(&v, MW_REASON_CLONED_CERT,
+              "extensions dropped: subjectKeyIdentifier, authorityKeyIdentifier"));
+    CHECK(v.clone_of.found);
+    CHECK_EQ_S(v.clone_of.serial, "0a1b2c3d4e5f60718293a4b5c6d7e8f9");
+    CHECK_EQ_S(v.clone_of.issuer, "CN=Test Public CA,O=Test PKI,C=US");
+    CHECK(v.clone_of.not_before == T_2019_01_01);
+    CHECK(v.n_traits >= 4);
+    CHECK(!v.genuine);
+    /* Reasons stay in code order: CLONED_CERT before UNTRUSTED_CHAIN. */
+    CHECK(v.reasons[0].code == MW_REASON_CLONED_CERT);
+    CHECK(v.reasons[1].code == MW_REASON_UNTRUSTED_CHAIN);
+
+    /* A legitimate re-issue by another trusted CA: new key, new issuer,
+     * its own serial and validity. It validates and shows no copied
+     * trait, so it is no clone. */
+    X509 *reissue = make_cert(&(spec){"CN=shop.test", pki.k_e3, pki.old_int, pki.k_pub, 0, 0,
+                                      false, "DNS:shop.test,DNS:www.shop.test", true});
+    with_serial_and_times(reissue, "77", T_2019_01_01 + 1234, T_2020_01_01 + 4321,
+                          pki.k_pub);
+    judge_h(&v, reissue, pki.old_int, "shop.test", T_2019_07_20, &h, 0x0303, false);
+    CHECK(!has(&v, MW_REASON_CLONED_CERT, NULL));
+    /* No history: nothing to compare. */
+    judge_h(&v, copy, corp, "shop.test", T_2019_07_20, NULL, 0x0303, false);
+    CHECK(!has(&v, MW_REASON_CLONED_CERT, NULL));
+    CHECK_EQ_S(mw_verdict_name(v.kind), "suspicious");
+    X509_free(reissue);
+    X509_free(copy);
+    X509_free(genuine);
+    X509_free(corp);
+    EVP_PKEY_free(kc);
+}
+
+static void test_chain_changed_and_downgrade(void)
+{
+    mw_history h;
+    memset(&h, 0, sizeof h);
+    h.n_issuers = 1;
+    snprintf(h.issuers[0].issuer, sizeof h.issuers[0].issuer, "CN=Old CA,C=US");
+    h.issuers[0].sessions = 12;
+    h.issuers[0].last = T_2019_07_20 - 86400;
+    mw_verdict v;
+    /* Self-signed on a target name where a genuine chain was seen before:
+     * untrusted + changed + target agree. */
+    EVP_PKEY *k = rsa_key(65537);
+    X509 *self = make_cert(&(spec){"CN=victim.test", k, NULL, NULL, T_2019_01_01,
+                                   T_2022_01_01, false, "DNS:victim.test", true});
+    judge_h(&v, self, NULL, "victim.test", T_2019_07_20, &h, 0x0303, false);
+    CHECK(has(&v, MW_REASON_CHAIN_CHANGED, "issued by CN=Old CA,C=US (12 sessions, last "
+                                           "2019-07-19T00:00:00Z); now issued by "
+                                           "CN=victim.test"));
+    CHECK_EQ_S(mw_verdict_name(v.kind), "intercepted");
+    /* The same off the target lists: only suspicious. */
+    X509 *self2 = make_cert(&(spec){"CN=plain.test", k, NULL, NULL, T_2019_01_01,
+                                    T_2022_01_01, false, "DNS:plain.test", true});
+    judge_h(&v, self2, NULL, "plain.test", T_2019_07_20, &h, 0x0303, false);
+    CHECK(has(&v, MW_REASON_CHAIN_CHANGED, NULL));
+    CHECK_EQ_S(mw_verdict_name(v.kind), "suspicious");
+    /* A known issuer listed first: no change. */
+    snprintf(h.issuers[0].issuer, sizeof h.issuers[0].issuer, "CN=victim.test");
+    judge_h(&v, self, NULL, "victim.test", T_2019_07_20, &h, 0x0303, false);
+    CHECK(!has(&v, MW_REASON_CHAIN_CHANGED, NULL));
+
+    /* VERSION_DOWNGRADE: offered 1.3, got 1.2, for a target, where the
+     * server gave 1.3 to another name. */
+    memset(&h, 0, sizeof h);
+    snprintf(h.tls13_name, sizeof h.tls13_name, "other.test");
+    judge_h(&v, self, NULL, "victim.test", T_2019_07_20, &h, 0x0303, true);
+    CHECK(has(&v, MW_REASON_VERSION_DOWNGRADE,
+              "offered TLS 1.3 and got 0x0303 for target \"victim.test\"; this server "
+              "negotiated TLS 1.3 for \"other.test\""));
+    CHECK_EQ_S(mw_verdict_name(v.kind), "intercepted"); /* + UNTRUSTED_CHAIN + target */
+    judge_h(&v, self, NULL, "victim.test", T_2019_07_20, &h, 0x0303, false);
+    CHECK(!has(&v, MW_REASON_VERSION_DOWNGRADE, NULL)); /* 1.3 not offered */
+    judge_h(&v, self2, NULL, "plain.test", T_2019_07_20, &h, 0x0303, true);
+    CHECK(!has(&v, MW_REASON_VERSION_DOWNGRADE, NULL)); /* not a target */
+    /* Downgrade on a chain that validates: reported, not intercepted. */
+    judge_h(&v, pki.stripped, pki.pub_int, "victim.test", T_2019_07_20, &h, 0x0303, true);
+    CHECK(has(&v, MW_REASON_VERSION_DOWNGRADE, NULL));
+    CHECK(!has(&v, MW_REASON_UNTRUSTED_CHAIN, NULL));
+    X509_free(self);
+    X509_free(self2);
+    EVP_PKEY_free(k);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/mw_verdict_XXXXXX");
@@ -531,6 +743,9 @@ int main(void)
     RUN(test_hidden_and_unseen);
     RUN(test_ttl_anomaly);
     RUN(test_interceptor_fingerprint);
+    RUN(test_cloned_cert);
+    RUN(test_chain_changed_and_downgrade);
+    RUN(test_pin_mismatch);
 
     mw_rules_free(pki.rules);
     X509 *all[] = {pki.rogue_root, pki.rogue_int, pki.forged, pki.rogue2_root,
@@ -541,7 +756,7 @@ int main(void)
     EVP_PKEY *keys[] = {pki.k_rogue, pki.k_rint, pki.k_rogue2, pki.k_pub, pki.k_e3, pki.k_leaf};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         EVP_PKEY_free(keys[i]);
-    const char *names[] = {"rogue.pem", "store.pem", "t.txt", "fp.txt", "bad.txt"};
+    const char *names[] = {"rogue.pem", "store.pem", "t.txt", "fp.txt", "bad.txt", "pins.txt"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char p[256];
         snprintf(p, sizeof p, "%s/%s", tmpdir, names[i]);
