@@ -260,7 +260,7 @@ bool mw_baseline_close(mw_baseline *b)
 
 /* ---- leaf identity --------------------------------------------------- */
 
-static void hex(const unsigned char *d, size_t n, char *out)
+void mw_hex(const unsigned char *d, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";
     for (size_t i = 0; i < n; i++) {
@@ -298,7 +298,7 @@ static char *san_text(X509 *x)
             t = malloc((size_t)g->d.iPAddress->length * 2 + 4);
             if (t) {
                 t[0] = '#';
-                hex(g->d.iPAddress->data, (size_t)g->d.iPAddress->length, t + 1);
+                mw_hex(g->d.iPAddress->data, (size_t)g->d.iPAddress->length, t + 1);
             }
         }
         if (t) {
@@ -340,10 +340,10 @@ bool mw_leaf_names_of(X509 *leaf, mw_leaf_names *out)
     bool ok = out->subject && out->issuer && out->san &&
               X509_pubkey_digest(leaf, EVP_sha256(), d, &len) == 1;
     if (ok)
-        hex(d, 32, out->spki_sha256);
+        mw_hex(d, 32, out->spki_sha256);
     ok = ok && X509_digest(leaf, EVP_sha256(), d, &len) == 1;
     if (ok)
-        hex(d, 32, out->sha256);
+        mw_hex(d, 32, out->sha256);
     ERR_clear_error();
     if (!ok)
         mw_leaf_names_free(out);
@@ -447,11 +447,9 @@ void mw_baseline_lookup(mw_baseline *b, const mw_sighting *s, mw_history *h)
     memset(h, 0, sizeof(*h));
     if (!b)
         return;
-    mw_leaf_names ln;
-    if (s->leaf && mw_leaf_names_of(s->leaf, &ln)) {
-        lookup_twin(b, s, &ln, h);
-        lookup_issuers(b, s, &ln, h);
-        mw_leaf_names_free(&ln);
+    if (s->leaf && s->leaf_names) {
+        lookup_twin(b, s, s->leaf_names, h);
+        lookup_issuers(b, s, s->leaf_names, h);
     }
     if (s->offered_tls13 && s->version && s->version < TLS13)
         lookup_tls13(b, s, h);
@@ -474,17 +472,13 @@ static bool step_done(mw_baseline *b, sqlite3_stmt *st)
 
 static bool put_chain(mw_baseline *b, const mw_sighting *s)
 {
-    mw_leaf_names ln;
-    if (!mw_leaf_names_of(s->leaf, &ln)) {
-        b->stats->baseline_errors++;
-        return false;
-    }
+    const mw_leaf_names *ln = s->leaf_names;
     sqlite3_stmt *st = b->st[ST_PUT_CERT];
-    bind_text(st, 1, ln.sha256);
-    bind_text(st, 2, ln.subject);
-    bind_text(st, 3, ln.issuer);
-    bind_text(st, 4, ln.san);
-    bind_text(st, 5, ln.spki_sha256);
+    bind_text(st, 1, ln->sha256);
+    bind_text(st, 2, ln->subject);
+    bind_text(st, 3, ln->issuer);
+    bind_text(st, 4, ln->san);
+    bind_text(st, 5, ln->spki_sha256);
     sqlite3_bind_blob(st, 6, s->leaf_der, (int)s->leaf_der_len, SQLITE_STATIC);
     bool ok = step_done(b, st);
     if (ok) {
@@ -492,7 +486,7 @@ static bool put_chain(mw_baseline *b, const mw_sighting *s)
         bind_text(st, 1, s->name);
         bind_text(st, 2, s->server);
         bind_text(st, 3, s->chain_sha256);
-        bind_text(st, 4, ln.sha256);
+        bind_text(st, 4, ln->sha256);
         sqlite3_bind_int(st, 5, s->genuine);
         sqlite3_bind_int64(st, 6, s->time);
         sqlite3_bind_int(st, 7, strcmp(s->verdict, "intercepted") == 0);
@@ -500,13 +494,13 @@ static bool put_chain(mw_baseline *b, const mw_sighting *s)
         sqlite3_bind_int(st, 9, strcmp(s->verdict, "clean") == 0);
         ok = step_done(b, st);
     }
-    mw_leaf_names_free(&ln);
     return ok;
 }
 
 void mw_baseline_record(mw_baseline *b, const mw_sighting *s)
 {
-    bool chain = s->leaf && s->leaf_der && s->leaf_der_len && s->chain_sha256 && s->verdict;
+    bool chain = s->leaf && s->leaf_names && s->leaf_der && s->leaf_der_len &&
+                 s->chain_sha256 && s->verdict;
     bool version = s->offered_tls13 && s->version;
     if (!b || (!chain && !version) || !begin(b))
         return;

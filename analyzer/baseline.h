@@ -46,6 +46,8 @@ typedef struct mw_leaf_names {
     char sha256[65];
 } mw_leaf_names;
 bool mw_leaf_names_of(X509 *leaf, mw_leaf_names *out);
+/* n bytes as 2n lowercase hex digits and a NUL. */
+void mw_hex(const unsigned char *d, size_t n, char *out);
 void mw_leaf_names_free(mw_leaf_names *n);
 
 #define MW_HISTORY_MAX_ISSUERS 4
@@ -78,6 +80,9 @@ typedef struct mw_sighting {
     const char *server; /* "192.0.2.1:443", "[2001:db8::1]:443" */
     int64_t time;       /* seconds since the epoch */
     X509 *leaf;         /* NULL: no chain */
+    /* The leaf's names (mw_leaf_names_of), computed once by the caller for
+     * both the lookup and the record; NULL when there is no leaf. */
+    const struct mw_leaf_names *leaf_names;
     const uint8_t *leaf_der;
     size_t leaf_der_len;
     const char *chain_sha256; /* over the chain's certificate hashes, hex */

@@ -21,15 +21,22 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <pcap/pcap.h>
 
+#include "baseline.h"
 #include "capture.h"
+#include "certdir.h"
+#include "flagged.h"
 #include "json.h"
+#include "jsonparse.h"
 #include "pipeline.h"
+#include "report_html.h"
 #include "rules.h"
 #include "session.h"
 #include "stats.h"
+#include "summary.h"
 
 #define EXIT_INPUT 1
 #define EXIT_USAGE 2
@@ -56,6 +63,25 @@ typedef struct mw_cli {
     FILE *events; /* where JSON records go, or NULL */
     mw_json rec;
     int status;
+    /* --vantage NAME=PATH: the label of one input (and PATH is read). */
+    struct vantage_pair {
+        const char *name;
+        const char *path;
+    } *pairs;
+    size_t n_pairs;
+    const char *state_path;  /* --state */
+    uint64_t state_max;      /* --state-max */
+    const char *report_dir;  /* --report */
+    uint64_t bucket;         /* --bucket, seconds */
+    int color;               /* --color: -1 auto, 0 never, 1 always */
+    const char *certs_dir;   /* --certs */
+    const char *flagged_path; /* --write-flagged */
+    mw_sessions *sessions;
+    mw_flagged *flagged;
+    mw_summary *summary;
+    mw_baseline *baseline;
+    mw_vantage_net *nets; /* --vantage-net */
+    size_t n_nets;
 } mw_cli;
 
 /* The one global: a signal handler can reach nothing else. It points at the
@@ -76,6 +102,7 @@ static void usage(FILE *out)
     fputs(
         "usage: mitmwatch [options] FILE|DIR|- ...\n"
         "       mitmwatch [options] -i IFACE\n"
+        "       mitmwatch merge [--report DIR] [--color WHEN] [-q] SUMMARY.json ...\n"
         "\n"
         "Finds TLS interception in packet captures (pcap, pcapng, gzip-compressed\n"
         "or not) and on live interfaces.\n"
@@ -91,8 +118,20 @@ static void usage(FILE *out)
         "      --json              JSON Lines records on standard output\n"
         "  -o, --output FILE       JSON Lines records to FILE\n"
         "      --flows             a \"flow\" record for every flow\n"
-        "      --vantage NAME      label the events with this vantage point\n"
-        "  -q, --quiet             no counters on standard error\n"
+        "      --vantage NAME      label the sessions with this vantage point;\n"
+        "      --vantage NAME=PATH label those of input PATH (which is then read)\n"
+        "      --vantage-net NAME=ADDR/BITS  label sessions whose client is in the\n"
+        "                          network (checked first, in the order given)\n"
+        "  -q, --quiet             events only: no summary, no counters on stderr\n"
+        "      --color WHEN        colour the summary: auto (a terminal), always, never\n"
+        "\n"
+        "report and forensics:\n"
+        "      --report DIR        write DIR/summary.json and DIR/report.html\n"
+        "      --bucket DURATION   timeline bucket: N[s|m|h|d] (1h)\n"
+        "      --write-flagged FILE  packets of flows judged intercepted or suspicious\n"
+        "      --certs DIR         every distinct certificate seen, DIR/SHA256.pem\n"
+        "      --state FILE        baseline store (SQLite) shared across runs\n"
+        "      --state-max SIZE    cap of the baseline store (256M)\n"
         "  -v, --verbose           report every malformed packet\n"
         "\n"
         "detection:\n"
@@ -103,6 +142,7 @@ static void usage(FILE *out)
         "      --trust-store PATH  PEM file or hashed directory of trusted roots\n"
         "      --trust-extra FILE  PEM file of roots trusted besides the trust store\n"
         "                          (default: the system CA bundle)\n"
+        "  (rules directories may also hold pins/*.txt: DOMAIN sha256/BASE64= a line)\n"
         "\n"
         "limits (sizes take K, M, G suffixes):\n"
         "      --max-flows N       flows tracked at once (262144); LRU eviction\n"
@@ -192,6 +232,11 @@ static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
         cli->status = EXIT_INPUT;
         return;
     }
+    if (cli->summary)
+        mw_summary_add_input(cli->summary, name);
+    if (cli->flagged)
+        mw_flagged_begin_input(cli->flagged, mw_source_path(src),
+                               !mw_source_is_live(src) && strcmp(mw_source_path(src), "-") != 0);
     g_current_source = src;
     for (;;) {
         mw_source_packet p;
@@ -202,6 +247,8 @@ static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
             struct timeval tv;
             gettimeofday(&tv, NULL);
             mw_worker_tick(w, (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec);
+            /* A quiet tap must not hold the state file's write lock. */
+            (void)mw_baseline_flush(cli->baseline);
         } else {
             if (s == MW_SOURCE_ERROR) {
                 fprintf(stderr, "mitmwatch: %s\n", mw_source_error(src));
@@ -214,6 +261,8 @@ static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
     if (mw_source_is_live(src))
         mw_source_add_drop_stats(src, &st->capture);
     mw_worker_end_input(w);
+    /* Other runs sharing --state see this input's sightings from now. */
+    (void)mw_baseline_flush(cli->baseline);
 }
 
 static void run_file(mw_cli *cli, mw_worker *w, const char *path)
@@ -234,6 +283,12 @@ static void run_file(mw_cli *cli, mw_worker *w, const char *path)
 static void run_path(mw_cli *cli, mw_worker *w, const char *path)
 {
     struct stat sb;
+    /* The vantage of this input: its NAME=PATH pair, else --vantage NAME. */
+    const char *vantage = cli->vantage;
+    for (size_t i = 0; i < cli->n_pairs; i++)
+        if (strcmp(cli->pairs[i].path, path) == 0)
+            vantage = cli->pairs[i].name;
+    mw_sessions_set_vantage(cli->sessions, vantage);
     if (strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
         char err[MW_CAPTURE_ERRLEN];
         char **paths;
@@ -288,7 +343,68 @@ enum {
     OPT_TARGETS,
     OPT_TRUST_STORE,
     OPT_TRUST_EXTRA,
+    OPT_STATE,
+    OPT_STATE_MAX,
+    OPT_REPORT,
+    OPT_BUCKET,
+    OPT_COLOR,
+    OPT_CERTS,
+    OPT_WRITE_FLAGGED,
+    OPT_VANTAGE_NET,
 };
+
+/* "90", "90s", "15m", "1h", "1d" -> seconds. */
+static bool parse_duration(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (*s < '0' || *s > '9')
+        return false;
+    unsigned long long v = strtoull(s, &end, 10);
+    uint64_t mult = 1;
+    switch (*end) {
+    case '\0': case 's': break;
+    case 'm': mult = 60; break;
+    case 'h': mult = 3600; break;
+    case 'd': mult = 86400; break;
+    default: return false;
+    }
+    if (*end && end[1])
+        return false;
+    if (errno || v == 0 || v > 366ull * 86400 / mult)
+        return false;
+    *out = v * mult;
+    return true;
+}
+
+static int parse_color(const char *s)
+{
+    if (strcmp(s, "auto") == 0)
+        return -1;
+    if (strcmp(s, "never") == 0)
+        return 0;
+    if (strcmp(s, "always") == 0)
+        return 1;
+    bad_value("--color (auto, always, never)", s);
+    return -1;
+}
+
+static void add_vantage_pair(mw_cli *cli, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    struct vantage_pair *p = realloc(cli->pairs, (cli->n_pairs + 1) * sizeof(*p));
+    char *name = strndup(arg, (size_t)(eq - arg));
+    if (!p || !name) {
+        fprintf(stderr, "mitmwatch: out of memory\n");
+        exit(EXIT_FATAL);
+    }
+    cli->pairs = p;
+    p[cli->n_pairs].name = name;
+    p[cli->n_pairs].path = eq + 1;
+    cli->n_pairs++;
+    if (eq == arg || eq[1] == '\0')
+        bad_value("--vantage (NAME or NAME=PATH)", arg);
+}
 
 static void parse_args(mw_cli *cli, int argc, char **argv)
 {
@@ -315,6 +431,14 @@ static void parse_args(mw_cli *cli, int argc, char **argv)
         {"targets", required_argument, NULL, OPT_TARGETS},
         {"trust-store", required_argument, NULL, OPT_TRUST_STORE},
         {"trust-extra", required_argument, NULL, OPT_TRUST_EXTRA},
+        {"state", required_argument, NULL, OPT_STATE},
+        {"state-max", required_argument, NULL, OPT_STATE_MAX},
+        {"report", required_argument, NULL, OPT_REPORT},
+        {"bucket", required_argument, NULL, OPT_BUCKET},
+        {"color", required_argument, NULL, OPT_COLOR},
+        {"certs", required_argument, NULL, OPT_CERTS},
+        {"write-flagged", required_argument, NULL, OPT_WRITE_FLAGGED},
+        {"vantage-net", required_argument, NULL, OPT_VANTAGE_NET},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -341,7 +465,12 @@ static void parse_args(mw_cli *cli, int argc, char **argv)
         case OPT_JSON: cli->json = true; break;
         case 'o': cli->output_path = optarg; break;
         case OPT_FLOWS: cli->flows = true; break;
-        case OPT_VANTAGE: cli->vantage = optarg; break;
+        case OPT_VANTAGE:
+            if (strchr(optarg, '='))
+                add_vantage_pair(cli, optarg);
+            else
+                cli->vantage = optarg;
+            break;
         case 'q': cli->quiet = true; break;
         case 'v': cfg->verbose = true; break;
         case OPT_MAX_FLOWS:
@@ -384,16 +513,45 @@ static void parse_args(mw_cli *cli, int argc, char **argv)
         case OPT_TARGETS: cli->targets = optarg; break;
         case OPT_TRUST_STORE: cli->trust_store = optarg; break;
         case OPT_TRUST_EXTRA: cli->trust_extra = optarg; break;
+        case OPT_STATE: cli->state_path = optarg; break;
+        case OPT_STATE_MAX:
+            if (!parse_size(optarg, UINT64_MAX / 2, &v) || v < (1u << 20))
+                bad_value("--state-max (at least 1M)", optarg);
+            cli->state_max = v;
+            break;
+        case OPT_REPORT: cli->report_dir = optarg; break;
+        case OPT_BUCKET:
+            if (!parse_duration(optarg, &cli->bucket))
+                bad_value("--bucket (N[s|m|h|d], up to a year)", optarg);
+            break;
+        case OPT_COLOR: cli->color = parse_color(optarg); break;
+        case OPT_CERTS: cli->certs_dir = optarg; break;
+        case OPT_WRITE_FLAGGED: cli->flagged_path = optarg; break;
+        case OPT_VANTAGE_NET: {
+            mw_vantage_net *n = realloc(cli->nets, (cli->n_nets + 1) * sizeof(*n));
+            if (!n) {
+                fputs("mitmwatch: out of memory\n", stderr);
+                exit(EXIT_FATAL);
+            }
+            cli->nets = n;
+            if (!mw_vantage_net_parse(optarg, &n[cli->n_nets]))
+                bad_value("--vantage-net (NAME=ADDRESS/BITS)", optarg);
+            n[cli->n_nets].name = strndup(optarg, (size_t)(strchr(optarg, '=') - optarg));
+            if (!n[cli->n_nets].name)
+                exit(EXIT_FATAL);
+            cli->n_nets++;
+            break;
+        }
         case 'h': usage(stdout); exit(0);
         case 'V': printf("mitmwatch %s\n", MW_VERSION); exit(0);
         default: usage(stderr); exit(EXIT_USAGE);
         }
     }
-    if (cli->iface && optind < argc) {
+    if (cli->iface && (optind < argc || cli->n_pairs)) {
         fprintf(stderr, "mitmwatch: -i and input files are exclusive\n");
         exit(EXIT_USAGE);
     }
-    if (!cli->iface && optind == argc) {
+    if (!cli->iface && optind == argc && cli->n_pairs == 0) {
         usage(stderr);
         exit(EXIT_USAGE);
     }
@@ -443,10 +601,166 @@ static mw_rules *load_rules(const mw_cli *cli)
     return r;
 }
 
+/* Where summary.json and report.html go: created when missing. */
+static bool make_dir(const char *dir)
+{
+    struct stat sb;
+    if (mkdir(dir, 0755) == 0 || (errno == EEXIST && stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode)))
+        return true;
+    if (errno == EEXIST)
+        errno = ENOTDIR;
+    return false;
+}
+
+#define SUMMARY_MAX_BYTES ((size_t)1 << 30)
+
+/* DIR/summary.json, then DIR/report.html drawn from that file as written,
+ * so the page shows exactly what the file says (and what merge reads). */
+static bool write_report(const mw_summary *sum, const char *dir)
+{
+    char path[4096], err[512];
+    FILE *f;
+    if (!make_dir(dir)) {
+        fprintf(stderr, "mitmwatch: %s: %s\n", dir, strerror(errno));
+        return false;
+    }
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    f = fopen(path, "w");
+    if (!f || !mw_summary_write_json(sum, f) || fclose(f) != 0) {
+        fprintf(stderr, "mitmwatch: %s: %s\n", path, strerror(errno));
+        return false;
+    }
+    mw_jdoc *doc = mw_jdoc_load_file(path, SUMMARY_MAX_BYTES, err, sizeof err);
+    if (!doc) {
+        fprintf(stderr, "mitmwatch: %s\n", err);
+        return false;
+    }
+    snprintf(path, sizeof path, "%s/report.html", dir);
+    f = fopen(path, "w");
+    bool ok = f && mw_report_html_write(mw_jdoc_root(doc), f, err, sizeof err);
+    if (f && fclose(f) != 0)
+        ok = false;
+    if (!ok)
+        fprintf(stderr, "mitmwatch: %s: %s\n", path, f ? err : strerror(errno));
+    mw_jdoc_free(doc);
+    return ok;
+}
+
+static bool use_color(int color, FILE *out)
+{
+    return color < 0 ? isatty(fileno(out)) && getenv("NO_COLOR") == NULL : color != 0;
+}
+
+/* mitmwatch merge [--report DIR] [--color WHEN] [-q] SUMMARY.json ... */
+static int merge_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"report", required_argument, NULL, OPT_REPORT},
+        {"color", required_argument, NULL, OPT_COLOR},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *report = NULL;
+    int color = -1, c;
+    bool quiet = false;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_REPORT: report = optarg; break;
+        case OPT_COLOR: color = parse_color(optarg); break;
+        case 'q': quiet = true; break;
+        case 'h':
+            puts("usage: mitmwatch merge [--report DIR] [--color WHEN] [-q] SUMMARY.json ...");
+            return 0;
+        default:
+            fputs("usage: mitmwatch merge [--report DIR] [--color WHEN] [-q] SUMMARY.json ...\n",
+                  stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind == argc) {
+        fputs("mitmwatch merge: no summary.json given\n", stderr);
+        return EXIT_USAGE;
+    }
+    mw_summary *sum = NULL;
+    int status = 0;
+    for (int i = optind; i < argc; i++) {
+        char err[600];
+        mw_jdoc *doc = mw_jdoc_load_file(argv[i], SUMMARY_MAX_BYTES, err, sizeof err);
+        if (doc && !sum) {
+            /* The first file sets the bucket width; the others must agree. */
+            mw_summary_config cfg;
+            uint64_t bucket = 0;
+            mw_summary_config_defaults(&cfg);
+            if (mw_jv_u64(mw_jv_get(mw_jdoc_root(doc), "bucket_seconds"), &bucket))
+                cfg.bucket_seconds = bucket;
+            sum = mw_summary_new(&cfg, NULL);
+            if (!sum) {
+                fputs("mitmwatch merge: out of memory\n", stderr);
+                return EXIT_FATAL;
+            }
+        }
+        if (!doc) {
+            fprintf(stderr, "mitmwatch merge: %s\n", err);
+            status = EXIT_INPUT;
+        } else if (!mw_summary_merge_json(sum, mw_jdoc_root(doc), err, sizeof err)) {
+            fprintf(stderr, "mitmwatch merge: %s: %s\n", argv[i], err);
+            status = EXIT_INPUT;
+        }
+        mw_jdoc_free(doc);
+    }
+    if (!sum)
+        return status;
+    if (!quiet)
+        mw_summary_write_text(sum, stdout, use_color(color, stdout));
+    if (report && !write_report(sum, report))
+        status = EXIT_FATAL;
+    if (fflush(stdout) != 0)
+        status = EXIT_FATAL;
+    mw_summary_free(sum);
+    return status;
+}
+
+static void open_outputs(mw_cli *cli, mw_rules *rules, mw_stats *out_stats,
+                         mw_baseline **baseline, mw_certdir **certs)
+{
+    char err[MW_RULES_ERRLEN];
+    *baseline = mw_baseline_open(cli->state_path, cli->state_max ? cli->state_max : 256u << 20,
+                                 &out_stats->output, err, sizeof err);
+    if (!*baseline) {
+        fprintf(stderr, "mitmwatch: state: %s\n", err);
+        exit(cli->state_path ? EXIT_USAGE : EXIT_FATAL);
+    }
+    if (cli->certs_dir && !(*certs = mw_certdir_open(cli->certs_dir, err, sizeof err))) {
+        fprintf(stderr, "mitmwatch: --certs: %s\n", err);
+        exit(EXIT_USAGE);
+    }
+    if (cli->flagged_path && !(cli->flagged = mw_flagged_new(0))) {
+        fputs("mitmwatch: out of memory\n", stderr);
+        exit(EXIT_FATAL);
+    }
+    /* The summary is made whenever someone reads it. */
+    if (!cli->quiet || cli->report_dir) {
+        mw_summary_config scfg;
+        mw_summary_config_defaults(&scfg);
+        if (cli->bucket)
+            scfg.bucket_seconds = cli->bucket;
+        cli->summary = mw_summary_new(&scfg, rules);
+        if (!cli->summary) {
+            fputs("mitmwatch: out of memory\n", stderr);
+            exit(EXIT_FATAL);
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     mw_cli cli;
+    if (argc > 1 && strcmp(argv[1], "merge") == 0)
+        return merge_main(argc - 1, argv + 1);
     memset(&cli, 0, sizeof cli);
+    cli.color = -1;
     mw_config_defaults(&cli.cfg);
     mw_json_init(&cli.rec);
     parse_args(&cli, argc, argv);
@@ -461,15 +775,29 @@ int main(int argc, char **argv)
             return EXIT_FATAL;
         }
     }
+    mw_stats out_stats;
+    memset(&out_stats, 0, sizeof out_stats);
+    mw_baseline *baseline = NULL;
+    mw_certdir *certs = NULL;
+    open_outputs(&cli, rules, &out_stats, &baseline, &certs);
+    cli.baseline = baseline;
 
     mw_session_config scfg = {
         .vantage = cli.vantage,
+        .vantage_nets = cli.nets,
+        .n_vantage_nets = cli.n_nets,
         .events = cli.events,
         .text = cli.events ? NULL : stdout,
         .flow_records = cli.flows,
         .rules = rules,
+        .baseline = baseline,
+        .summary = cli.summary,
+        .certs = certs,
+        .flagged = cli.flagged,
+        .output_stats = &out_stats,
     };
     mw_sessions *sessions = mw_sessions_new(&scfg);
+    cli.sessions = sessions;
     mw_worker *w = sessions ? mw_worker_new(&cli.cfg, mw_sessions_consumer(), sessions)
                             : NULL;
     if (!w) {
@@ -490,11 +818,35 @@ int main(int argc, char **argv)
         run_live(&cli, w);
     for (int i = optind; i < argc && !g_stop_signal; i++)
         run_path(&cli, w, argv[i]);
+    /* NAME=PATH pairs name inputs too; one also given plainly is read once. */
+    for (size_t i = 0; i < cli.n_pairs && !g_stop_signal; i++) {
+        bool listed = false;
+        for (int k = optind; k < argc; k++)
+            listed |= strcmp(argv[k], cli.pairs[i].path) == 0;
+        for (size_t k = 0; k < i; k++)
+            listed |= strcmp(cli.pairs[k].path, cli.pairs[i].path) == 0;
+        if (!listed)
+            run_path(&cli, w, cli.pairs[i].path);
+    }
 
     /* Every input's flows have ended (mw_worker_end_input), so all
      * session events are out before the counters. */
     mw_stats *st = mw_worker_stats(w);
     st->session = *mw_sessions_stats(sessions);
+    if (!mw_baseline_close(baseline))
+        fprintf(stderr, "mitmwatch: state: %s: the last changes could not be saved\n",
+                cli.state_path ? cli.state_path : "(memory)");
+    mw_certdir_close(certs);
+    if (cli.flagged) {
+        char err[MW_CAPTURE_ERRLEN];
+        if (!mw_flagged_write(cli.flagged, cli.flagged_path, &cli.cfg.capture, &out_stats, err,
+                              sizeof err)) {
+            fprintf(stderr, "mitmwatch: --write-flagged: %s\n", err);
+            cli.status = EXIT_FATAL;
+        }
+        mw_flagged_free(cli.flagged);
+    }
+    mw_stats_add(st, &out_stats);
     if (!mw_sessions_ok(sessions)) {
         fprintf(stderr, "mitmwatch: cannot write output: %s\n", strerror(errno));
         return EXIT_FATAL;
@@ -511,12 +863,31 @@ int main(int argc, char **argv)
             return EXIT_FATAL;
         }
     }
+    if (cli.summary) {
+        mw_summary_add_counters(cli.summary, st);
+        /* With --json standard output is the event stream: JSON only. */
+        if (!cli.quiet && !cli.json)
+            mw_summary_write_text(cli.summary, stdout, use_color(cli.color, stdout));
+        if (cli.report_dir && !write_report(cli.summary, cli.report_dir))
+            cli.status = EXIT_FATAL;
+        mw_summary_free(cli.summary);
+    }
     if (!cli.quiet)
         mw_stats_write_text(st, stderr);
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "mitmwatch: cannot write output: %s\n", strerror(errno));
+        cli.status = EXIT_FATAL;
+    }
     mw_worker_free(w);
     mw_sessions_free(sessions);
     mw_rules_free(rules);
     mw_json_free(&cli.rec);
+    for (size_t i = 0; i < cli.n_pairs; i++)
+        free((char *)cli.pairs[i].name);
+    free(cli.pairs);
+    for (size_t i = 0; i < cli.n_nets; i++)
+        free((char *)cli.nets[i].name);
+    free(cli.nets);
     if (g_stop_signal)
         return 128 + g_stop_signal;
     return cli.status;

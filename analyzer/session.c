@@ -3,7 +3,9 @@
  */
 #include "session.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +52,7 @@ typedef struct sflow {
     bool ttl_seen[2];
     uint8_t ttl_first[2]; /* 0: the first packet was no SYN(-ACK) */
     uint8_t ttl_other[2];
+    bool flagged; /* judged intercepted or suspicious: --write-flagged */
 } sflow;
 
 /*
@@ -122,6 +125,63 @@ const mw_session_stats *mw_sessions_stats(mw_sessions *s)
 {
     s->st.ndpi_packet_cap = mw_ndpi_get_stats(s->ndpi)->flows_cap_hit;
     return &s->st;
+}
+
+bool mw_vantage_net_parse(const char *arg, mw_vantage_net *out)
+{
+    const char *eq = strchr(arg, '=');
+    char addr[64];
+    if (!eq || eq == arg)
+        return false;
+    const char *slash = strchr(eq + 1, '/');
+    size_t alen = slash ? (size_t)(slash - eq - 1) : strlen(eq + 1);
+    if (alen == 0 || alen >= sizeof addr)
+        return false;
+    memcpy(addr, eq + 1, alen);
+    addr[alen] = '\0';
+    memset(out, 0, sizeof(*out));
+    if (inet_pton(AF_INET, addr, out->net.bytes) == 1)
+        out->net.family = 4;
+    else if (inet_pton(AF_INET6, addr, out->net.bytes) == 1)
+        out->net.family = 6;
+    else
+        return false;
+    unsigned max = out->net.family == 4 ? 32 : 128;
+    out->prefix = max;
+    if (slash) {
+        char *end;
+        unsigned long bits = strtoul(slash + 1, &end, 10);
+        if (*end || end == slash + 1 || bits > max)
+            return false;
+        out->prefix = (unsigned)bits;
+    }
+    out->name = arg; /* up to '=': the caller keeps its own copy */
+    return true;
+}
+
+static bool in_net(const mw_addr *a, const mw_vantage_net *n)
+{
+    if (a->family != n->net.family)
+        return false;
+    unsigned full = n->prefix / 8, rest = n->prefix % 8;
+    if (memcmp(a->bytes, n->net.bytes, full) != 0)
+        return false;
+    uint8_t mask = (uint8_t)(0xff00u >> rest);
+    return rest == 0 || (a->bytes[full] & mask) == (n->net.bytes[full] & mask);
+}
+
+/* The session's vantage: its client's network, else the input's label. */
+static const char *vantage_of(const mw_sessions *s, const mw_addr *client)
+{
+    for (size_t i = 0; i < s->cfg.n_vantage_nets; i++)
+        if (in_net(client, &s->cfg.vantage_nets[i]))
+            return s->cfg.vantage_nets[i].name;
+    return s->cfg.vantage;
+}
+
+void mw_sessions_set_vantage(mw_sessions *s, const char *vantage)
+{
+    s->cfg.vantage = vantage;
 }
 
 bool mw_sessions_ok(const mw_sessions *s)
@@ -219,14 +279,17 @@ static const cert_slot *cert_json(mw_sessions *s, const mw_tls_bytes *der)
 /*
  * The session's chain as X509s for the verdict, references of our own
  * (the cache may evict a slot while later certificates of the same chain
- * are parsed). Returns how many; release with drop_chain().
+ * are parsed), with each certificate's SHA-256. Returns how many; release
+ * with drop_chain().
  */
-static size_t collect_chain(mw_sessions *s, const mw_tls_facts *f, X509 **out, size_t max)
+static size_t collect_chain(mw_sessions *s, const mw_tls_facts *f, X509 **out,
+                            uint8_t (*digests)[32], size_t max)
 {
     size_t n = 0;
     for (size_t i = 0; i < f->n_certs && n < max; i++) {
         const cert_slot *c = cert_json(s, &f->certs[i]);
         out[n] = c->x509 && X509_up_ref(c->x509) == 1 ? c->x509 : NULL;
+        memcpy(digests[n], c->digest, 32);
         n++;
     }
     return n;
@@ -238,9 +301,100 @@ static void drop_chain(X509 **chain, size_t n)
         X509_free(chain[i]);
 }
 
-static void judge(mw_sessions *s, const sflow *sf, const mw_tls_facts *tf, mw_verdict *v)
+/* "192.0.2.1:443" or "[2001:db8::1]:443". */
+static const char *endpoint_text(const mw_addr *a, uint16_t port, char *buf, size_t len)
+{
+    char ip[MW_ADDR_STRLEN];
+    mw_addr_format(a, ip, sizeof ip);
+    snprintf(buf, len, a->family == 6 ? "[%s]:%u" : "%s:%u", ip, (unsigned)port);
+    return buf;
+}
+
+/* The SNI as the baseline keys it: lowercase, printable ASCII kept, any
+ * other byte as \xNN, so a hostile name is still one exact key. */
+static void name_key(const mw_tls_facts *tf, char *out, size_t n)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (size_t i = 0; tf->ch.has_sni && i < tf->ch.sni.len && o + 5 < n; i++) {
+        unsigned char c = tf->ch.sni.data[i];
+        if (c > 0x20 && c < 0x7f && c != '\\')
+            out[o++] = (char)tolower(c);
+        else
+            o += (size_t)snprintf(out + o, n - o, "\\x%02x", c);
+    }
+    out[o] = '\0';
+}
+
+static bool offered_tls13(const mw_tls_client_hello *ch)
+{
+    for (size_t i = 0; i < ch->supported_versions.n; i++)
+        if (ch->supported_versions.v[i] == 0x0304)
+            return true;
+    return false;
+}
+
+/* The session's chain and verdict to whoever keeps more than the event:
+ * the baseline learns it, the summary counts it, --certs stores it. */
+static void share_result(mw_sessions *s, const mw_flow *flow, const sflow *sf,
+                         const mw_tls_facts *tf, const mw_verdict *v, X509 **chain,
+                         uint8_t (*digests)[32], size_t n, mw_sighting *sight)
+{
+    const uint8_t *der[MW_VERDICT_MAX_CHAIN];
+    size_t der_len[MW_VERDICT_MAX_CHAIN];
+    for (size_t i = 0; i < n; i++) {
+        der[i] = tf->certs[i].data;
+        der_len[i] = tf->certs[i].len;
+        if (s->cfg.certs)
+            mw_certdir_put(s->cfg.certs, digests[i], der[i], der_len[i], s->cfg.output_stats);
+    }
+    if (s->cfg.baseline && (v->kind == MW_VERDICT_INTERCEPTED ||
+                            v->kind == MW_VERDICT_SUSPICIOUS || v->kind == MW_VERDICT_CLEAN ||
+                            sight->offered_tls13)) {
+        uint8_t all[32];
+        char chain_hex[65];
+        SHA256(&digests[0][0], n * 32, all);
+        mw_hex(all, 32, chain_hex);
+        bool judged = v->kind != MW_VERDICT_OPAQUE && v->kind != MW_VERDICT_INCOMPLETE;
+        sight->leaf = judged && n ? chain[0] : NULL;
+        sight->leaf_der = n ? der[0] : NULL;
+        sight->leaf_der_len = n ? der_len[0] : 0;
+        sight->chain_sha256 = chain_hex;
+        sight->genuine = v->genuine;
+        sight->verdict = mw_verdict_name(v->kind);
+        mw_baseline_record(s->cfg.baseline, sight);
+    }
+    if (s->cfg.summary) {
+        bool swapped = sf->tls_client_dir != MW_DIR_TO_SERVER;
+        mw_session_result r = {
+            .ts_us = sf->first_ts_us,
+            .event = sf->kind == KIND_QUIC ? "quic" : sf->kind == KIND_DTLS ? "dtls" : "tls",
+            .capture = sf->capture,
+            .vantage = vantage_of(s, swapped ? &flow->server_ip : &flow->client_ip),
+            .proto = flow->proto,
+            .client_ip = swapped ? &flow->server_ip : &flow->client_ip,
+            .server_ip = swapped ? &flow->client_ip : &flow->server_ip,
+            .client_port = swapped ? flow->server_port : flow->client_port,
+            .server_port = swapped ? flow->client_port : flow->server_port,
+            .sni = tf->ch.has_sni ? tf->ch.sni.data : NULL,
+            .sni_len = tf->ch.has_sni ? tf->ch.sni.len : 0,
+            .version = tf->version,
+            .verdict = v,
+            .n_chain = n,
+            .chain = chain,
+            .chain_der = der,
+            .chain_der_len = der_len,
+            .chain_sha256 = (const uint8_t (*)[32])digests,
+        };
+        mw_summary_add_session(s->cfg.summary, &r);
+    }
+}
+
+static void judge(mw_sessions *s, const mw_flow *flow, const sflow *sf,
+                  const mw_tls_facts *tf, mw_verdict *v)
 {
     X509 *chain[MW_VERDICT_MAX_CHAIN];
+    uint8_t digests[MW_VERDICT_MAX_CHAIN][32];
     mw_verdict_input in = {0};
     if (tf->cert_seen && tf->n_certs)
         in.state = MW_CHAIN_SEEN;
@@ -248,8 +402,10 @@ static void judge(mw_sessions *s, const sflow *sf, const mw_tls_facts *tf, mw_ve
         in.state = MW_CHAIN_NOT_SEEN;
     else
         in.state = MW_CHAIN_HIDDEN;
-    in.n_chain = in.state == MW_CHAIN_SEEN
-                     ? collect_chain(s, tf, chain, MW_VERDICT_MAX_CHAIN) : 0;
+    /* Every certificate sent goes to --certs, judged or not. */
+    size_t n = tf->cert_seen && (in.state == MW_CHAIN_SEEN || s->cfg.certs)
+                   ? collect_chain(s, tf, chain, digests, MW_VERDICT_MAX_CHAIN) : 0;
+    in.n_chain = in.state == MW_CHAIN_SEEN ? n : 0;
     in.chain = chain;
     if (tf->ch.has_sni) {
         in.sni = (const char *)tf->ch.sni.data;
@@ -265,8 +421,34 @@ static void judge(mw_sessions *s, const sflow *sf, const mw_tls_facts *tf, mw_ve
         in.ttl_first = sf->ttl_first[srv];
         in.ttl_flight = sf->ttl_other[srv];
     }
+    in.version = tf->version;
+    in.offered_tls13 = tf->ch.seen && offered_tls13(&tf->ch);
+
+    char name[1100], server[MW_ADDR_STRLEN + 8];
+    bool swapped = sf->tls_client_dir != MW_DIR_TO_SERVER;
+    name_key(tf, name, sizeof name);
+    endpoint_text(swapped ? &flow->client_ip : &flow->server_ip,
+                  swapped ? flow->client_port : flow->server_port, server, sizeof server);
+    mw_sighting sight = {
+        .name = name,
+        .server = server,
+        .time = in.time,
+        .leaf = in.n_chain ? chain[0] : NULL,
+        .version = tf->version,
+        .offered_tls13 = in.offered_tls13,
+    };
+    mw_leaf_names names;
+    if (s->cfg.baseline && sight.leaf && mw_leaf_names_of(sight.leaf, &names))
+        sight.leaf_names = &names;
+    mw_history hist;
+    mw_baseline_lookup(s->cfg.baseline, &sight, &hist);
+    in.history = s->cfg.baseline ? &hist : NULL;
     mw_verdict_evaluate(s->cfg.rules, &in, v);
-    drop_chain(chain, in.n_chain);
+    mw_history_free(&hist);
+    share_result(s, flow, sf, tf, v, chain, digests, n, &sight);
+    if (sight.leaf_names)
+        mw_leaf_names_free(&names);
+    drop_chain(chain, n);
     switch (v->kind) {
     case MW_VERDICT_INTERCEPTED: s->st.verdict_intercepted++; break;
     case MW_VERDICT_SUSPICIOUS: s->st.verdict_suspicious++; break;
@@ -438,15 +620,6 @@ static void count_session(mw_sessions *s, const mw_tls_facts *tf)
         s->st.incomplete++;
 }
 
-/* "192.0.2.1:443" or "[2001:db8::1]:443". */
-static const char *endpoint_text(const mw_addr *a, uint16_t port, char *buf, size_t len)
-{
-    char ip[MW_ADDR_STRLEN];
-    mw_addr_format(a, ip, sizeof ip);
-    snprintf(buf, len, a->family == 6 ? "[%s]:%u" : "%s:%u", ip, (unsigned)port);
-    return buf;
-}
-
 /* The readable line for people: one per session. */
 static void write_text(mw_sessions *s, const mw_flow *flow, const sflow *sf,
                        const mw_tls_facts *tf, const char *event, const mw_verdict *v)
@@ -490,8 +663,10 @@ static void write_tls_event(mw_sessions *s, const mw_flow *flow, sflow *sf,
     ndpi_settle(s, sf);
     count_session(s, tf);
     if (s->cfg.rules) {
-        judge(s, sf, tf, &verdict);
+        judge(s, flow, sf, tf, &verdict);
         v = &verdict;
+        sf->flagged = verdict.kind == MW_VERDICT_INTERCEPTED ||
+                      verdict.kind == MW_VERDICT_SUSPICIOUS;
     }
     if (s->cfg.text)
         write_text(s, flow, sf, tf, event, v);
@@ -502,7 +677,8 @@ static void write_tls_event(mw_sessions *s, const mw_flow *flow, sflow *sf,
     mw_json_timestamp(j, sf->first_ts_us);
     mw_json_kv_string(j, "event", event);
     mw_json_kv_string(j, "capture", sf->capture);
-    mw_json_kv_string(j, "vantage", s->cfg.vantage);
+    mw_json_kv_string(j, "vantage",
+                      vantage_of(s, swapped ? &flow->server_ip : &flow->client_ip));
     write_endpoints(j, flow, swapped);
     mw_json_key(j, "sni");
     if (tf->ch.has_sni)
@@ -812,7 +988,7 @@ static void write_flow_record(mw_sessions *s, const mw_flow *f, mw_flow_end reas
     mw_json_key(j, "ts");
     mw_json_timestamp(j, f->first_ts_us);
     mw_json_kv_string(j, "event", "flow");
-    mw_json_kv_string(j, "vantage", s->cfg.vantage);
+    mw_json_kv_string(j, "vantage", vantage_of(s, &f->client_ip));
     mw_json_kv_string(j, "proto", f->proto == 6 ? "tcp" : "udp");
     mw_json_kv_string(j, "src_ip", mw_addr_format(&f->client_ip, a, sizeof a));
     mw_json_kv_uint(j, "src_port", f->client_port);
@@ -844,6 +1020,8 @@ static void on_flow_end(void *arg, void *state, const mw_flow *flow, mw_flow_end
         session_finish(s, flow, sf);
     if (s->cfg.flow_records && s->cfg.events)
         write_flow_record(s, flow, reason);
+    if (sf->flagged && s->cfg.flagged)
+        mw_flagged_add_flow(s->cfg.flagged, flow);
     if (sf->ndpi)
         mw_ndpi_flow_free(s->ndpi, sf->ndpi);
     mw_tls_free(sf->tls);

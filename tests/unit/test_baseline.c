@@ -56,10 +56,13 @@ static void record(mw_baseline *b, X509 *leaf, const char *name, const char *ser
 {
     leaf_der d = {NULL, 0};
     d.len = i2d_X509(leaf, &d.der);
+    mw_leaf_names ln;
+    CHECK(mw_leaf_names_of(leaf, &ln));
     mw_sighting s = {.name = name, .server = server, .time = t, .leaf = leaf,
-                     .leaf_der = d.der, .leaf_der_len = (size_t)d.len,
+                     .leaf_names = &ln, .leaf_der = d.der, .leaf_der_len = (size_t)d.len,
                      .chain_sha256 = chain, .genuine = genuine, .verdict = verdict};
     mw_baseline_record(b, &s);
+    mw_leaf_names_free(&ln);
     OPENSSL_free(d.der);
 }
 
@@ -95,8 +98,10 @@ static void test_lookups_in_memory(void)
     CHECK_EQ_U(st.baseline_chains_recorded, 3);
 
     /* The copy at the same server: its twin and the known issuer. */
+    mw_leaf_names copy_names, genuine_names;
+    CHECK(mw_leaf_names_of(copy, &copy_names) && mw_leaf_names_of(genuine, &genuine_names));
     mw_sighting s = {.name = "shop.test", .server = "192.0.2.9:443", .time = 5000,
-                     .leaf = copy};
+                     .leaf = copy, .leaf_names = &copy_names};
     mw_history h;
     mw_baseline_lookup(b, &s, &h);
     CHECK(h.twin != NULL && X509_cmp(h.twin, genuine) == 0);
@@ -123,6 +128,7 @@ static void test_lookups_in_memory(void)
     /* The genuine leaf itself is no twin of itself (same key). */
     s.name = "shop.test";
     s.leaf = genuine;
+    s.leaf_names = &genuine_names;
     mw_baseline_lookup(b, &s, &h);
     CHECK(h.twin == NULL);
     mw_history_free(&h);
@@ -130,6 +136,7 @@ static void test_lookups_in_memory(void)
      * intercepted is no issuer of record. */
     record(b, copy, "shop.test", "192.0.2.9:443", 5000, false, "intercepted", "c3");
     s.leaf = copy;
+    s.leaf_names = &copy_names;
     s.server = "192.0.2.9:443";
     mw_baseline_lookup(b, &s, &h);
     CHECK_EQ_U(h.n_issuers, 1);
@@ -153,6 +160,8 @@ static void test_lookups_in_memory(void)
     mw_history_free(&h);
     CHECK_EQ_U(st.baseline_errors, 0);
     CHECK(mw_baseline_close(b));
+    mw_leaf_names_free(&copy_names);
+    mw_leaf_names_free(&genuine_names);
     X509_free(genuine);
     X509_free(copy);
     X509_free(other);
