@@ -4,6 +4,7 @@
 #include "baseline.h"
 
 #include <ctype.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,8 +212,8 @@ mw_baseline *mw_baseline_open(const char *path, uint64_t max_bytes, mw_output_st
         goto fail;
     }
     char pragma[64];
-    snprintf(pragma, sizeof pragma, "PRAGMA max_page_count=%llu",
-             (unsigned long long)(max_bytes / (uint64_t)(page > 0 ? page : 4096) + 1));
+    uint64_t pages = max_bytes / (uint64_t)(page > 0 ? page : 4096) + 1;
+    snprintf(pragma, sizeof pragma, "PRAGMA max_page_count=%" PRIu64, pages);
     if (!exec_checked(b->db, pragma, path, err, errlen) ||
         !exec_checked(b->db, "BEGIN IMMEDIATE", path, err, errlen))
         goto fail;

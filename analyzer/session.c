@@ -363,6 +363,7 @@ static void share_result(mw_sessions *s, const mw_flow *flow, const sflow *sf,
         sight->genuine = v->genuine;
         sight->verdict = mw_verdict_name(v->kind);
         mw_baseline_record(s->cfg.baseline, sight);
+        sight->chain_sha256 = NULL; /* chain_hex ends here */
     }
     if (s->cfg.summary) {
         bool swapped = sf->tls_client_dir != MW_DIR_TO_SERVER;

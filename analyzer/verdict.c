@@ -594,8 +594,8 @@ static bool chain_changed(const mw_verdict_input *in, mw_verdict *v)
 static bool version_downgrade(const mw_verdict_input *in, mw_verdict *v)
 {
     const mw_history *h = in->history;
-    if (!h || !v->target || !in->offered_tls13 || !in->version || in->version >= 0x0304 ||
-        h->tls13_name[0] == '\0')
+    if (!h || !v->target || !in->sni || !in->offered_tls13 || !in->version ||
+        in->version >= 0x0304 || h->tls13_name[0] == '\0')
         return false;
     char shown[96];
     sni_text(in->sni, in->sni_len < 80 ? in->sni_len : 80, shown, sizeof shown);
