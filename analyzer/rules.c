@@ -629,7 +629,7 @@ size_t mw_rules_n_pins(const mw_rules *r)
 }
 
 /* The first pin of domain `key` exactly, or NULL. */
-static const pin *find_pins(const mw_rules *r, const char *key, size_t *n)
+static const void *find_pins(const mw_rules *r, const char *key)
 {
     size_t lo = 0, hi = r->n_pins;
     while (lo < hi) {
@@ -639,39 +639,24 @@ static const pin *find_pins(const mw_rules *r, const char *key, size_t *n)
         else
             hi = mid;
     }
-    size_t end = lo;
-    while (end < r->n_pins && strcmp(r->pins[end].domain, key) == 0)
-        end++;
-    *n = end - lo;
-    return *n ? &r->pins[lo] : NULL;
+    return lo < r->n_pins && strcmp(r->pins[lo].domain, key) == 0 ? &r->pins[lo] : NULL;
 }
+
+static const void *match_domain(const mw_rules *r, const char *name, size_t len,
+                                const void *(*find)(const mw_rules *, const char *));
 
 const char *mw_rules_match_pins(const mw_rules *r, const char *name, size_t len,
                                 mw_pin_set *out)
 {
-    char buf[256];
     memset(out, 0, sizeof(*out));
-    if (!r->n_pins || len == 0 || len > 253)
-        return NULL;
-    buf[0] = '.';
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)name[i];
-        if (c == '\0')
-            return NULL;
-        buf[i + 1] = (char)tolower(c);
-    }
-    buf[len + 1] = '\0';
-    /* As for targets: the exact entry, else the nearest ".parent" one. */
-    size_t n;
-    const pin *p = find_pins(r, buf + 1, &n);
-    for (size_t i = 0; !p && i <= len; i++)
-        if (buf[i] == '.')
-            p = find_pins(r, buf + i, &n);
+    const pin *p = r->n_pins ? match_domain(r, name, len, find_pins) : NULL;
     if (!p)
         return NULL;
-    out->n = n < MW_MAX_PINS ? n : MW_MAX_PINS;
-    for (size_t i = 0; i < out->n; i++)
-        out->spki_sha256[i] = p[i].spki_sha256;
+    /* A domain's pins are adjacent in the sorted list. */
+    const pin *end = r->pins + r->n_pins;
+    for (const pin *q = p; q < end && strcmp(q->domain, p->domain) == 0 && out->n < MW_MAX_PINS;
+         q++)
+        out->spki_sha256[out->n++] = q->spki_sha256;
     out->domain = p->domain;
     return p->domain;
 }
@@ -835,34 +820,39 @@ static int cmp_key_target(const void *key, const void *t)
     return strcmp(key, ((const target *)t)->domain);
 }
 
-static const char *find_target(const mw_rules *r, const char *key)
+static const void *find_target(const mw_rules *r, const char *key)
 {
     const target *t = bsearch(key, r->targets, r->n_targets, sizeof(*t), cmp_key_target);
     return t ? t->domain : NULL;
 }
 
-const char *mw_rules_match_target(const mw_rules *r, const char *name, size_t len)
+/* Lists keyed by domain (targets, pins) match a name the same way: case
+ * aside, an exact entry first, else the nearest ".parent" entry. */
+static const void *match_domain(const mw_rules *r, const char *name, size_t len,
+                                const void *(*find)(const mw_rules *, const char *))
 {
     char buf[256];
-    if (!r->n_targets || len == 0 || len > 253)
+    if (len == 0 || len > 253)
         return NULL;
     buf[0] = '.';
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)name[i];
         if (c == '\0')
-            return NULL; /* an embedded NUL names nothing on the list */
+            return NULL; /* an embedded NUL names nothing on a list */
         buf[i + 1] = (char)tolower(c);
     }
     buf[len + 1] = '\0';
-    const char *hit = find_target(r, buf + 1);
-    if (hit)
-        return hit;
+    const void *hit = find(r, buf + 1);
     /* ".example.com" covers example.com and every name below it. */
-    for (size_t i = 0; i <= len; i++) {
-        if (buf[i] == '.' && (hit = find_target(r, buf + i)) != NULL)
-            return hit;
-    }
-    return NULL;
+    for (size_t i = 0; !hit && i <= len; i++)
+        if (buf[i] == '.')
+            hit = find(r, buf + i);
+    return hit;
+}
+
+const char *mw_rules_match_target(const mw_rules *r, const char *name, size_t len)
+{
+    return r->n_targets ? match_domain(r, name, len, find_target) : NULL;
 }
 
 size_t mw_rules_n_roots(const mw_rules *r)

@@ -166,6 +166,14 @@ static void fmt_time(const ASN1_TIME *t, char *buf, size_t n)
 
 /* On success *verified holds the chain OpenSSL built, root included (pins
  * may name a root the server does not send). */
+static void fmt_secs(int64_t secs, char *buf, size_t n)
+{
+    struct tm tm;
+    time_t t = (time_t)secs;
+    if (!gmtime_r(&t, &tm) || strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(buf, n, "?");
+}
+
 static bool untrusted(const mw_rules *rules, const mw_verdict_input *in, mw_verdict *v,
                       STACK_OF(X509) **verified)
 {
@@ -552,10 +560,7 @@ static bool cloned_cert(const mw_verdict_input *in, bool bad_chain, mw_verdict *
     fill_clone_of(h->twin, &v->clone_of);
     char *iss = name_of(X509_get_issuer_name(leaf));
     char first[32];
-    struct tm tm;
-    time_t ft = (time_t)h->twin_first;
-    if (!gmtime_r(&ft, &tm) || strftime(first, sizeof first, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        snprintf(first, sizeof first, "?");
+    fmt_secs(h->twin_first, first, sizeof first);
     add_reason(v, MW_REASON_CLONED_CERT,
                "leaf copies the subject and SAN of genuine certificate %.16s... (issuer %s; "
                "seen for \"%s\" at %s since %s) with another key and issuer %s%s",
@@ -577,10 +582,7 @@ static bool chain_changed(const mw_verdict_input *in, mw_verdict *v)
     bool known = strcmp(h->issuers[0].issuer, iss) == 0;
     if (!known) {
         char last[32];
-        struct tm tm;
-        time_t lt = (time_t)h->issuers[0].last;
-        if (!gmtime_r(&lt, &tm) || strftime(last, sizeof last, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-            snprintf(last, sizeof last, "?");
+        fmt_secs(h->issuers[0].last, last, sizeof last);
         add_reason(v, MW_REASON_CHAIN_CHANGED,
                    "this name and server were seen with genuine chains issued by %s "
                    "(%llu sessions, last %s)%s; now issued by %s",
