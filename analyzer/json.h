@@ -10,6 +10,10 @@
  * every byte that is not part of valid UTF-8 is written as \\xNN in the
  * JSON text, which a parser reads back as the four characters \xNN (the
  * convention of Zeek's JSON logs). Every line is therefore valid JSON and no byte is lost.
+ *
+ * Also here, for every module that reads or writes these records: the one
+ * UTF-8 validator and the times as the records spell them (formatting,
+ * strict parsing, calendar fields).
  */
 #ifndef MW_JSON_H
 #define MW_JSON_H
@@ -60,8 +64,42 @@ void mw_json_kv_null(mw_json *j, const char *key);
 
 /* ISO 8601 UTC with microseconds: "2019-07-21T09:30:00.123456Z". */
 void mw_json_timestamp(mw_json *j, uint64_t ts_us);
-#define MW_TIMESTAMP_LEN 32
+#define MW_TIMESTAMP_LEN 32 /* enough for either form below */
 const char *mw_format_timestamp(uint64_t ts_us, char *buf, size_t buflen);
+/* Whole seconds since the epoch, the form of certificate times:
+ * "2019-01-01T00:00:00Z". */
+const char *mw_format_timestamp_secs(int64_t secs, char *buf, size_t buflen);
+
+/* The forms mw_parse_timestamp accepts (a bit set). */
+#define MW_TS_USEC 1u /* "2019-07-21T09:30:00.123456Z", as mw_format_timestamp */
+#define MW_TS_SECS 2u /* "2019-01-01T00:00:00Z", as mw_format_timestamp_secs */
+#define MW_TS_ANY (MW_TS_USEC | MW_TS_SECS)
+
+/* Strict reading of the len bytes at s in one of the given forms: exactly
+ * the text the formatter writes for some instant, nothing else (no other
+ * spelling of the year, no day the month lacks, no 24:00 or leap second,
+ * exactly six fraction digits, no trailing byte). The year has 4 to 6
+ * digits; a MW_TS_USEC time must be one mw_format_timestamp can write
+ * (from 1970 on, and secs * 1000000 + 999999 fits a uint64_t). Gives the
+ * seconds since the epoch in *secs and the microseconds in *usec (0 for
+ * MW_TS_SECS), each when not NULL. */
+bool mw_parse_timestamp(const char *s, size_t len, unsigned forms, int64_t *secs,
+                        uint32_t *usec);
+
+/* UTC calendar fields of seconds since the epoch (proleptic Gregorian, any
+ * int64_t, no time_t limits). */
+typedef struct mw_civil_time {
+    int64_t year;
+    unsigned month, day, hour, minute, second; /* 1-12, 1-31, 0-23, 0-59, 0-59 */
+} mw_civil_time;
+mw_civil_time mw_civil_from_secs(int64_t secs);
+
+/* Length (1..4) of the valid UTF-8 sequence at s, of which n bytes may be
+ * read: the shortest form of a code point that is not a surrogate and at
+ * most U+10FFFF, so valid for any JSON parser. 0 if there is none (or n is
+ * 0). An ASCII byte, NUL included, is a sequence of 1. When the length is
+ * not 0 and cp is not NULL, *cp gets the code point. */
+size_t mw_utf8_decode(const uint8_t *s, size_t n, uint32_t *cp);
 
 /* The NUL-terminated text built so far (valid until the next call). */
 const char *mw_json_text(mw_json *j);

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "json.h"
+
 /* The verdicts in display order, and their colours (also in the CSS). */
 enum { NV = 5 };
 static const char *const VKEYS[NV] = {"intercepted", "suspicious", "clean", "opaque",
@@ -76,108 +78,16 @@ static double pct(uint64_t k, uint64_t n)
 
 /* ---- time -------------------------------------------------------------- */
 
-/* Proleptic Gregorian calendar (H. Hinnant's algorithms): no timegm(), no
- * time_t range limits, the same answer everywhere. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-typedef struct civil {
-    int64_t y;
-    unsigned mo, d, h, mi, s;
-} civil;
-
-static civil civil_from_secs(int64_t t)
-{
-    int64_t z = (t >= 0 ? t : t - 86399) / 86400;
-    int64_t sod = t - z * 86400;
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    civil c;
-    c.d = doy - (153 * mp + 2) / 5 + 1;
-    c.mo = mp < 10 ? mp + 3 : mp - 9;
-    c.y = (int64_t)yoe + era * 400 + (c.mo <= 2);
-    c.h = (unsigned)(sod / 3600);
-    c.mi = (unsigned)(sod / 60 % 60);
-    c.s = (unsigned)(sod % 60);
-    return c;
-}
-
-static bool digits(const char *s, int n, unsigned *out)
-{
-    unsigned v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (unsigned)(s[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
-/* "YYYY-MM-DDTHH:MM:SS[.frac]Z" (the summary's and the certificates' times)
- * to seconds since the epoch; the fraction is ignored. */
+/* A summary time, either form (events with microseconds, certificates
+ * without), to seconds since the epoch; the fraction is not shown. */
 static bool parse_time(const mw_jv *v, int64_t *out)
 {
     size_t n = 0;
     const char *s = mw_jv_str(v, &n);
-    unsigned y, mo, d, h, mi, sec;
-    if (!s || n < 20 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) ||
-        s[7] != '-' || !digits(s + 8, 2, &d) || s[10] != 'T' || !digits(s + 11, 2, &h) ||
-        s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &sec))
-        return false;
-    size_t i = 19;
-    if (s[i] == '.') {
-        i++;
-        while (s[i] >= '0' && s[i] <= '9')
-            i++;
-    }
-    if (s[i] != 'Z' || i + 1 != n || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
-        mi > 59 || sec > 60)
-        return false;
-    *out = days_from_civil(y, mo, d) * 86400 + (int64_t)(h * 3600 + mi * 60 + sec);
-    return true;
+    return mw_parse_timestamp(s, n, MW_TS_ANY, out, NULL);
 }
 
 /* ---- output ------------------------------------------------------------ */
-
-/* The length of the valid UTF-8 sequence at s (shortest form, no
- * surrogates, at most U+10FFFF), 0 if there is none; *cp gets its value. */
-static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    size_t len;
-    uint32_t c, min;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-        len = 2, c = s[0] & 0x1fu, min = 0x80;
-    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-        len = 3, c = s[0] & 0x0fu, min = 0x800;
-    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-        len = 4, c = s[0] & 0x07u, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        c = c << 6 | (s[i] & 0x3fu);
-    }
-    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-        return 0;
-    *cp = c;
-    return len;
-}
 
 /* Characters that would let wire data disguise itself: C1 controls,
  * zero-width and direction overrides, BOM. */
@@ -211,7 +121,7 @@ static void esc_n(FILE *o, const char *str, size_t n)
             continue;
         }
         uint32_t cp = 0;
-        size_t len = utf8_seq(s + i, n - i, &cp);
+        size_t len = mw_utf8_decode(s + i, n - i, &cp); /* s[i] >= 0x80 here */
         if (len == 0) {
             fprintf(o, "\\x%02x", c);
             i++;
@@ -296,10 +206,10 @@ static void put_set(FILE *o, const mw_jv *set, size_t max, const char *null_html
 /* "2019-07-18 08:01:10"; secs false: "2019-07-18 08:01". */
 static void put_civil(FILE *o, int64_t t, bool secs)
 {
-    civil c = civil_from_secs(t);
-    fprintf(o, "%04" PRId64 "-%02u-%02u %02u:%02u", c.y, c.mo, c.d, c.h, c.mi);
+    mw_civil_time c = mw_civil_from_secs(t);
+    fprintf(o, "%04" PRId64 "-%02u-%02u %02u:%02u", c.year, c.month, c.day, c.hour, c.minute);
     if (secs)
-        fprintf(o, ":%02u", c.s);
+        fprintf(o, ":%02u", c.second);
 }
 
 /* A time member as readable text, or as written if it is no time. */
@@ -386,19 +296,19 @@ static void time_ticks(FILE *o, const taxis *a, double ytop, double y)
         double x = tx(a, t);
         fprintf(o, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", x, ytop,
                 x, y);
-        civil c = civil_from_secs(t);
+        mw_civil_time c = mw_civil_from_secs(t);
         int64_t day = (t >= 0 ? t : t - 86399) / 86400;
         fprintf(o, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", x, y + 14);
         if (step < 86400)
-            fprintf(o, "%02u:%02u", c.h, c.mi);
+            fprintf(o, "%02u:%02u", c.hour, c.minute);
         else
-            fprintf(o, "%04" PRId64 "-%02u-%02u", c.y, c.mo, c.d);
+            fprintf(o, "%04" PRId64 "-%02u-%02u", c.year, c.month, c.day);
         fputs("</text>", o);
         if (step < 86400 && day != last_day)
             fprintf(o,
                     "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%04" PRId64
                     "-%02u-%02u</text>",
-                    x, y + 27, c.y, c.mo, c.d);
+                    x, y + 27, c.year, c.month, c.day);
         last_day = day;
     }
 }

@@ -146,39 +146,6 @@ static bool grow(void **p, size_t *cap, size_t need, size_t elem)
 
 /* ---------------------------------------------------------- normalizing */
 
-/* As json.c: length of the valid UTF-8 sequence at s, 0 if none. */
-static size_t utf8_len(const uint8_t *s, size_t n)
-{
-    uint8_t c = s[0];
-    size_t need;
-    uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        need = 2;
-        cp = c & 0x1Fu;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        need = 3;
-        cp = c & 0x0Fu;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 4;
-        cp = c & 0x07u;
-    } else {
-        return 0;
-    }
-    if (n < need)
-        return 0;
-    for (size_t i = 1; i < need; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3Fu);
-    }
-    if ((need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) ||
-        (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-        return 0;
-    return need;
-}
-
 typedef struct sbuf {
     char *p;
     size_t cap;
@@ -195,7 +162,7 @@ static const char *norm_into(sbuf *b, const void *raw, size_t n)
         return NULL;
     size_t o = 0;
     for (size_t i = 0; i < n;) {
-        size_t k = s[i] ? utf8_len(s + i, n - i) : 0;
+        size_t k = s[i] ? mw_utf8_decode(s + i, n - i, NULL) : 0;
         if (k == 0) {
             b->p[o++] = '\\';
             b->p[o++] = 'x';
@@ -697,83 +664,16 @@ void mw_summary_add_counters(mw_summary *s, const mw_stats *st)
 
 /* ---------------------------------------------------------------- times */
 
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+/* A time as written (mw_format_timestamp with micro, else
+ * mw_format_timestamp_secs), nothing else: see mw_parse_timestamp. */
+static bool parse_time(const char *s, bool micro, uint64_t *us)
 {
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* "YYYY-MM-DDTHH:MM:SSZ" for seconds since the epoch (certificate times). */
-static const char *format_secs(int64_t t, char *buf, size_t n)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-    if (!gmtime_r(&tt, &tm)) {
-        snprintf(buf, n, "invalid-time");
-        return buf;
-    }
-    snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-    return buf;
-}
-
-static bool digits(const char *p, size_t n, int64_t *out)
-{
-    int64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return false;
-        v = v * 10 + (p[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
-/*
- * Strict reading of what mw_format_timestamp (micro) or format_secs
- * writes: the fields are read, then the instant is formatted again and must
- * give the same text, so no other spelling is accepted.
- */
-static bool parse_time(const char *s, bool micro, int64_t *secs, uint64_t *us)
-{
-    if (!s)
+    int64_t t;
+    uint32_t frac;
+    if (!s || !mw_parse_timestamp(s, strlen(s), micro ? MW_TS_USEC : MW_TS_SECS, &t, &frac))
         return false;
-    size_t yl = 0;
-    while (s[yl] >= '0' && s[yl] <= '9')
-        yl++;
-    int64_t y, mo, d, h, mi, se, frac = 0;
-    const char *p = s + yl;
-    if (yl < 4 || yl > 6 || !digits(s, yl, &y) || p[0] != '-' || !digits(p + 1, 2, &mo) ||
-        p[3] != '-' || !digits(p + 4, 2, &d) || p[6] != 'T' || !digits(p + 7, 2, &h) ||
-        p[9] != ':' || !digits(p + 10, 2, &mi) || p[12] != ':' || !digits(p + 13, 2, &se))
-        return false;
-    p += 15;
-    if (micro) {
-        if (p[0] != '.' || !digits(p + 1, 6, &frac))
-            return false;
-        p += 7;
-    }
-    if (p[0] != 'Z' || p[1] != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
-        mi > 59 || se > 59)
-        return false;
-    int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
-    char back[48];
-    if (micro) {
-        if (t < 0 || (uint64_t)t > UINT64_MAX / 1000000u - 1)
-            return false;
-        uint64_t v = (uint64_t)t * 1000000u + (uint64_t)frac;
-        if (strcmp(mw_format_timestamp(v, back, sizeof back), s) != 0)
-            return false;
-        *us = v;
-    } else if (strcmp(format_secs(t, back, sizeof back), s) != 0) {
-        return false;
-    }
-    if (secs)
-        *secs = t;
+    if (us)
+        *us = (uint64_t)t * 1000000u + frac;
     return true;
 }
 
@@ -892,8 +792,8 @@ static void forged_take_clone(forged *f, const mw_clone_of *c)
     f->clone.subject = norm_dup(c->subject);
     f->clone.issuer = norm_dup(c->issuer);
     f->clone.serial = norm_dup(c->serial);
-    f->clone.not_before = strdup(format_secs(c->not_before, t, sizeof t));
-    f->clone.not_after = strdup(format_secs(c->not_after, t, sizeof t));
+    f->clone.not_before = strdup(mw_format_timestamp_secs(c->not_before, t, sizeof t));
+    f->clone.not_after = strdup(mw_format_timestamp_secs(c->not_after, t, sizeof t));
 }
 
 static void add_forged(mw_summary *s, const mw_session_result *r, uint32_t reasons,
@@ -1688,7 +1588,7 @@ static bool rd_time(reader *r, const mw_jv *obj, const char *key, bool *has, uin
         *has = false;
         return true;
     }
-    if (!parse_time(mw_jv_str(v, NULL), true, NULL, out))
+    if (!parse_time(mw_jv_str(v, NULL), true, out))
         return fail(r, "%s%s%s: expected a time like \"2019-07-20T09:00:05.000000Z\"%s",
                     where, DOT(where), key, has ? " or null" : "");
     if (has)
@@ -1994,8 +1894,8 @@ static bool rd_forged_fields(reader *r, const mw_jv *o, forged *f, const char *w
         !rd_str(r, cl, "not_before", &f->clone.not_before, wc) ||
         !rd_str(r, cl, "not_after", &f->clone.not_after, wc))
         return false;
-    if ((f->clone.not_before && !parse_time(f->clone.not_before, false, NULL, NULL)) ||
-        (f->clone.not_after && !parse_time(f->clone.not_after, false, NULL, NULL)))
+    if ((f->clone.not_before && !parse_time(f->clone.not_before, false, NULL)) ||
+        (f->clone.not_after && !parse_time(f->clone.not_after, false, NULL)))
         return fail(r, "%s: expected times like \"2019-07-20T09:00:05Z\"", wc);
     return true;
 }
@@ -2249,7 +2149,7 @@ static void table_print(table *t, FILE *out, bool color)
 /* "2019-07-20T09:00:05Z": the events' time without the microseconds. */
 static const char *short_time(uint64_t us, char *buf, size_t n)
 {
-    return format_secs((int64_t)(us / 1000000u), buf, n);
+    return mw_format_timestamp_secs((int64_t)(us / 1000000u), buf, n);
 }
 
 /* The members of a set, safe and joined by ", " into b (max items). */

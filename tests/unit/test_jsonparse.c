@@ -1,4 +1,5 @@
-/* Unit tests for the JSON reader (analyzer/jsonparse.h). */
+/* Unit tests for the JSON reader (analyzer/jsonparse.h), and json.h's UTF-8
+ * validator and timestamps, which the reader's callers share. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -552,6 +553,244 @@ static void test_big_values(void)
     free(s);
 }
 
+/* ---- json.h: the shared UTF-8 validator and times ---------------------- */
+
+static void test_utf8_decode(void)
+{
+    /* bytes (n of them) -> length, code point (0xDEAD: left as it was). */
+    static const struct {
+        const char *s;
+        size_t n, len;
+        uint32_t cp;
+    } cases[] = {
+        /* ASCII, NUL included, is a sequence of 1; nothing to read, none. */
+        {"A", 1, 1, 0x41},
+        {"\0", 1, 1, 0},
+        {"x", 0, 0, 0xDEAD},
+        /* Each length at its smallest and largest; only its bytes read. */
+        {"\xC2\x80", 2, 2, 0x80},
+        {"\xDF\xBF", 2, 2, 0x7FF},
+        {"\xE0\xA0\x80", 3, 3, 0x800},
+        {"\xEF\xBF\xBF", 3, 3, 0xFFFF},
+        {"\xF0\x90\x80\x80", 4, 4, 0x10000},
+        {"\xF4\x8F\xBF\xBF", 4, 4, 0x10FFFF}, /* the last code point */
+        {"\xC3\xA9z", 3, 2, 0xE9},
+        /* Overlong forms. */
+        {"\xC0\x80", 2, 0, 0xDEAD},
+        {"\xC1\xBF", 2, 0, 0xDEAD},
+        {"\xE0\x80\x80", 3, 0, 0xDEAD},
+        {"\xE0\x9F\xBF", 3, 0, 0xDEAD},
+        {"\xF0\x80\x80\x80", 4, 0, 0xDEAD},
+        {"\xF0\x8F\xBF\xBF", 4, 0, 0xDEAD},
+        /* Surrogates, and their neighbours. */
+        {"\xED\xA0\x80", 3, 0, 0xDEAD},
+        {"\xED\xBF\xBF", 3, 0, 0xDEAD},
+        {"\xED\x9F\xBF", 3, 3, 0xD7FF},
+        {"\xEE\x80\x80", 3, 3, 0xE000},
+        /* Above U+10FFFF, and lead bytes that never occur. */
+        {"\xF4\x90\x80\x80", 4, 0, 0xDEAD},
+        {"\xF5\x80\x80\x80", 4, 0, 0xDEAD},
+        {"\xF8\x88\x80\x80\x80", 5, 0, 0xDEAD},
+        {"\xFF", 1, 0, 0xDEAD},
+        /* Truncated, a lone continuation byte, bad continuation bytes. */
+        {"\xC3", 1, 0, 0xDEAD},
+        {"\xE2\x82", 2, 0, 0xDEAD},
+        {"\xF0\x9F\x98", 3, 0, 0xDEAD},
+        {"\xF0\x9F\x98\x80", 3, 0, 0xDEAD},
+        {"\x80", 1, 0, 0xDEAD},
+        {"\xE2\x28\xA1", 3, 0, 0xDEAD},
+        {"\xF0\x9F\x98\x28", 4, 0, 0xDEAD},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint32_t cp = 0xDEAD;
+        size_t len = mw_utf8_decode((const uint8_t *)cases[i].s, cases[i].n, &cp);
+        if (len != cases[i].len || cp != cases[i].cp) {
+            fprintf(stderr, "case %zu: length %zu, U+%04" PRIX32 "\n", i, len, cp);
+            CHECK(0);
+        }
+    }
+    CHECK_EQ_U(mw_utf8_decode((const uint8_t *)"\xE2\x82\xAC", 3, NULL), 3);
+
+    /* Every scalar value, encoded here, decodes to itself, and not from
+     * one byte fewer. */
+    int bad = 0;
+    for (uint32_t c = 0; c <= 0x10FFFF; c++) {
+        if (c >= 0xD800 && c <= 0xDFFF)
+            continue;
+        size_t n = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+        static const uint8_t lead[5] = {0, 0x00, 0xC0, 0xE0, 0xF0};
+        uint8_t b[4];
+        uint32_t rest = c;
+        for (size_t k = n - 1; k > 0; k--, rest >>= 6)
+            b[k] = (uint8_t)(0x80 | (rest & 0x3F));
+        b[0] = (uint8_t)(lead[n] | rest);
+        uint32_t got = UINT32_MAX;
+        if (mw_utf8_decode(b, n, &got) != n || got != c || mw_utf8_decode(b, n - 1, NULL) != 0)
+            bad++;
+    }
+    CHECK_EQ_U(bad, 0);
+}
+
+static bool ts_parse(const char *s, unsigned forms, int64_t *secs, uint32_t *usec)
+{
+    return mw_parse_timestamp(s, strlen(s), forms, secs, usec);
+}
+
+static void test_timestamp_round_trip(void)
+{
+    static const uint64_t us[] = {
+        0,                                   /* 1970-01-01T00:00:00.000000Z */
+        1563701400ull * 1000000u + 123456u, /* 2019-07-21T09:30:00.123456Z */
+        946684799ull * 1000000u + 999999u,  /* 1999-12-31T23:59:59.999999Z */
+        1582979696ull * 1000000u + 789012u, /* 2020-02-29T12:34:56.789012Z */
+        2147483647ull * 1000000u,           /* 2038-01-19T03:14:07 */
+        2147483648ull * 1000000u + 1u,      /* one second later: past 32 bits */
+        4102444800ull * 1000000u,           /* 2100-01-01 */
+        253402300799ull * 1000000u,         /* 9999-12-31T23:59:59 */
+        253402300800ull * 1000000u,         /* 10000-01-01: five digits */
+        18446744073708ull * 1000000u + 999999u, /* the last second accepted */
+    };
+    char b[MW_TIMESTAMP_LEN];
+    for (size_t i = 0; i < sizeof us / sizeof us[0]; i++) {
+        const char *text = mw_format_timestamp(us[i], b, sizeof b);
+        int64_t secs = -1;
+        uint32_t usec = UINT32_MAX;
+        CHECK(ts_parse(text, MW_TS_USEC, &secs, &usec));
+        CHECK_EQ_U(secs, us[i] / 1000000u);
+        CHECK_EQ_U(usec, us[i] % 1000000u);
+        CHECK(ts_parse(text, MW_TS_ANY, NULL, NULL));
+        CHECK(!ts_parse(text, MW_TS_SECS, NULL, NULL));
+    }
+    CHECK_EQ_S(mw_format_timestamp(1582979696ull * 1000000u + 789012u, b, sizeof b),
+               "2020-02-29T12:34:56.789012Z");
+    CHECK_EQ_S(mw_format_timestamp(2147483648ull * 1000000u + 1u, b, sizeof b),
+               "2038-01-19T03:14:08.000001Z");
+    CHECK_EQ_S(mw_format_timestamp(253402300800ull * 1000000u, b, sizeof b),
+               "10000-01-01T00:00:00.000000Z");
+    /* A second whose microseconds do not all fit a uint64_t. */
+    CHECK(!ts_parse(mw_format_timestamp(UINT64_MAX, b, sizeof b), MW_TS_USEC, NULL, NULL));
+
+    /* Whole seconds, before 1970 too. */
+    static const int64_t secs[] = {0,           -1,          -631152000,  1546300800,
+                                   951782400,   -2203891200, 2147483648,  -62167219200,
+                                   253402300799};
+    for (size_t i = 0; i < sizeof secs / sizeof secs[0]; i++) {
+        const char *text = mw_format_timestamp_secs(secs[i], b, sizeof b);
+        int64_t t = 1;
+        uint32_t usec = 7;
+        CHECK(ts_parse(text, MW_TS_SECS, &t, &usec));
+        CHECK_EQ_U(t, secs[i]);
+        CHECK_EQ_U(usec, 0);
+        CHECK(!ts_parse(text, MW_TS_USEC, NULL, NULL));
+    }
+    CHECK_EQ_S(mw_format_timestamp_secs(1546300800, b, sizeof b), "2019-01-01T00:00:00Z");
+    CHECK_EQ_S(mw_format_timestamp_secs(-1, b, sizeof b), "1969-12-31T23:59:59Z");
+    CHECK_EQ_S(mw_format_timestamp_secs(-62167219200, b, sizeof b), "0000-01-01T00:00:00Z");
+
+    /* Every 7919 s / 0.1 s step for 160 years: parse(format(t)) == t. */
+    int bad = 0;
+    for (uint64_t t = 0; t < 160ull * 366 * 86400; t += 7919) {
+        uint64_t u = t * 1000000u + t % 1000000u;
+        int64_t s = -1;
+        uint32_t f = 0;
+        if (!ts_parse(mw_format_timestamp(u, b, sizeof b), MW_TS_USEC, &s, &f) ||
+            (uint64_t)s * 1000000u + f != u)
+            bad++;
+        int64_t neg = -(int64_t)t;
+        if (!ts_parse(mw_format_timestamp_secs(neg, b, sizeof b), MW_TS_SECS, &s, NULL) ||
+            s != neg)
+            bad++;
+    }
+    CHECK_EQ_U(bad, 0);
+}
+
+static void test_timestamp_refused(void)
+{
+    static const char *const no[] = {
+        "2019-02-29T00:00:00Z",        /* no leap day in 2019 */
+        "2019-02-29T00:00:00.000000Z",
+        "1900-02-29T00:00:00Z",        /* nor in 1900 */
+        "2019-04-31T00:00:00Z",
+        "2019-07-21T24:00:00Z",
+        "2019-07-21T24:00:00.000000Z",
+        "2019-07-21T09:60:00Z",
+        "2019-07-21T09:30:60Z",        /* no leap second */
+        "2019-13-01T00:00:00Z",
+        "2019-00-01T00:00:00Z",
+        "2019-07-00T00:00:00Z",
+        "2019-07-32T00:00:00Z",
+        "2019-07-21T09:30:00",         /* missing Z */
+        "2019-07-21T09:30:00.123456",
+        "2019-07-21T09:30:00.12345Z",  /* five fraction digits */
+        "2019-07-21T09:30:00.1234567Z",
+        "2019-07-21T09:30:00.Z",
+        "2019-07-21T09:30:00Z ",       /* trailing bytes */
+        "2019-07-21T09:30:00.123456Zx",
+        "2019-07-21T09:30:00.123456ZZ",
+        " 2019-07-21T09:30:00Z",
+        "2019-07-21 09:30:00Z",
+        "2019-07-21t09:30:00z",
+        "2019-07-21T09:30:00+00:00",
+        "2019-7-21T09:30:00Z",
+        "2019-07-21T9:30:00Z",
+        "+2019-07-21T09:30:00Z",
+        "-2019-07-21T09:30:00Z",
+        "019-07-21T09:30:00Z",
+        "02019-07-21T09:30:00Z",       /* %04d spells no leading zero */
+        "1234567-01-01T00:00:00Z",
+        "2019-07-21T09:3a:00Z",
+        "1969-12-31T23:59:59.999999Z", /* before what a uint64_t holds */
+        "",
+    };
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
+        if (ts_parse(no[i], MW_TS_ANY, NULL, NULL)) {
+            fprintf(stderr, "accepted: \"%s\"\n", no[i]);
+            CHECK(0);
+        }
+    }
+    /* The length is what counts, not a NUL. */
+    const char with_nul[] = "2019-07-21T09:30:00Z\0x";
+    CHECK(!mw_parse_timestamp(with_nul, sizeof with_nul - 1, MW_TS_ANY, NULL, NULL));
+    CHECK(mw_parse_timestamp(with_nul, 20, MW_TS_ANY, NULL, NULL));
+    CHECK(!mw_parse_timestamp(with_nul, 19, MW_TS_ANY, NULL, NULL));
+    CHECK(!mw_parse_timestamp(NULL, 0, MW_TS_ANY, NULL, NULL));
+    CHECK(!ts_parse("2019-07-21T09:30:00Z", 0, NULL, NULL));
+    /* Leap days that are, and years of five and six digits. */
+    int64_t t = 0;
+    CHECK(ts_parse("2000-02-29T00:00:00Z", MW_TS_SECS, &t, NULL));
+    CHECK_EQ_U(t, 951782400);
+    CHECK(ts_parse("2020-02-29T23:59:59.999999Z", MW_TS_USEC, &t, NULL));
+    CHECK_EQ_U(t, 1583020799);
+    CHECK(ts_parse("10000-01-01T00:00:00Z", MW_TS_SECS, &t, NULL));
+    CHECK_EQ_U(t, 253402300800);
+    /* A uint64_t of microseconds ends in the year 586524. */
+    CHECK(ts_parse("586524-01-01T00:00:00.000000Z", MW_TS_USEC, NULL, NULL));
+    CHECK(!ts_parse("586525-01-01T00:00:00.000000Z", MW_TS_USEC, NULL, NULL));
+    CHECK(ts_parse("586525-01-01T00:00:00Z", MW_TS_SECS, &t, NULL));
+    CHECK_EQ_U(t, 18446774112000);
+    CHECK(ts_parse("999999-12-31T23:59:59Z", MW_TS_SECS, NULL, NULL));
+}
+
+static void test_civil_from_secs(void)
+{
+    mw_civil_time c = mw_civil_from_secs(0);
+    CHECK(c.year == 1970 && c.month == 1 && c.day == 1 && c.hour == 0 && c.minute == 0 &&
+          c.second == 0);
+    c = mw_civil_from_secs(1582979696); /* 2020-02-29T12:34:56 */
+    CHECK(c.year == 2020 && c.month == 2 && c.day == 29 && c.hour == 12 && c.minute == 34 &&
+          c.second == 56);
+    c = mw_civil_from_secs(-1);
+    CHECK(c.year == 1969 && c.month == 12 && c.day == 31 && c.hour == 23 && c.minute == 59 &&
+          c.second == 59);
+    c = mw_civil_from_secs(-62167219200); /* 0000-01-01 */
+    CHECK(c.year == 0 && c.month == 1 && c.day == 1 && c.hour == 0);
+    /* The extremes do not overflow. */
+    c = mw_civil_from_secs(INT64_MIN);
+    CHECK(c.month >= 1 && c.month <= 12 && c.day >= 1 && c.day <= 31 && c.second <= 59);
+    c = mw_civil_from_secs(INT64_MAX);
+    CHECK(c.month >= 1 && c.month <= 12 && c.day >= 1 && c.day <= 31 && c.second <= 59);
+}
+
 int main(void)
 {
     RUN(test_nested);
@@ -566,5 +805,9 @@ int main(void)
     RUN(test_round_trip);
     RUN(test_load_file);
     RUN(test_big_values);
+    RUN(test_utf8_decode);
+    RUN(test_timestamp_round_trip);
+    RUN(test_timestamp_refused);
+    RUN(test_civil_from_secs);
     return check_summary();
 }
