@@ -104,6 +104,26 @@ static void set_err(char *err, size_t errlen, const char *path, const char *what
     snprintf(err, errlen, "%s: %s", path ? path : "baseline", what);
 }
 
+/* Setting up a file another run is setting up at the same moment (the
+ * switch to WAL, the schema) can answer "locked" without calling the busy
+ * handler, to avoid a deadlock between the two: wait and try again, within
+ * the same bound as the busy handler. */
+static int exec_patiently(sqlite3 *db, const char *sql, char **msg)
+{
+    int rc;
+    for (int waited_ms = 0;; waited_ms += 10) {
+        sqlite3_free(*msg);
+        *msg = NULL;
+        rc = sqlite3_exec(db, sql, NULL, NULL, msg);
+        if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+            return rc;
+        if (waited_ms >= BUSY_TIMEOUT_MS)
+            return rc;
+        struct timespec ten_ms = {0, 10 * 1000 * 1000};
+        nanosleep(&ten_ms, NULL);
+    }
+}
+
 static void count_error(mw_baseline *b, int rc)
 {
     if (rc == SQLITE_FULL)
@@ -144,7 +164,9 @@ static bool begin(mw_baseline *b)
 {
     if (b->in_txn)
         return true;
-    int rc = sqlite3_exec(b->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    char *msg = NULL;
+    int rc = exec_patiently(b->db, "BEGIN IMMEDIATE", &msg);
+    sqlite3_free(msg);
     if (rc != SQLITE_OK) {
         count_error(b, rc);
         return false;
@@ -159,8 +181,10 @@ static bool exec_checked(sqlite3 *db, const char *sql, const char *path, char *e
                          size_t errlen)
 {
     char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
+    if (exec_patiently(db, sql, &msg) == SQLITE_OK) {
+        sqlite3_free(msg);
         return true;
+    }
     set_err(err, errlen, path, msg ? msg : sqlite3_errmsg(db));
     sqlite3_free(msg);
     return false;
@@ -169,8 +193,16 @@ static bool exec_checked(sqlite3 *db, const char *sql, const char *path, char *e
 static bool read_int(sqlite3 *db, const char *sql, int64_t *out)
 {
     sqlite3_stmt *st = NULL;
-    bool ok = sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-              sqlite3_step(st) == SQLITE_ROW;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    for (int waited_ms = 0; rc == SQLITE_OK || (rc & 0xff) == SQLITE_BUSY; waited_ms += 10) {
+        rc = sqlite3_step(st);
+        if ((rc & 0xff) != SQLITE_BUSY || waited_ms >= BUSY_TIMEOUT_MS)
+            break;
+        sqlite3_reset(st);
+        struct timespec ten_ms = {0, 10 * 1000 * 1000};
+        nanosleep(&ten_ms, NULL);
+    }
+    bool ok = rc == SQLITE_ROW;
     if (ok)
         *out = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);

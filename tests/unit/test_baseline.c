@@ -195,8 +195,10 @@ static void test_file_shared_by_two_processes(void)
             mw_output_stats st;
             memset(&st, 0, sizeof st);
             mw_baseline *b = mw_baseline_open(path, 64u << 20, &st, err, sizeof err);
-            if (!b)
+            if (!b) {
+                fprintf(stderr, "child %d: %s\n", k, err);
                 _exit(2);
+            }
             for (int i = 0; i < 3000; i++) {
                 char server[32];
                 snprintf(server, sizeof server, "192.0.2.%d:443", i % 50);
@@ -205,6 +207,10 @@ static void test_file_shared_by_two_processes(void)
                     (void)mw_baseline_flush(b);
             }
             bool ok = mw_baseline_close(b) && st.baseline_errors == 0 && st.baseline_full == 0;
+            if (!ok)
+                fprintf(stderr, "child %d: errors %llu, full %llu\n", k,
+                        (unsigned long long)st.baseline_errors,
+                        (unsigned long long)st.baseline_full);
             _exit(ok ? 0 : 1);
         }
     }
