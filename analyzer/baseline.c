@@ -104,6 +104,12 @@ static void set_err(char *err, size_t errlen, const char *path, const char *what
     snprintf(err, errlen, "%s: %s", path ? path : "baseline", what);
 }
 
+static void sleep_10ms(void)
+{
+    struct timespec ten_ms = {0, 10000000L};
+    nanosleep(&ten_ms, NULL);
+}
+
 /* Setting up a file another run is setting up at the same moment (the
  * switch to WAL, the schema) can answer "locked" without calling the busy
  * handler, to avoid a deadlock between the two: wait and try again, within
@@ -119,8 +125,7 @@ static int exec_patiently(sqlite3 *db, const char *sql, char **msg)
             return rc;
         if (waited_ms >= BUSY_TIMEOUT_MS)
             return rc;
-        struct timespec ten_ms = {0, 10 * 1000 * 1000};
-        nanosleep(&ten_ms, NULL);
+        sleep_10ms();
     }
 }
 
@@ -199,8 +204,7 @@ static bool read_int(sqlite3 *db, const char *sql, int64_t *out)
         if ((rc & 0xff) != SQLITE_BUSY || waited_ms >= BUSY_TIMEOUT_MS)
             break;
         sqlite3_reset(st);
-        struct timespec ten_ms = {0, 10 * 1000 * 1000};
-        nanosleep(&ten_ms, NULL);
+        sleep_10ms();
     }
     bool ok = rc == SQLITE_ROW;
     if (ok)

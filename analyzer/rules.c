@@ -847,6 +847,8 @@ static const void *match_domain(const mw_rules *r, const char *name, size_t len,
     for (size_t i = 0; !hit && i <= len; i++)
         if (buf[i] == '.')
             hit = find(r, buf + i);
+    /* find() returns the rules' own entry, never its key. */
+    // cppcheck-suppress returnDanglingLifetime
     return hit;
 }
 
