@@ -2272,6 +2272,56 @@ static void text_vantages(const mw_summary *s, const view *w, const order *o, FI
     free(a.p);
 }
 
+/* The global bucket's column for bucket number num (buckets are sorted). */
+static size_t bucket_column(const mw_summary *s, const order *o, uint64_t num)
+{
+    size_t lo = 0, hi = s->n_buckets;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->buckets[o->buckets[mid]].num < num)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Each vantage's share of servers intercepted per bucket, one character a
+ * timeline bucket, so on/off periods line up across vantages. */
+static void text_vantage_rates(const mw_summary *s, const view *w, const order *o, FILE *out)
+{
+    if (s->n_vantages == 0 || s->n_buckets == 0 || s->n_buckets > 200)
+        return;
+    sbuf a = {NULL, 0};
+    char *line = malloc(s->n_buckets + 1);
+    int width = 12;
+    for (size_t i = 0; i < s->n_vantages; i++) {
+        const char *name = s->strs[s->vantages[i].label];
+        int l = name ? (int)strlen(safe(&a, name)) : 12;
+        width = l > width ? l : width;
+    }
+    fprintf(out, "  rate over time, a column per timeline bucket: # half or more of the "
+                 "servers contacted intercepted, + fewer, . none, blank: no target session\n");
+    size_t vb = 0;
+    for (size_t i = 0; line && i < s->n_vantages; i++) {
+        size_t vi = o->vantages[i];
+        memset(line, ' ', s->n_buckets);
+        line[s->n_buckets] = '\0';
+        /* vbuckets are sorted by vantage in the same order as vantages */
+        for (; vb < s->n_vbuckets && s->vbuckets[o->vbuckets[vb]].vantage == vi; vb++) {
+            const vbucket *b = &s->vbuckets[o->vbuckets[vb]];
+            size_t col = bucket_column(s, o, b->num);
+            size_t si = set_size(w, b->servers_int), sc = set_size(w, b->servers);
+            if (col < s->n_buckets && sc)
+                line[col] = 2 * si >= sc && si ? '#' : si ? '+' : '.';
+        }
+        const char *name = s->strs[s->vantages[vi].label];
+        fprintf(out, "  %-*s |%s|\n", width, name ? safe(&a, name) : "(unlabelled)", line);
+    }
+    free(line);
+    free(a.p);
+}
+
 #define BAR_WIDTH 40
 
 static void text_timeline(const mw_summary *s, const order *o, FILE *out, bool color)
@@ -2393,6 +2443,7 @@ void mw_summary_write_text(const mw_summary *s, FILE *out, bool color)
             c[MW_VERDICT_OPAQUE], c[MW_VERDICT_INCOMPLETE]);
     text_targets(s, &w, &o, out, color);
     text_vantages(s, &w, &o, out, color);
+    text_vantage_rates(s, &w, &o, out);
     text_timeline(s, &o, out, color);
     text_forged(s, &w, &o, out, color);
 
