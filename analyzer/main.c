@@ -844,6 +844,12 @@ int main(int argc, char **argv)
             fprintf(stderr, "mitmwatch: --write-flagged: %s\n", err);
             cli.status = EXIT_FATAL;
         }
+        if (out_stats.output.flagged_flows_unwritable)
+            fprintf(stderr,
+                    "mitmwatch: --write-flagged: %" PRIu64 " flagged flows not written "
+                    "(standard input or a live interface cannot be read again, or past the "
+                    "cap; counted in flagged_flows_unwritable)\n",
+                    out_stats.output.flagged_flows_unwritable);
         mw_flagged_free(cli.flagged);
     }
     mw_stats_add(st, &out_stats);

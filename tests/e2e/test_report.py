@@ -264,6 +264,15 @@ class Report(unittest.TestCase):
         stats = evs[-1]["output"]
         self.assertEqual(stats["flagged_flows"], len(flagged))
         self.assertEqual(stats["flagged_packets"], sum(want.values()))
+        # Standard input cannot be read twice: said and counted, not lost.
+        with open(inputs[0], "rb") as f:
+            p = subprocess.run([MITMWATCH, "--json", *self.trust, "--write-flagged", out, "-"],
+                               stdin=f, capture_output=True, timeout=600)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        last = json.loads(p.stdout.decode().splitlines()[-1])["output"]
+        self.assertEqual(last["flagged_flows"], 0)
+        self.assertGreater(last["flagged_flows_unwritable"], 0)
+        self.assertIn(b"flagged flows not written", p.stderr)
 
     def test_certs_dir(self):
         d, ev = self.path("certs"), self.path("certs.json")
