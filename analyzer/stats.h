@@ -165,7 +165,7 @@
     X(summary_buckets_overflow, "summary: timeline buckets not kept (cap reached)") \
     X(flagged_flows, "flows written to --write-flagged")                      \
     X(flagged_packets, "packets written to --write-flagged")                  \
-    X(flagged_flows_unwritable, "flagged flows of inputs that cannot be read again (stdin, live)") \
+    X(flagged_flows_unwritable, "flagged flows not written: input not readable again (stdin, live), over the cap, or not found") \
     X(flagged_packets_linktype, "flagged packets of another link type than the file's, not written") \
     X(certs_written, "certificates written to --certs")                       \
     X(certs_write_failed, "certificates that could not be written to --certs")
