@@ -71,6 +71,10 @@ typedef struct cert_slot {
     size_t len;
     bool unparsable;
     X509 *x509; /* a reference of our own; NULL when unparsable */
+    /* The baseline's view of it as a leaf, made once (names printed by
+     * OpenSSL cost more than the lookups): valid when names_ok. */
+    mw_leaf_names names;
+    bool names_ok;
 } cert_slot;
 
 struct mw_sessions {
@@ -113,6 +117,7 @@ void mw_sessions_free(mw_sessions *s)
         for (size_t i = 0; i < CERT_CACHE_SLOTS; i++) {
             free(s->certs[i].json);
             X509_free(s->certs[i].x509);
+            mw_leaf_names_free(&s->certs[i].names);
         }
         free(s->certs);
     }
@@ -264,6 +269,8 @@ static const cert_slot *cert_json(mw_sessions *s, const mw_tls_bytes *der)
     mw_json_reset(&s->scratch);
     mw_x509_write_json(&x, &s->scratch);
     X509_free(slot->x509);
+    mw_leaf_names_free(&slot->names);
+    slot->names_ok = false;
     slot->x509 = mw_x509_get0(&x);
     if (slot->x509 && X509_up_ref(slot->x509) != 1)
         slot->x509 = NULL;
@@ -391,6 +398,20 @@ static void share_result(mw_sessions *s, const mw_flow *flow, const sflow *sf,
     }
 }
 
+/* The leaf's names from its cache slot (collect_chain just filled it). A
+ * later certificate of the same chain may have taken the slot: then they
+ * are made into *tmp, which the caller frees. */
+static const mw_leaf_names *leaf_names(mw_sessions *s, const uint8_t digest[32], X509 *leaf,
+                                       mw_leaf_names *tmp)
+{
+    cert_slot *slot = &s->certs[((uint32_t)digest[0] << 8 | digest[1]) % CERT_CACHE_SLOTS];
+    if (!slot->json || slot->x509 != leaf || memcmp(slot->digest, digest, 32) != 0)
+        return mw_leaf_names_of(leaf, tmp) ? tmp : NULL;
+    if (!slot->names_ok)
+        slot->names_ok = mw_leaf_names_of(leaf, &slot->names);
+    return slot->names_ok ? &slot->names : NULL;
+}
+
 static void judge(mw_sessions *s, const mw_flow *flow, const sflow *sf,
                   const mw_tls_facts *tf, mw_verdict *v)
 {
@@ -438,17 +459,16 @@ static void judge(mw_sessions *s, const mw_flow *flow, const sflow *sf,
         .version = tf->version,
         .offered_tls13 = in.offered_tls13,
     };
-    mw_leaf_names names;
-    if (s->cfg.baseline && sight.leaf && mw_leaf_names_of(sight.leaf, &names))
-        sight.leaf_names = &names;
+    mw_leaf_names tmp = {0};
+    if (s->cfg.baseline && sight.leaf)
+        sight.leaf_names = leaf_names(s, digests[0], sight.leaf, &tmp);
     mw_history hist;
     mw_baseline_lookup(s->cfg.baseline, &sight, &hist);
     in.history = s->cfg.baseline ? &hist : NULL;
     mw_verdict_evaluate(s->cfg.rules, &in, v);
     mw_history_free(&hist);
     share_result(s, flow, sf, tf, v, chain, digests, n, &sight);
-    if (sight.leaf_names)
-        mw_leaf_names_free(&names);
+    mw_leaf_names_free(&tmp);
     drop_chain(chain, n);
     switch (v->kind) {
     case MW_VERDICT_INTERCEPTED: s->st.verdict_intercepted++; break;

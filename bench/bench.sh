@@ -25,6 +25,9 @@ import shutil
 cmds = {
     "floor (libpcap read loop)": [f"{build}/pcap-floor", path],
     "mitmwatch": [f"{build}/mitmwatch", "-q", "--json", path],
+    # The same with the summary and both report files written at the end.
+    "mitmwatch --report": [f"{build}/mitmwatch", "-q", "--json", "--report",
+                           f"{build}/bench-report", path],
 }
 if shutil.which("ndpiReader"):
     cmds["ndpiReader (nDPI 4.2)"] = ["ndpiReader", "-q", "-i", path]
