@@ -740,8 +740,9 @@ static void open_outputs(mw_cli *cli, mw_rules *rules, mw_stats *out_stats,
         fputs("mitmwatch: out of memory\n", stderr);
         exit(EXIT_FATAL);
     }
-    /* The summary is made whenever someone reads it. */
-    if (!cli->quiet || cli->report_dir) {
+    /* The summary is made only when someone reads it: printed (not with
+     * --json or --quiet) or written (--report). */
+    if ((!cli->quiet && !cli->json) || cli->report_dir) {
         mw_summary_config scfg;
         mw_summary_config_defaults(&scfg);
         if (cli->bucket)
