@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 
 #include <pcap/pcap.h>
@@ -42,6 +43,14 @@ struct mw_flagged {
     char *cur_path; /* NULL when the current input cannot be read again */
     bool cur_listed; /* cur_path is inputs[n_inputs - 1] */
     uint64_t unwritable;
+    /* Live mode (mw_flagged_live_open): frames written as they come. */
+    bool live;
+    char *live_path;
+    struct fl_writer *lw; /* opened at the first frame, by its link type */
+    bool live_failed;
+    char live_err[256];
+    size_t held_bytes;
+    uint64_t live_flows;
 };
 
 mw_flagged *mw_flagged_new(size_t max_flows)
@@ -60,6 +69,8 @@ void mw_flagged_free(mw_flagged *f)
 {
     if (!f)
         return;
+    free(f->live_path);
+    free(f->lw);
     for (size_t i = 0; i < f->n_inputs; i++)
         free(f->inputs[i].path);
     free(f->inputs);
@@ -101,6 +112,10 @@ static bool grow(void **p, size_t *cap, size_t need, size_t elem, size_t max)
 
 void mw_flagged_add_flow(mw_flagged *f, const mw_flow *flow)
 {
+    if (f->live) {
+        f->live_flows++; /* its frames are already written */
+        return;
+    }
     if (!f->cur_path || f->n >= f->max ||
         !grow((void **)&f->recs, &f->cap, f->n + 1, sizeof *f->recs, f->max)) {
         f->unwritable++;
@@ -286,6 +301,114 @@ static void reread_input(mw_flagged *f, const fl_input *in, mw_source *src,
     free(buckets);
 }
 
+/* ---- live mode -------------------------------------------------------- */
+
+/* A held frame: copied only in live mode, only until its flow is judged. */
+typedef struct fl_frame {
+    struct fl_frame *next;
+    struct pcap_pkthdr h;
+    uint8_t data[];
+} fl_frame;
+
+bool mw_flagged_live_open(mw_flagged *f, const char *out_path, char *err, size_t errlen)
+{
+    f->live_path = strdup(out_path);
+    f->lw = calloc(1, sizeof *f->lw);
+    if (!f->live_path || !f->lw) {
+        snprintf(err, errlen, "%s: out of memory", out_path);
+        return false;
+    }
+    f->live = true;
+    f->lw->out_path = f->live_path;
+    f->lw->err = f->live_err;
+    f->lw->errlen = sizeof f->live_err;
+    return true;
+}
+
+bool mw_flagged_is_live(const mw_flagged *f)
+{
+    return f && f->live;
+}
+
+static void live_write(mw_flagged *f, int linktype, const struct pcap_pkthdr *h,
+                       const uint8_t *data, mw_stats *st)
+{
+    if (f->live_failed)
+        return;
+    if (!f->lw->dumper && !writer_open(f->lw, linktype)) {
+        f->live_failed = true;
+        return;
+    }
+    if (linktype != f->lw->linktype) {
+        st->output.flagged_packets_linktype++;
+        return;
+    }
+    pcap_dump((u_char *)f->lw->dumper, h, data);
+    st->output.flagged_packets++;
+}
+
+void mw_flagged_live_frame(mw_flagged *f, mw_flagged_hold *hold, bool flagged, int linktype,
+                           const mw_source_packet *p, mw_stats *st)
+{
+    struct pcap_pkthdr h;
+    h.ts.tv_sec = (time_t)(p->ts_us / 1000000u);
+    h.ts.tv_usec = (suseconds_t)(p->ts_us % 1000000u);
+    h.caplen = p->caplen;
+    h.len = p->wirelen;
+    if (flagged) {
+        live_write(f, linktype, &h, p->data, st);
+        return;
+    }
+    /* Undecided: hold a copy, within the caps (a flow's handshake is a few
+     * packets; a flow that stays undecided long is let go). */
+    fl_frame *fr = NULL;
+    if (hold->bytes + p->caplen <= MW_FLAGGED_HOLD_FLOW_BYTES &&
+        f->held_bytes + p->caplen <= MW_FLAGGED_HOLD_TOTAL_BYTES)
+        fr = malloc(sizeof *fr + p->caplen);
+    if (!fr) {
+        hold->dropped++;
+        return;
+    }
+    fr->next = NULL;
+    fr->h = h;
+    memcpy(fr->data, p->data, p->caplen);
+    if (hold->tail)
+        ((fl_frame *)hold->tail)->next = fr;
+    else
+        hold->head = fr;
+    hold->tail = fr;
+    hold->linktype = linktype;
+    hold->bytes += p->caplen;
+    f->held_bytes += p->caplen;
+}
+
+void mw_flagged_live_decide(mw_flagged *f, mw_flagged_hold *hold, bool flagged, mw_stats *st)
+{
+    fl_frame *fr = hold->head;
+    while (fr) {
+        fl_frame *next = fr->next;
+        if (flagged)
+            live_write(f, hold->linktype, &fr->h, fr->data, st);
+        f->held_bytes -= fr->h.caplen;
+        free(fr);
+        fr = next;
+    }
+    /* Frames a cap kept out of a flagged flow are lost from the file. */
+    if (flagged)
+        st->output.flagged_packets_dropped += hold->dropped;
+    memset(hold, 0, sizeof *hold);
+}
+
+static bool live_close(mw_flagged *f, mw_stats *st, char *err, size_t errlen)
+{
+    bool ok = !f->live_failed && (f->lw->dumper || writer_open(f->lw, DLT_EN10MB));
+    ok = writer_close(f->lw, ok) && ok;
+    st->output.flagged_flows += f->live_flows;
+    if (!ok)
+        snprintf(err, errlen, "%s", f->live_err);
+    return ok;
+}
+
 bool mw_flagged_write(mw_flagged *f, const char *out_path, const mw_capture_config *cap,
                       mw_stats *st, char *err, size_t errlen)
 {
@@ -297,6 +420,8 @@ bool mw_flagged_write(mw_flagged *f, const char *out_path, const mw_capture_conf
 
     if (errlen)
         err[0] = '\0';
+    if (f->live)
+        return live_close(f, st, err, errlen);
     if (!cap)
         cap = &defcap;
     /* The second pass's own counters: the run's must not count twice. */

@@ -2,7 +2,7 @@
  * flagged.h - --write-flagged: every packet of the flows judged intercepted
  * or suspicious, written to one pcap file for review in Wireshark.
  *
- * Two passes, so the per-packet path copies nothing: during the run the
+ * From files, two passes, so the per-packet path copies nothing: during the run the
  * session layer records each flagged flow when it ends (its 5-tuple and
  * time span); at the end mw_flagged_write() reads again the inputs that
  * hold flagged flows and writes every frame that decodes to a recorded
@@ -33,15 +33,37 @@
  * counters, so the run's counters are not counted twice; the BPF filter of
  * the run is applied again so the same packets are seen.
  */
+/*
+ * Live mode, for runs with an input that cannot be read again (standard
+ * input, a live interface): frames of flows not yet judged are held (a
+ * copy, so only in this mode), within MW_FLAGGED_HOLD_FLOW_BYTES per flow
+ * and MW_FLAGGED_HOLD_TOTAL_BYTES in all; when a flow is judged flagged its
+ * held frames and every later one are written at once, otherwise they are
+ * dropped. Held frames a cap kept out of a flagged flow are counted
+ * (flagged_packets_dropped).
+ */
 #ifndef MW_FLAGGED_H
+
 #define MW_FLAGGED_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "capture.h"
 #include "flow.h"
 #include "stats.h"
+
+#define MW_FLAGGED_HOLD_FLOW_BYTES ((size_t)256 * 1024)
+#define MW_FLAGGED_HOLD_TOTAL_BYTES ((size_t)64 * 1024 * 1024)
+
+/* A flow's held frames (live mode); zero-initialised, owned by the flow. */
+typedef struct mw_flagged_hold {
+    void *head, *tail;
+    size_t bytes;
+    int linktype;
+    uint64_t dropped;
+} mw_flagged_hold;
 
 typedef struct mw_flagged mw_flagged;
 
@@ -77,5 +99,15 @@ size_t mw_flagged_count(const mw_flagged *f);
  */
 bool mw_flagged_write(mw_flagged *f, const char *out_path, const mw_capture_config *cap,
                       mw_stats *st, char *err, size_t errlen);
+
+/* Switches to live mode: nothing is read again; mw_flagged_write() closes
+ * the file. */
+bool mw_flagged_live_open(mw_flagged *f, const char *out_path, char *err, size_t errlen);
+bool mw_flagged_is_live(const mw_flagged *f);
+/* A frame of a flow: written at once when the flow is flagged, else held. */
+void mw_flagged_live_frame(mw_flagged *f, mw_flagged_hold *hold, bool flagged, int linktype,
+                           const mw_source_packet *p, mw_stats *st);
+/* The flow was judged (or ended): its held frames written or dropped. */
+void mw_flagged_live_decide(mw_flagged *f, mw_flagged_hold *hold, bool flagged, mw_stats *st);
 
 #endif /* MW_FLAGGED_H */

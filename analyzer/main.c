@@ -80,6 +80,8 @@ typedef struct mw_cli {
     mw_flagged *flagged;
     mw_summary *summary;
     mw_baseline *baseline;
+    int argc;
+    char **argv;
     mw_vantage_net *nets; /* --vantage-net */
     size_t n_nets;
 } mw_cli;
@@ -740,6 +742,18 @@ static void open_outputs(mw_cli *cli, mw_rules *rules, mw_stats *out_stats,
         fputs("mitmwatch: out of memory\n", stderr);
         exit(EXIT_FATAL);
     }
+    /* Standard input and interfaces cannot be read a second time: then
+     * frames are held until their flow is judged (flagged.h). */
+    bool once = cli->iface != NULL;
+    for (int i = optind; cli->flagged && i < cli->argc; i++)
+        once |= strcmp(cli->argv[i], "-") == 0;
+    for (size_t i = 0; cli->flagged && i < cli->n_pairs; i++)
+        once |= strcmp(cli->pairs[i].path, "-") == 0;
+    if (cli->flagged && once &&
+        !mw_flagged_live_open(cli->flagged, cli->flagged_path, err, sizeof err)) {
+        fprintf(stderr, "mitmwatch: --write-flagged: %s\n", err);
+        exit(EXIT_FATAL);
+    }
     /* The summary is made only when someone reads it: printed (not with
      * --json or --quiet) or written (--report). */
     if ((!cli->quiet && !cli->json) || cli->report_dir) {
@@ -765,6 +779,8 @@ int main(int argc, char **argv)
     mw_config_defaults(&cli.cfg);
     mw_json_init(&cli.rec);
     parse_args(&cli, argc, argv);
+    cli.argc = argc;
+    cli.argv = argv;
     mw_rules *rules = load_rules(&cli);
 
     if (cli.json) {
@@ -848,8 +864,8 @@ int main(int argc, char **argv)
         if (out_stats.output.flagged_flows_unwritable)
             fprintf(stderr,
                     "mitmwatch: --write-flagged: %" PRIu64 " flagged flows not written "
-                    "(standard input or a live interface cannot be read again, or past the "
-                    "cap; counted in flagged_flows_unwritable)\n",
+                    "(past the cap, or the input could not be read again; counted in "
+                    "flagged_flows_unwritable)\n",
                     out_stats.output.flagged_flows_unwritable);
         mw_flagged_free(cli.flagged);
     }

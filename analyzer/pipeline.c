@@ -208,6 +208,9 @@ void mw_worker_packet(mw_worker *w, int linktype, const char *capture,
             bypass(w, f);
     }
 
+    if (w->consumer && w->consumer->frame && f->consumer_state)
+        w->consumer->frame(w->consumer_arg, f->consumer_state, f, linktype, p);
+
     /* A CLOSED flow is not finished here: segments in flight when the RST
      * or FIN passed still arrive (a server's certificate often does), and
      * an injected RST must not hide them. It ends when it leaves the table,

@@ -63,6 +63,12 @@ typedef struct mw_consumer {
                                     int dir, const mw_cursor *payload,
                                     const mw_packet *pkt);
 
+    /* Optional: every frame of a flow with consumer state, bypassed or not,
+     * after the other calls for it, as captured (for --write-flagged on
+     * inputs that cannot be read again). NULL costs nothing. */
+    void (*frame)(void *arg, void *state, const mw_flow *flow, int linktype,
+                  const mw_source_packet *raw);
+
     /* The flow ended; the last call for this state, which the consumer
      * frees. Called also for flows bypassed earlier. */
     void (*flow_end)(void *arg, void *state, const mw_flow *flow, mw_flow_end reason);

@@ -53,6 +53,7 @@ typedef struct sflow {
     uint8_t ttl_first[2]; /* 0: the first packet was no SYN(-ACK) */
     uint8_t ttl_other[2];
     bool flagged; /* judged intercepted or suspicious: --write-flagged */
+    mw_flagged_hold hold; /* live --write-flagged: frames until judged */
 } sflow;
 
 /*
@@ -688,6 +689,9 @@ static void write_tls_event(mw_sessions *s, const mw_flow *flow, sflow *sf,
         v = &verdict;
         sf->flagged = verdict.kind == MW_VERDICT_INTERCEPTED ||
                       verdict.kind == MW_VERDICT_SUSPICIOUS;
+        if (mw_flagged_is_live(s->cfg.flagged))
+            mw_flagged_live_decide(s->cfg.flagged, &sf->hold, sf->flagged,
+                                   s->cfg.output_stats);
     }
     if (s->cfg.text)
         write_text(s, flow, sf, tf, event, v);
@@ -1043,12 +1047,33 @@ static void on_flow_end(void *arg, void *state, const mw_flow *flow, mw_flow_end
         write_flow_record(s, flow, reason);
     if (sf->flagged && s->cfg.flagged)
         mw_flagged_add_flow(s->cfg.flagged, flow);
+    if (mw_flagged_is_live(s->cfg.flagged))
+        mw_flagged_live_decide(s->cfg.flagged, &sf->hold, sf->flagged, s->cfg.output_stats);
     if (sf->ndpi)
         mw_ndpi_flow_free(s->ndpi, sf->ndpi);
     mw_tls_free(sf->tls);
     mw_dtls_free(sf->dtls);
     mw_quic_free(sf->quic);
     free(sf);
+}
+
+/* Live --write-flagged: frames of flows not yet judged are held. */
+static void on_frame(void *arg, void *state, const mw_flow *flow, int linktype,
+                     const mw_source_packet *raw)
+{
+    mw_sessions *s = arg;
+    sflow *sf = state;
+    (void)flow;
+    if (!mw_flagged_is_live(s->cfg.flagged))
+        return;
+    bool judged = sf->tls_done || sf->kind == KIND_NONE;
+    if (judged && !sf->flagged) {
+        if (sf->hold.head) /* no session after all: let the frames go */
+            mw_flagged_live_decide(s->cfg.flagged, &sf->hold, false, s->cfg.output_stats);
+        return;
+    }
+    mw_flagged_live_frame(s->cfg.flagged, &sf->hold, sf->flagged, linktype, raw,
+                          s->cfg.output_stats);
 }
 
 static const mw_consumer consumer = {
@@ -1058,6 +1083,7 @@ static const mw_consumer consumer = {
     .stream_gap = on_gap,
     .datagram = on_datagram,
     .flow_end = on_flow_end,
+    .frame = on_frame,
 };
 
 const mw_consumer *mw_sessions_consumer(void)

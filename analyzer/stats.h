@@ -166,6 +166,7 @@
     X(flagged_flows, "flows written to --write-flagged")                      \
     X(flagged_packets, "packets written to --write-flagged")                  \
     X(flagged_flows_unwritable, "flagged flows not written: input not readable again (stdin, live), over the cap, or not found") \
+    X(flagged_packets_dropped, "packets of flagged flows not held while undecided (live mode caps)") \
     X(flagged_packets_linktype, "flagged packets of another link type than the file's, not written") \
     X(certs_written, "certificates written to --certs")                       \
     X(certs_write_failed, "certificates that could not be written to --certs")
