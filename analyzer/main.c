@@ -815,7 +815,7 @@ int main(int argc, char **argv)
     };
     mw_sessions *sessions = mw_sessions_new(&scfg);
     cli.sessions = sessions;
-    mw_worker *w = sessions ? mw_worker_new(&cli.cfg, mw_sessions_consumer(), sessions)
+    mw_worker *w = sessions ? mw_worker_new(&cli.cfg, mw_sessions_consumer(sessions), sessions)
                             : NULL;
     if (!w) {
         fprintf(stderr, "mitmwatch: out of memory creating the flow table "

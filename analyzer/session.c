@@ -356,18 +356,17 @@ static void share_result(mw_sessions *s, const mw_flow *flow, const sflow *sf,
         if (s->cfg.certs)
             mw_certdir_put(s->cfg.certs, digests[i], der[i], der_len[i], s->cfg.output_stats);
     }
-    if (s->cfg.baseline && (v->kind == MW_VERDICT_INTERCEPTED ||
-                            v->kind == MW_VERDICT_SUSPICIOUS || v->kind == MW_VERDICT_CLEAN ||
-                            sight->offered_tls13)) {
-        uint8_t all[32];
+    if (s->cfg.baseline) {
+        /* judge() set the leaf only for a chain that was judged. */
         char chain_hex[65];
-        SHA256(&digests[0][0], n * 32, all);
-        mw_hex(all, 32, chain_hex);
-        bool judged = v->kind != MW_VERDICT_OPAQUE && v->kind != MW_VERDICT_INCOMPLETE;
-        sight->leaf = judged && n ? chain[0] : NULL;
-        sight->leaf_der = n ? der[0] : NULL;
-        sight->leaf_der_len = n ? der_len[0] : 0;
-        sight->chain_sha256 = chain_hex;
+        if (sight->leaf) {
+            uint8_t all[32];
+            SHA256(&digests[0][0], n * 32, all);
+            mw_hex(all, 32, chain_hex);
+            sight->leaf_der = der[0];
+            sight->leaf_der_len = der_len[0];
+            sight->chain_sha256 = chain_hex;
+        }
         sight->genuine = v->genuine;
         sight->verdict = mw_verdict_name(v->kind);
         mw_baseline_record(s->cfg.baseline, sight);
@@ -1064,8 +1063,6 @@ static void on_frame(void *arg, void *state, const mw_flow *flow, int linktype,
     mw_sessions *s = arg;
     sflow *sf = state;
     (void)flow;
-    if (!mw_flagged_is_live(s->cfg.flagged))
-        return;
     bool judged = sf->tls_done || sf->kind == KIND_NONE;
     if (judged && !sf->flagged) {
         if (sf->hold.head) /* no session after all: let the frames go */
@@ -1083,10 +1080,21 @@ static const mw_consumer consumer = {
     .stream_gap = on_gap,
     .datagram = on_datagram,
     .flow_end = on_flow_end,
+};
+
+/* The same, seeing every frame: only for a live --write-flagged, so no
+ * other run pays a call per packet. */
+static const mw_consumer consumer_holding_frames = {
+    .flow_start = on_flow_start,
+    .packet = on_packet,
+    .stream_data = on_stream,
+    .stream_gap = on_gap,
+    .datagram = on_datagram,
+    .flow_end = on_flow_end,
     .frame = on_frame,
 };
 
-const mw_consumer *mw_sessions_consumer(void)
+const mw_consumer *mw_sessions_consumer(const mw_sessions *s)
 {
-    return &consumer;
+    return mw_flagged_is_live(s->cfg.flagged) ? &consumer_holding_frames : &consumer;
 }

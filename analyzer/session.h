@@ -68,8 +68,9 @@ void mw_sessions_free(mw_sessions *s);
 /* This consumer's counters, for the run's mw_stats.session. */
 const mw_session_stats *mw_sessions_stats(mw_sessions *s);
 
-/* The consumer to give mw_worker_new(), with the mw_sessions as its arg. */
-const mw_consumer *mw_sessions_consumer(void);
+/* The consumer to give mw_worker_new(), with the mw_sessions as its arg.
+ * Call it after the flagged writer is set up (live mode sees frames). */
+const mw_consumer *mw_sessions_consumer(const mw_sessions *s);
 
 /* The vantage label of the sessions from now on (each input may have its
  * own: --vantage NAME=PATH); NULL for none. The string must outlive them. */

@@ -25,25 +25,15 @@ import sys
 import tempfile
 import unittest
 
+# The event helpers of the detection test (same directory).
+from test_detection import codes, key, sessions
+
 MITMWATCH = SAMPLES = None
 
 
 def run(*args):
     p = subprocess.run([MITMWATCH, *args], capture_output=True, timeout=600)
     return p.returncode, p.stdout.decode(), p.stderr.decode()
-
-
-def sessions(out):
-    return [r for r in map(json.loads, out.splitlines())
-            if r.get("event") in ("tls", "dtls", "quic")]
-
-
-def key(r):
-    return (r["src_ip"], r["src_port"], r["dst_ip"], r["dst_port"])
-
-
-def codes(r):
-    return [x["code"] for x in r["reasons"] or []]
 
 
 def server(t):
