@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes docs/counters.md from the X-macro lists in analyzer/stats.h, so
+"""Writes docs/counters.md from the X-macro lists in src/common/stats.h, so
 the documentation of the counters cannot drift from the code. A test
 (unit_counters_doc) fails when the committed file is stale.
 
@@ -28,7 +28,7 @@ def render(header):
            "Counters whose description starts with \"error:\" count malformed",
            "packets (run with `-v` to list each one with its packet number).",
            "Peak counters (`active_peak`, `buffer_peak_bytes`) are maxima.", "",
-           "This file is generated from analyzer/stats.h by",
+           "This file is generated from src/common/stats.h by",
            "tools/gen-counters-doc.py; do not edit it by hand.", ""]
     for macro, key, title in GROUPS:
         m = re.search(r"#define %s\(X\)(.*?)\n\n" % macro, header, re.S)

@@ -7,12 +7,12 @@ status=0
 echo "--> clang build"
 CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build-clang -j "$(nproc)" >/dev/null || status=1
-srcs=$(ls analyzer/*.c dissectors/*.c tools/gen/*.c 2>/dev/null)
+srcs=$(ls src/*/*.c tools/gen/*.c 2>/dev/null)
 echo "--> clang-tidy"
 clang-tidy -p build-clang --quiet $srcs 2>/dev/null | grep -E 'warning:|error:' && status=1
 echo "--> cppcheck"
 cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-    --std=c11 --inline-suppr -D_GNU_SOURCE -Ianalyzer -Idissectors -Itools/gen \
+    --std=c11 --inline-suppr -D_GNU_SOURCE -Isrc -Itools/gen \
     --suppress=missingIncludeSystem $srcs || status=1
 [ $status -eq 0 ] && echo "lint: clean"
 exit $status

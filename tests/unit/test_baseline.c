@@ -14,7 +14,7 @@
 #include <openssl/x509v3.h>
 #include <sqlite3.h>
 
-#include "baseline.h"
+#include "detect/baseline.h"
 #include "check.h"
 
 static char tmpdir[64];

@@ -22,7 +22,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "capture.h"
+#include "capture/capture.h"
 #include "check.h"
 
 static char tmpdir[] = "/tmp/mw_test_capture.XXXXXX";

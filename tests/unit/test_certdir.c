@@ -1,5 +1,5 @@
 /*
- * test_certdir.c - --certs DIR (analyzer/certdir.h): a real certificate
+ * test_certdir.c - --certs DIR (src/output/certdir.h): a real certificate
  * (samples/trust-store.pem) and garbage bytes are written; names are
  * checked against SHA-256 computed here, contents by reading the PEM back
  * with OpenSSL.
@@ -17,7 +17,7 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
-#include "certdir.h"
+#include "output/certdir.h"
 #include "check.h"
 
 #ifndef MW_TEST_DATA_DIR

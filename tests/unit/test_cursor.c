@@ -1,6 +1,6 @@
-/* Unit tests for the bounds-checked cursor (analyzer/cursor.h). */
+/* Unit tests for the bounds-checked cursor (src/common/cursor.h). */
 #include "check.h"
-#include "cursor.h"
+#include "common/cursor.h"
 
 static void test_integers(void)
 {

@@ -1,6 +1,6 @@
 /* test_decode.c - hand-built frames through every link type and header. */
 #include "check.h"
-#include "decode.h"
+#include "flow/decode.h"
 
 #include <string.h>
 

@@ -32,7 +32,7 @@
 #include <openssl/evp.h>
 
 #include "check.h"
-#include "dtls.h"
+#include "dissectors/dtls.h"
 
 /* ---- byte builders ---- */
 

@@ -1,5 +1,5 @@
 /*
- * test_flagged.c - --write-flagged (analyzer/flagged.h): hand-built
+ * test_flagged.c - --write-flagged (src/output/flagged.h): hand-built
  * Ethernet/IPv4/TCP frames of several flows (one reusing a flagged flow's
  * 5-tuple later) are dumped with libpcap, flows are flagged through the real
  * pipeline or by hand, and the written file is read back with libpcap to
@@ -18,8 +18,8 @@
 #include <pcap/pcap.h>
 
 #include "check.h"
-#include "flagged.h"
-#include "pipeline.h"
+#include "output/flagged.h"
+#include "flow/pipeline.h"
 
 static char tmpdir[] = "/tmp/mw_test_flagged.XXXXXX";
 

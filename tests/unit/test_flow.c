@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "flow.h"
+#include "flow/flow.h"
 
 #define SEC 1000000ull
 #define T0 (1700000000ull * SEC)

@@ -1,6 +1,6 @@
 /* test_ipfrag.c - fragment table: order, overlaps, caps, expiry. */
 #include "check.h"
-#include "ipfrag.h"
+#include "flow/ipfrag.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* Unit tests for the JSON reader (analyzer/jsonparse.h), and json.h's UTF-8
+/* Unit tests for the JSON reader (src/common/jsonparse.h), and json.h's UTF-8
  * validator and timestamps, which the reader's callers share. */
 #include <math.h>
 #include <stdio.h>
@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "json.h"
-#include "jsonparse.h"
+#include "common/json.h"
+#include "common/jsonparse.h"
 
 static mw_jdoc *parse_s(const char *s, char *err, size_t errlen)
 {

@@ -1,7 +1,7 @@
 /* test_ndpi_glue.c - hand-built IPv4 packets and a real capture through
  * nDPI 4.2; expected names as Debian 12's ndpiReader 4.2 prints them. */
 #include "check.h"
-#include "ndpi_glue.h"
+#include "dissectors/ndpi_glue.h"
 
 #include <pcap/pcap.h>
 #include <stdio.h>

@@ -1,12 +1,12 @@
 /*
- * Unit tests for the worker (analyzer/pipeline.h): hand-built Ethernet/IPv4/
+ * Unit tests for the worker (src/flow/pipeline.h): hand-built Ethernet/IPv4/
  * TCP frames go through decode, flow tracking and reassembly, and a
  * recording consumer checks what comes out.
  */
 #include <stdlib.h>
 
 #include "check.h"
-#include "pipeline.h"
+#include "flow/pipeline.h"
 
 #define CLIENT_IP 0xc0000201u /* 192.0.2.1 */
 #define SERVER_IP 0xc6336402u /* 198.51.100.2 */

@@ -14,7 +14,7 @@
 #include <openssl/kdf.h>
 
 #include "check.h"
-#include "quic.h"
+#include "dissectors/quic.h"
 
 #ifndef MW_TEST_DATA_DIR
 #define MW_TEST_DATA_DIR "tests/data"

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "decode.h"
-#include "reasm.h"
+#include "flow/decode.h"
+#include "flow/reasm.h"
 
 #define SYN MW_TCP_SYN
 #define FIN MW_TCP_FIN

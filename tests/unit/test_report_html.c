@@ -12,8 +12,8 @@
 #include <strings.h>
 
 #include "check.h"
-#include "jsonparse.h"
-#include "report_html.h"
+#include "common/jsonparse.h"
+#include "output/report_html.h"
 
 #define FIXTURE MW_TEST_DATA_DIR "/summary/report-fixture.json"
 

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "rules.h"
+#include "detect/rules.h"
 
 #ifndef MW_TEST_DATA_DIR
 #define MW_TEST_DATA_DIR "tests/data"

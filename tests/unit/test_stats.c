@@ -1,11 +1,11 @@
-/* Unit tests for the JSON writer (analyzer/json.h) and the counters'
- * output (analyzer/stats.h). */
+/* Unit tests for the JSON writer (src/common/json.h) and the counters'
+ * output (src/common/stats.h). */
 #include <stdlib.h>
 
 #include "check.h"
-#include "json.h"
-#include "jsonparse.h"
-#include "stats.h"
+#include "common/json.h"
+#include "common/jsonparse.h"
+#include "common/stats.h"
 
 static void test_nesting_and_commas(void)
 {

@@ -14,9 +14,9 @@
 #include <openssl/pem.h>
 
 #include "check.h"
-#include "jsonparse.h"
-#include "rules.h"
-#include "summary.h"
+#include "common/jsonparse.h"
+#include "detect/rules.h"
+#include "output/summary.h"
 
 #define SAMPLES MW_TEST_DATA_DIR "/../../samples/"
 #define T0 1563613200ULL /* 2019-07-20T09:00:00Z */

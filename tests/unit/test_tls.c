@@ -21,7 +21,7 @@
 #include <openssl/evp.h>
 
 #include "check.h"
-#include "tls.h"
+#include "dissectors/tls.h"
 
 /* ---- byte builders ---- */
 

@@ -14,10 +14,10 @@
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
-#include "baseline.h"
+#include "detect/baseline.h"
 #include "check.h"
-#include "rules.h"
-#include "verdict.h"
+#include "detect/rules.h"
+#include "detect/verdict.h"
 
 /* Fixed instants (UTC), worked out with `date -ud @N`. */
 #define T_2019_01_01 1546300800

@@ -10,7 +10,7 @@
 #include <openssl/pem.h>
 
 #include "check.h"
-#include "x509.h"
+#include "dissectors/x509.h"
 
 /* $env (or dflt when unset, for a run from the source root) / sub / file */
 static char *data_path(const char *env, const char *dflt, const char *sub, const char *file)

@@ -1,0 +1,687 @@
+/*
+ * capture.c - packet sources on top of libpcap, with zlib underneath files.
+ *
+ * Every file goes through zlib: gzread() decompresses gzip and passes any
+ * other bytes through unchanged, so plain and compressed captures, seekable
+ * or not (stdin, pipes), take the same path. libpcap reads a FILE*, so the
+ * gzFile is wrapped in one with fopencookie(); nothing touches the disk.
+ *
+ * libpcap limitation worth knowing: a pcapng section whose interfaces have
+ * different link types is refused by libpcap at the first interface that
+ * differs; that surfaces here as a read error at that point of the file.
+ */
+#include "capture/capture.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pcap/pcap.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "common/cursor.h"
+
+#define MW_MAGIC_PCAP_US 0xa1b2c3d4u
+#define MW_MAGIC_PCAP_US_SWAPPED 0xd4c3b2a1u
+#define MW_MAGIC_PCAP_NS 0xa1b23c4du
+#define MW_MAGIC_PCAP_NS_SWAPPED 0x4d3cb2a1u
+#define MW_MAGIC_PCAPNG 0x0a0d0d0au
+
+#define MW_LIVE_TIMEOUT_MS 200   /* how often a blocked read rechecks stop */
+/* zlib inflates ahead twice this much; corruption found in that window
+ * loses it all, so bigger is faster but less precise about damage. */
+#define MW_GZ_BUFSIZE (32 * 1024)
+#define MW_FILE_BUFSIZE ((size_t)64 * 1024)
+#define MW_ZERRLEN 128
+
+/* Keeps sec * 1000000 + usec (usec clamped to 32 bits) within 64 bits. */
+#define MW_TS_MAX_SEC ((UINT64_MAX - UINT32_MAX) / 1000000u)
+
+struct mw_source {
+    pcap_t *pcap;
+    mw_capture_stats *stats;
+    struct bpf_program bpf;     /* files: filter applied in mw_source_next */
+    bool have_bpf;
+    bool live;
+    bool gzip;
+    bool done;                  /* END or ERROR already returned */
+    volatile sig_atomic_t stop;
+    uint64_t number;            /* records read so far, filtered ones too */
+    int linktype;
+
+    /* File reading through zlib; owned by the cookie FILE once it exists. */
+    gzFile gz;
+    uint8_t prefix[4];          /* bytes consumed by the format check */
+    size_t prefix_len;
+    size_t prefix_pos;
+    bool zfailed;
+    char zerr[MW_ZERRLEN];      /* zlib's message for the first error */
+
+    char *path;                 /* as given */
+    const char *label;          /* in error messages: path, or "stdin" */
+    const char *name;           /* base name, "stdin", or the interface */
+    char err[MW_CAPTURE_ERRLEN];
+};
+
+static void mw_set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void mw_set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL || errlen == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* Remembers zlib's explanation before errno-style reporting loses it. */
+static void mw_source_note_zerr(mw_source *s)
+{
+    int errnum = Z_OK;
+    const char *msg;
+
+    if (s->zfailed)
+        return;
+    msg = gzerror(s->gz, &errnum);
+    if (errnum == Z_ERRNO) {
+        msg = strerror(errno);
+    } else if (msg != NULL && strncmp(msg, "<fd:", 4) == 0) {
+        /* zlib prefixes "<fd:N>: ", meaningless to the user. */
+        const char *sep = strstr(msg, ": ");
+        if (sep != NULL)
+            msg = sep + 2;
+    }
+    snprintf(s->zerr, sizeof(s->zerr), "%s", msg && *msg ? msg : "read error");
+    s->zfailed = true;
+}
+
+static ssize_t mw_cookie_read(void *cookie, char *buf, size_t size)
+{
+    mw_source *s = cookie;
+    size_t done = 0;
+    int n;
+
+    if (s->zfailed) {
+        errno = EIO;
+        return -1;
+    }
+    while (done < size && s->prefix_pos < s->prefix_len)
+        buf[done++] = (char)s->prefix[s->prefix_pos++];
+    if (done == size)
+        return (ssize_t)done;
+
+    size -= done;
+    if (size > INT_MAX)
+        size = INT_MAX;
+    n = gzread(s->gz, buf + done, (unsigned)size);
+    if (n > 0)
+        return (ssize_t)done + n;
+
+    /* gzread() reports a truncated gzip stream (Z_BUF_ERROR) as a plain
+     * end of data; for a capture that is damage, not a clean end. */
+    {
+        int errnum = Z_OK;
+        (void)gzerror(s->gz, &errnum);
+        if (n == 0 && errnum == Z_OK)
+            return (ssize_t)done;
+    }
+    mw_source_note_zerr(s);
+    if (done > 0)
+        return (ssize_t)done;
+    errno = EIO;
+    return -1;
+}
+
+static int mw_cookie_close(void *cookie)
+{
+    mw_source *s = cookie;
+    int rc = Z_OK;
+
+    if (s->gz != NULL) {
+        rc = gzclose(s->gz);
+        s->gz = NULL;
+    }
+    return rc == Z_OK ? 0 : EOF;
+}
+
+static bool mw_magic_is_capture(uint32_t magic)
+{
+    switch (magic) {
+    case MW_MAGIC_PCAP_US:
+    case MW_MAGIC_PCAP_US_SWAPPED:
+    case MW_MAGIC_PCAP_NS:
+    case MW_MAGIC_PCAP_NS_SWAPPED:
+    case MW_MAGIC_PCAPNG:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static uint32_t mw_prefix_magic(const uint8_t *p, size_t len)
+{
+    mw_cursor c;
+    uint32_t magic = 0;
+
+    mw_cursor_init(&c, p, len);
+    (void)mw_cursor_get_u32(&c, &magic);
+    return magic;
+}
+
+static const char *mw_base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+
+    if (slash == NULL || slash[1] == '\0')
+        return path;
+    return slash + 1;
+}
+
+static mw_source *mw_source_new(const char *path, bool is_stdin,
+                                mw_capture_stats *stats)
+{
+    mw_source *s = calloc(1, sizeof(*s));
+
+    if (s == NULL)
+        return NULL;
+    s->path = strdup(path);
+    if (s->path == NULL) {
+        free(s);
+        return NULL;
+    }
+    s->stats = stats;
+    s->label = is_stdin ? "stdin" : s->path;
+    s->name = is_stdin ? "stdin" : mw_base_name(s->path);
+    return s;
+}
+
+static void mw_source_free(mw_source *s)
+{
+    if (s->have_bpf)
+        pcap_freecode(&s->bpf);
+    free(s->path);
+    free(s);
+}
+
+/*
+ * Reads the first four (decompressed) bytes into s->prefix and explains
+ * what is wrong if they cannot start a capture.
+ */
+static bool mw_source_check_format(mw_source *s, char *err, size_t errlen)
+{
+    int n, errnum = Z_OK;
+    uint32_t magic;
+
+    n = gzread(s->gz, s->prefix, sizeof(s->prefix));
+    s->gzip = gzdirect(s->gz) == 0;
+    (void)gzerror(s->gz, &errnum);
+    /* A gzip stream cut after the first bytes is read as far as it goes,
+     * like any damaged file; only fail here when nothing usable came. */
+    if (n < 0 || (n < (int)sizeof(s->prefix) && errnum != Z_OK)) {
+        mw_source_note_zerr(s);
+        mw_set_err(err, errlen, "%s: %s: %s", s->label,
+                   s->gzip ? "gzip stream damaged" : "read error", s->zerr);
+        return false;
+    }
+    s->prefix_len = (size_t)n;
+    if (n == 0) {
+        mw_set_err(err, errlen, "%s: empty file%s", s->label,
+                   s->gzip ? " (gzip-compressed, nothing inside)" : "");
+        return false;
+    }
+    if ((size_t)n < sizeof(s->prefix)) {
+        mw_set_err(err, errlen, "%s: not a pcap or pcapng file (only %d byte%s%s)",
+                   s->label, n, n == 1 ? "" : "s",
+                   s->gzip ? " inside the gzip" : "");
+        return false;
+    }
+    magic = mw_prefix_magic(s->prefix, s->prefix_len);
+    if (!mw_magic_is_capture(magic)) {
+        if (s->gzip)
+            mw_set_err(err, errlen, "%s: gzip-compressed, but not a pcap or "
+                       "pcapng file inside (magic 0x%08x)", s->label, magic);
+        else
+            mw_set_err(err, errlen, "%s: not a pcap or pcapng file (magic 0x%08x)",
+                       s->label, magic);
+        return false;
+    }
+    return true;
+}
+
+/* Compiles cfg->filter; files keep it for pcap_offline_filter(). */
+static bool mw_source_compile_filter(mw_source *s, const char *filter,
+                                     bpf_u_int32 netmask, char *err, size_t errlen)
+{
+    if (filter == NULL || *filter == '\0')
+        return true;
+    if (pcap_compile(s->pcap, &s->bpf, filter, 1, netmask) != 0) {
+        mw_set_err(err, errlen, "%s: bad filter expression '%s': %s", s->label,
+                   filter, pcap_geterr(s->pcap));
+        return false;
+    }
+    s->have_bpf = true;
+    return true;
+}
+
+static int mw_open_fd(const char *path, bool is_stdin, char *err, size_t errlen)
+{
+    struct stat st;
+    int fd;
+
+    /* dup() stdin so gzclose() never closes descriptor 0 itself. */
+    if (is_stdin)
+        fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+    else
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        mw_set_err(err, errlen, "%s: %s", is_stdin ? "stdin" : path, strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        mw_set_err(err, errlen, "%s: is a directory, not a capture file",
+                   is_stdin ? "stdin" : path);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+mw_source *mw_source_open_file(const char *path, const mw_capture_config *cfg,
+                               mw_capture_stats *stats, char *err, size_t errlen)
+{
+    static const cookie_io_functions_t io = {
+        .read = mw_cookie_read,
+        .write = NULL,
+        .seek = NULL,
+        .close = mw_cookie_close,
+    };
+    char errbuf[PCAP_ERRBUF_SIZE];
+    bool is_stdin;
+    mw_source *s;
+    FILE *fp;
+    int fd;
+
+    if (err != NULL && errlen > 0)
+        err[0] = '\0';
+    if (path == NULL) {
+        mw_set_err(err, errlen, "(null): no path given");
+        stats->inputs_failed++;
+        return NULL;
+    }
+    is_stdin = strcmp(path, "-") == 0;
+    s = mw_source_new(path, is_stdin, stats);
+    if (s == NULL) {
+        mw_set_err(err, errlen, "%s: out of memory", path);
+        stats->inputs_failed++;
+        return NULL;
+    }
+    fd = mw_open_fd(path, is_stdin, err, errlen);
+    if (fd < 0)
+        goto fail;
+    s->gz = gzdopen(fd, "rb");
+    if (s->gz == NULL) {
+        close(fd);
+        mw_set_err(err, errlen, "%s: out of memory", s->label);
+        goto fail;
+    }
+    (void)gzbuffer(s->gz, MW_GZ_BUFSIZE);
+    if (!mw_source_check_format(s, err, errlen))
+        goto fail_gz;
+
+    fp = fopencookie(s, "r", io);
+    if (fp == NULL) {
+        mw_set_err(err, errlen, "%s: %s", s->label, strerror(errno));
+        goto fail_gz;
+    }
+    /* From here fclose()/pcap_close() own s->gz through the cookie. */
+    (void)setvbuf(fp, NULL, _IOFBF, MW_FILE_BUFSIZE);
+    errbuf[0] = '\0';
+    s->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO,
+                                                       errbuf);
+    if (s->pcap == NULL) {
+        if (s->zfailed)
+            mw_set_err(err, errlen, "%s: %s: %s", s->label,
+                       s->gzip ? "gzip stream damaged" : "read error", s->zerr);
+        else
+            mw_set_err(err, errlen, "%s: %s", s->label,
+                       errbuf[0] ? errbuf : "cannot read the capture header");
+        fclose(fp);
+        goto fail;
+    }
+    s->linktype = pcap_datalink(s->pcap);
+    if (cfg != NULL && !mw_source_compile_filter(s, cfg->filter, PCAP_NETMASK_UNKNOWN,
+                                                 err, errlen)) {
+        pcap_close(s->pcap);
+        goto fail;
+    }
+    stats->inputs_opened++;
+    if (s->gzip)
+        stats->inputs_gzip++;
+    return s;
+
+fail_gz:
+    gzclose(s->gz);
+    s->gz = NULL;
+fail:
+    stats->inputs_failed++;
+    mw_source_free(s);
+    return NULL;
+}
+
+/* pcap_geterr() is sometimes empty after pcap_activate(); then say why. */
+static const char *mw_pcap_problem(pcap_t *p, int rc)
+{
+    const char *msg = pcap_geterr(p);
+
+    return msg != NULL && *msg ? msg : pcap_statustostr(rc);
+}
+
+mw_source *mw_source_open_live(const char *iface, const mw_capture_config *cfg,
+                               mw_capture_stats *stats, char *err, size_t errlen)
+{
+    char errbuf[PCAP_ERRBUF_SIZE];
+    bpf_u_int32 net = 0, mask = 0;
+    bpf_u_int32 netmask = PCAP_NETMASK_UNKNOWN;
+    int snaplen = MW_CAPTURE_DEFAULT_SNAPLEN;
+    mw_source *s;
+    int rc;
+
+    if (err != NULL && errlen > 0)
+        err[0] = '\0';
+    if (iface == NULL || *iface == '\0') {
+        mw_set_err(err, errlen, "(none): no interface given");
+        stats->inputs_failed++;
+        return NULL;
+    }
+    s = mw_source_new(iface, false, stats);
+    if (s == NULL) {
+        mw_set_err(err, errlen, "%s: out of memory", iface);
+        stats->inputs_failed++;
+        return NULL;
+    }
+    s->live = true;
+    s->name = s->path;  /* interface names may contain '/' in theory */
+    errbuf[0] = '\0';
+    s->pcap = pcap_create(iface, errbuf);
+    if (s->pcap == NULL) {
+        mw_set_err(err, errlen, "%s: %s", iface, errbuf[0] ? errbuf : "cannot open");
+        goto fail;
+    }
+    if (cfg != NULL && cfg->snaplen > 0)
+        snaplen = cfg->snaplen;
+    (void)pcap_set_snaplen(s->pcap, snaplen);
+    (void)pcap_set_promisc(s->pcap, cfg != NULL && cfg->promisc);
+    (void)pcap_set_timeout(s->pcap, MW_LIVE_TIMEOUT_MS);
+    if (cfg != NULL && cfg->buffer_mib > 0) {
+        int mib = cfg->buffer_mib > INT_MAX / (1024 * 1024) ? INT_MAX / (1024 * 1024)
+                                                             : cfg->buffer_mib;
+        (void)pcap_set_buffer_size(s->pcap, mib * 1024 * 1024);
+    }
+    rc = pcap_activate(s->pcap);
+    if (rc < 0) {
+        /* Warnings (rc > 0), e.g. promiscuous mode refused, are not fatal. */
+        mw_set_err(err, errlen, "%s: %s", iface, mw_pcap_problem(s->pcap, rc));
+        goto fail_pcap;
+    }
+    s->linktype = pcap_datalink(s->pcap);
+    if (cfg != NULL && cfg->filter != NULL && *cfg->filter != '\0') {
+        /* The netmask only matters for "ip broadcast"; unknown is fine. */
+        if (pcap_lookupnet(iface, &net, &mask, errbuf) == 0)
+            netmask = mask;
+        if (!mw_source_compile_filter(s, cfg->filter, netmask, err, errlen))
+            goto fail_pcap;
+        /* Live filtering happens in the kernel: rejected packets cost
+         * nothing and are not counted. */
+        if (pcap_setfilter(s->pcap, &s->bpf) != 0) {
+            mw_set_err(err, errlen, "%s: cannot set filter '%s': %s", iface,
+                       cfg->filter, pcap_geterr(s->pcap));
+            goto fail_pcap;
+        }
+        pcap_freecode(&s->bpf);
+        s->have_bpf = false;
+    }
+    stats->inputs_opened++;
+    return s;
+
+fail_pcap:
+    pcap_close(s->pcap);
+fail:
+    stats->inputs_failed++;
+    mw_source_free(s);
+    return NULL;
+}
+
+static uint64_t mw_ts_us(const struct timeval *tv)
+{
+    uint64_t sec, usec;
+
+    /* libpcap reads the 32-bit pcap seconds field as signed, so times past
+     * 2038 come out negative; the format means it unsigned. Anything more
+     * negative (pcapng, hostile values) is clamped, never wrapped. */
+    if (tv->tv_sec >= 0)
+        sec = (uint64_t)tv->tv_sec;
+    else if (tv->tv_sec >= INT32_MIN)
+        sec = (uint64_t)(tv->tv_sec + 4294967296LL);
+    else
+        sec = 0;
+    usec = tv->tv_usec > 0 ? (uint64_t)tv->tv_usec : 0;
+    if (sec > MW_TS_MAX_SEC)
+        sec = MW_TS_MAX_SEC;
+    if (usec > UINT32_MAX)
+        usec = UINT32_MAX;
+    return sec * 1000000u + usec;
+}
+
+mw_source_status mw_source_next(mw_source *s, mw_source_packet *out)
+{
+    struct pcap_pkthdr *hdr;
+    const u_char *data;
+    int rc;
+
+    for (;;) {
+        if (s->stop || s->done)
+            return MW_SOURCE_END;
+        rc = pcap_next_ex(s->pcap, &hdr, &data);
+        if (rc == 0)
+            return MW_SOURCE_IDLE;
+        if (rc == PCAP_ERROR_BREAK) {
+            s->done = true;
+            return MW_SOURCE_END;
+        }
+        if (rc != 1) {
+            s->done = true;
+            if (s->stop)
+                return MW_SOURCE_END;
+            s->stats->inputs_damaged++;
+            if (s->zfailed)
+                snprintf(s->err, sizeof(s->err), "%s: packet %llu: %s: %s", s->label,
+                         (unsigned long long)s->number + 1,
+                         s->gzip ? "gzip stream damaged" : "read error", s->zerr);
+            else
+                snprintf(s->err, sizeof(s->err), "%s: packet %llu: %s", s->label,
+                         (unsigned long long)s->number + 1, pcap_geterr(s->pcap));
+            return MW_SOURCE_ERROR;
+        }
+
+        /* Numbers count every record, filtered or not, so they match the
+         * frame numbers Wireshark shows. */
+        s->number++;
+        s->stats->packets++;
+        s->stats->bytes += hdr->len;
+        s->stats->bytes_captured += hdr->caplen;
+        if (hdr->caplen < hdr->len)
+            s->stats->packets_snaplen_cut++;
+        if (s->have_bpf && pcap_offline_filter(&s->bpf, hdr, data) == 0) {
+            s->stats->packets_filtered_out++;
+            continue;
+        }
+        out->ts_us = mw_ts_us(&hdr->ts);
+        out->number = s->number;
+        out->caplen = hdr->caplen;
+        out->wirelen = hdr->len;
+        out->data = data;
+        return MW_SOURCE_PACKET;
+    }
+}
+
+void mw_source_stop(mw_source *s)
+{
+    s->stop = 1;
+    if (s->pcap != NULL)
+        pcap_breakloop(s->pcap);
+}
+
+const char *mw_source_name(const mw_source *s) { return s->name; }
+const char *mw_source_path(const mw_source *s) { return s->path; }
+int mw_source_linktype(const mw_source *s) { return s->linktype; }
+bool mw_source_is_live(const mw_source *s) { return s->live; }
+bool mw_source_is_gzip(const mw_source *s) { return s->gzip; }
+const char *mw_source_error(const mw_source *s) { return s->err; }
+
+void mw_source_add_drop_stats(mw_source *s, mw_capture_stats *stats)
+{
+    struct pcap_stat ps;
+
+    if (!s->live || pcap_stats(s->pcap, &ps) != 0)
+        return;
+    stats->pcap_received += ps.ps_recv;
+    stats->pcap_dropped += ps.ps_drop;
+    stats->pcap_if_dropped += ps.ps_ifdrop;
+}
+
+void mw_source_close(mw_source *s)
+{
+    if (s == NULL)
+        return;
+    if (s->pcap != NULL)
+        pcap_close(s->pcap);  /* closes the cookie FILE, hence the gzFile */
+    mw_source_free(s);
+}
+
+bool mw_capture_file_looks_like_capture(const char *path)
+{
+    uint8_t head[4];
+    struct stat st;
+    gzFile gz;
+    int fd, n;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return false;
+    /* Never block on a FIFO or device met while scanning a directory. */
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return false;
+    }
+    gz = gzdopen(fd, "rb");
+    if (gz == NULL) {
+        close(fd);
+        return false;
+    }
+    n = gzread(gz, head, sizeof(head));
+    gzclose(gz);
+    return n == (int)sizeof(head) && mw_magic_is_capture(mw_prefix_magic(head, sizeof(head)));
+}
+
+static int mw_cmp_paths(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int mw_capture_list_dir(const char *dir, mw_capture_stats *stats, char ***paths,
+                        char *err, size_t errlen)
+{
+    struct dirent *de;
+    struct stat st;
+    char **list = NULL, **grown, *full;
+    size_t n = 0, cap = 0, dlen;
+    bool slash;
+    DIR *d;
+    int rc;
+
+    *paths = NULL;
+    d = opendir(dir);
+    if (d == NULL) {
+        mw_set_err(err, errlen, "%s: %s", dir, strerror(errno));
+        return -1;
+    }
+    dlen = strlen(dir);
+    slash = dlen > 0 && dir[dlen - 1] == '/';
+    for (;;) {
+        errno = 0;
+        de = readdir(d);
+        if (de == NULL)
+            break;
+        if (de->d_name[0] == '.')
+            continue;
+        if (asprintf(&full, "%s%s%s", dir, slash ? "" : "/", de->d_name) < 0)
+            goto oom;
+        /* stat(), not d_type: symlinks to captures count, and some file
+         * systems report DT_UNKNOWN. Subdirectories are not entries we
+         * could have read, so they are not counted as skipped. */
+        rc = stat(full, &st);
+        if (rc != 0 || !S_ISREG(st.st_mode)) {
+            if (rc != 0 || !S_ISDIR(st.st_mode))
+                stats->dir_entries_skipped++;
+            free(full);
+            continue;
+        }
+        if (!mw_capture_file_looks_like_capture(full)) {
+            stats->dir_entries_skipped++;
+            free(full);
+            continue;
+        }
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            if (ncap > (size_t)INT_MAX) {
+                free(full);
+                mw_set_err(err, errlen, "%s: too many files", dir);
+                goto fail;
+            }
+            grown = realloc(list, ncap * sizeof(*list));
+            if (grown == NULL) {
+                free(full);
+                goto oom;
+            }
+            list = grown;
+            cap = ncap;
+        }
+        list[n++] = full;
+    }
+    if (errno != 0) {
+        mw_set_err(err, errlen, "%s: %s", dir, strerror(errno));
+        goto fail;
+    }
+    closedir(d);
+    if (n > 1)
+        qsort(list, n, sizeof(*list), mw_cmp_paths);
+    *paths = list;
+    return (int)n;
+
+oom:
+    mw_set_err(err, errlen, "%s: out of memory", dir);
+fail:
+    closedir(d);
+    mw_capture_free_paths(list, (int)n);
+    return -1;
+}
+
+void mw_capture_free_paths(char **paths, int n)
+{
+    if (paths == NULL)
+        return;
+    for (int i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
+}

@@ -1,0 +1,917 @@
+/*
+ * main.c - the mitmwatch command line.
+ *
+ * Reads every input in turn (files, directories of captures, standard
+ * input, or one live interface) through one worker and prints the counters
+ * at the end. Exit codes (docs/usage.md, mitmwatch(1)):
+ *   0  every input was read to its end
+ *   1  an input could not be opened, had an unsupported link type, or was
+ *      damaged (what was readable has been processed)
+ *   2  usage error (bad option or value)
+ *   3  fatal error (out of memory, output cannot be written)
+ *   130 / 143  stopped by SIGINT / SIGTERM (after a clean shutdown)
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <pcap/pcap.h>
+
+#include "detect/baseline.h"
+#include "capture/capture.h"
+#include "output/certdir.h"
+#include "output/flagged.h"
+#include "common/json.h"
+#include "common/jsonparse.h"
+#include "flow/pipeline.h"
+#include "output/report_html.h"
+#include "detect/rules.h"
+#include "session/session.h"
+#include "common/stats.h"
+#include "output/summary.h"
+
+#define EXIT_INPUT 1
+#define EXIT_USAGE 2
+#define EXIT_FATAL 3
+
+/* The built-in rules: the source tree's rules/ for a build used in place,
+ * the installed copy for `cmake -DMW_INSTALLED_RULES=ON` (CMakeLists.txt). */
+#ifndef MW_RULES_DIR
+#define MW_RULES_DIR "rules"
+#endif
+
+typedef struct mw_cli {
+    mw_config cfg;
+    const char *iface;
+    const char *output_path;
+    bool json;   /* events to stdout */
+    bool quiet;  /* no counters on stderr */
+    bool flows;  /* a "flow" record per flow */
+    const char *vantage;
+    const char *rules_dir;   /* --rules: added to the built-in rules */
+    const char *targets;     /* --targets: replaces the target lists */
+    const char *trust_store; /* --trust-store, or NULL for the system's */
+    const char *trust_extra; /* --trust-extra: added to the trust store */
+    FILE *events; /* where JSON records go, or NULL */
+    mw_json rec;
+    int status;
+    /* --vantage NAME=PATH: the label of one input (and PATH is read). */
+    struct vantage_pair {
+        const char *name;
+        const char *path;
+    } *pairs;
+    size_t n_pairs;
+    const char *state_path;  /* --state */
+    uint64_t state_max;      /* --state-max */
+    const char *report_dir;  /* --report */
+    uint64_t bucket;         /* --bucket, seconds */
+    int color;               /* --color: -1 auto, 0 never, 1 always */
+    const char *certs_dir;   /* --certs */
+    const char *flagged_path; /* --write-flagged */
+    mw_sessions *sessions;
+    mw_flagged *flagged;
+    mw_summary *summary;
+    mw_baseline *baseline;
+    int argc;
+    char **argv;
+    mw_vantage_net *nets; /* --vantage-net */
+    size_t n_nets;
+} mw_cli;
+
+/* The one global: a signal handler can reach nothing else. It points at the
+ * source being read so SIGINT/SIGTERM can stop it cleanly. */
+static mw_source *volatile g_current_source;
+static volatile sig_atomic_t g_stop_signal;
+
+static void on_signal(int sig)
+{
+    g_stop_signal = sig;
+    mw_source *s = g_current_source;
+    if (s)
+        mw_source_stop(s);
+}
+
+static void usage(FILE *out)
+{
+    fputs(
+        "usage: mitmwatch [options] FILE|DIR|- ...\n"
+        "       mitmwatch [options] -i IFACE\n"
+        "       mitmwatch merge [--report DIR] [--color WHEN] [-q] SUMMARY.json ...\n"
+        "\n"
+        "Finds TLS interception in packet captures (pcap, pcapng, gzip-compressed\n"
+        "or not) and on live interfaces.\n"
+        "\n"
+        "input:\n"
+        "  -i, --interface IFACE   capture live from IFACE until SIGINT/SIGTERM\n"
+        "  -f, --filter EXPR       BPF filter, for files and interfaces\n"
+        "  -s, --snaplen N         live: bytes kept per packet (65535)\n"
+        "  -p, --no-promisc        live: do not put the interface in promiscuous mode\n"
+        "      --buffer-size MIB   live: kernel capture buffer in MiB\n"
+        "\n"
+        "output:\n"
+        "      --json              JSON Lines records on standard output\n"
+        "  -o, --output FILE       JSON Lines records to FILE\n"
+        "      --flows             a \"flow\" record for every flow\n"
+        "      --vantage NAME      label the sessions with this vantage point;\n"
+        "      --vantage NAME=PATH label those of input PATH (which is then read)\n"
+        "      --vantage-net NAME=ADDR/BITS  label sessions whose client is in the\n"
+        "                          network (checked first, in the order given)\n"
+        "  -q, --quiet             events only: no summary, no counters on stderr\n"
+        "      --color WHEN        colour the summary: auto (a terminal), always, never\n"
+        "\n"
+        "report and forensics:\n"
+        "      --report DIR        write DIR/summary.json and DIR/report.html\n"
+        "      --bucket DURATION   timeline bucket: N[s|m|h|d] (1h)\n"
+        "      --write-flagged FILE  packets of flows judged intercepted or suspicious\n"
+        "      --certs DIR         every distinct certificate seen, DIR/SHA256.pem\n"
+        "      --state FILE        baseline store (SQLite) shared across runs\n"
+        "      --state-max SIZE    cap of the baseline store (256M)\n"
+        "  -v, --verbose           report every malformed packet\n"
+        "\n"
+        "detection:\n"
+        "      --rules DIR         also load DIR/rogue-roots/*.pem, DIR/rogue-names.txt,\n"
+        "                          DIR/targets/*.txt and DIR/fingerprints/*.txt\n"
+        "                          (built-in: " MW_RULES_DIR ")\n"
+        "      --targets FILE      use FILE as the only target domain list\n"
+        "      --trust-store PATH  PEM file or hashed directory of trusted roots\n"
+        "      --trust-extra FILE  PEM file of roots trusted besides the trust store\n"
+        "                          (default: the system CA bundle)\n"
+        "  (rules directories may also hold pins/*.txt: DOMAIN sha256/BASE64= a line)\n"
+        "\n"
+        "limits (sizes take K, M, G suffixes):\n"
+        "      --max-flows N       flows tracked at once (262144); LRU eviction\n"
+        "      --stream-bytes N    bytes kept per TCP direction (1M)\n"
+        "      --reasm-memcap N    all TCP reassembly buffers together (1G)\n"
+        "      --max-ahead N       bytes held behind a TCP hole before skipping it (256K)\n"
+        "      --frag-max N        IP datagrams in reassembly at once (1024)\n"
+        "      --frag-timeout S    seconds before an incomplete datagram is dropped (30)\n"
+        "      --timeout STATE=S   flow idle timeout; STATE is udp, syn, established,\n"
+        "                          closing or closed (60, 30, 600, 120, 10)\n"
+        "\n"
+        "  -h, --help              this text\n"
+        "  -V, --version           version\n"
+        "\n"
+        "Exit status: 0 all inputs read, 1 an input failed or was damaged,\n"
+        "2 usage error, 3 fatal error, 130/143 stopped by SIGINT/SIGTERM.\n",
+        out);
+}
+
+/* Parses a decimal size with an optional K/M/G (binary) suffix. */
+static bool parse_size(const char *s, uint64_t max, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (*s == '-' || *s == '\0')
+        return false;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s)
+        return false;
+    uint64_t mult = 1;
+    if (*end == 'K' || *end == 'k')
+        mult = 1024;
+    else if (*end == 'M' || *end == 'm')
+        mult = 1024ull * 1024u;
+    else if (*end == 'G' || *end == 'g')
+        mult = 1024ull * 1024u * 1024u;
+    if (mult != 1)
+        end++;
+    if (*end != '\0' || v > max / mult)
+        return false;
+    *out = v * mult;
+    return *out <= max;
+}
+
+static bool parse_timeout(mw_cli *cli, const char *arg)
+{
+    static const char *const names[MW_FLOW_STATE_COUNT] = {
+        "udp", "syn", "established", "closing", "closed"};
+    const char *eq = strchr(arg, '=');
+    uint64_t secs;
+    if (!eq || !parse_size(eq + 1, UINT32_MAX, &secs) || secs == 0)
+        return false;
+    for (int i = 0; i < MW_FLOW_STATE_COUNT; i++) {
+        if (strlen(names[i]) == (size_t)(eq - arg) &&
+            strncmp(arg, names[i], (size_t)(eq - arg)) == 0) {
+            cli->cfg.flow.timeout_us[i] = secs * 1000000u;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void bad_value(const char *opt, const char *value)
+{
+    fprintf(stderr, "mitmwatch: invalid value '%s' for %s\n", value, opt);
+    exit(EXIT_USAGE);
+}
+
+static void write_or_die(mw_cli *cli)
+{
+    if (!mw_json_write_line(&cli->rec, cli->events)) {
+        fprintf(stderr, "mitmwatch: cannot write output: %s\n", strerror(errno));
+        exit(EXIT_FATAL);
+    }
+}
+
+static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
+{
+    const char *name = mw_source_name(src);
+    int linktype = mw_source_linktype(src);
+    mw_stats *st = mw_worker_stats(w);
+
+    if (!mw_linktype_supported(linktype)) {
+        fprintf(stderr, "mitmwatch: %s: unsupported link type %d\n",
+                mw_source_path(src), linktype);
+        st->capture.inputs_failed++;
+        cli->status = EXIT_INPUT;
+        return;
+    }
+    if (cli->summary)
+        mw_summary_add_input(cli->summary, name);
+    if (cli->flagged)
+        mw_flagged_begin_input(cli->flagged, mw_source_path(src),
+                               !mw_source_is_live(src) && strcmp(mw_source_path(src), "-") != 0);
+    g_current_source = src;
+    for (;;) {
+        mw_source_packet p;
+        mw_source_status s = mw_source_next(src, &p);
+        if (s == MW_SOURCE_PACKET) {
+            mw_worker_packet(w, linktype, name, &p);
+        } else if (s == MW_SOURCE_IDLE) {
+            struct timeval tv;
+            gettimeofday(&tv, NULL);
+            mw_worker_tick(w, (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec);
+            /* A quiet tap must not hold the state file's write lock. */
+            (void)mw_baseline_flush(cli->baseline);
+        } else {
+            if (s == MW_SOURCE_ERROR) {
+                fprintf(stderr, "mitmwatch: %s\n", mw_source_error(src));
+                cli->status = EXIT_INPUT;
+            }
+            break;
+        }
+    }
+    g_current_source = NULL;
+    if (mw_source_is_live(src))
+        mw_source_add_drop_stats(src, &st->capture);
+    mw_worker_end_input(w);
+    /* Other runs sharing --state see this input's sightings from now. */
+    (void)mw_baseline_flush(cli->baseline);
+}
+
+static void run_file(mw_cli *cli, mw_worker *w, const char *path)
+{
+    char err[MW_CAPTURE_ERRLEN];
+    mw_stats *st = mw_worker_stats(w);
+    mw_source *src = mw_source_open_file(path, &cli->cfg.capture, &st->capture, err,
+                                         sizeof err);
+    if (!src) {
+        fprintf(stderr, "mitmwatch: %s\n", err);
+        cli->status = EXIT_INPUT;
+        return;
+    }
+    run_source(cli, w, src);
+    mw_source_close(src);
+}
+
+static void run_path(mw_cli *cli, mw_worker *w, const char *path)
+{
+    struct stat sb;
+    /* The vantage of this input: its NAME=PATH pair, else --vantage NAME. */
+    const char *vantage = cli->vantage;
+    for (size_t i = 0; i < cli->n_pairs; i++)
+        if (strcmp(cli->pairs[i].path, path) == 0)
+            vantage = cli->pairs[i].name;
+    mw_sessions_set_vantage(cli->sessions, vantage);
+    if (strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        char err[MW_CAPTURE_ERRLEN];
+        char **paths;
+        int n = mw_capture_list_dir(path, &mw_worker_stats(w)->capture, &paths, err,
+                                    sizeof err);
+        if (n < 0) {
+            fprintf(stderr, "mitmwatch: %s\n", err);
+            cli->status = EXIT_INPUT;
+            return;
+        }
+        if (n == 0)
+            fprintf(stderr, "mitmwatch: %s: no capture files in directory\n", path);
+        for (int i = 0; i < n && !g_stop_signal; i++)
+            run_file(cli, w, paths[i]);
+        mw_capture_free_paths(paths, n);
+        return;
+    }
+    run_file(cli, w, path);
+}
+
+static void run_live(mw_cli *cli, mw_worker *w)
+{
+    char err[MW_CAPTURE_ERRLEN];
+    mw_stats *st = mw_worker_stats(w);
+    mw_source *src = mw_source_open_live(cli->iface, &cli->cfg.capture, &st->capture,
+                                         err, sizeof err);
+    if (!src) {
+        fprintf(stderr, "mitmwatch: %s\n", err);
+        cli->status = EXIT_INPUT;
+        return;
+    }
+    if (!cli->quiet)
+        fprintf(stderr, "mitmwatch: listening on %s, link type %d\n", cli->iface,
+                mw_source_linktype(src));
+    run_source(cli, w, src);
+    mw_source_close(src);
+}
+
+enum {
+    OPT_JSON = 256,
+    OPT_FLOWS,
+    OPT_VANTAGE,
+    OPT_BUFFER_SIZE,
+    OPT_MAX_FLOWS,
+    OPT_STREAM_BYTES,
+    OPT_REASM_MEMCAP,
+    OPT_MAX_AHEAD,
+    OPT_FRAG_MAX,
+    OPT_FRAG_TIMEOUT,
+    OPT_TIMEOUT,
+    OPT_RULES,
+    OPT_TARGETS,
+    OPT_TRUST_STORE,
+    OPT_TRUST_EXTRA,
+    OPT_STATE,
+    OPT_STATE_MAX,
+    OPT_REPORT,
+    OPT_BUCKET,
+    OPT_COLOR,
+    OPT_CERTS,
+    OPT_WRITE_FLAGGED,
+    OPT_VANTAGE_NET,
+};
+
+/* "90", "90s", "15m", "1h", "1d" -> seconds. */
+static bool parse_duration(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (*s < '0' || *s > '9')
+        return false;
+    unsigned long long v = strtoull(s, &end, 10);
+    uint64_t mult = 1;
+    switch (*end) {
+    case '\0': case 's': break;
+    case 'm': mult = 60; break;
+    case 'h': mult = 3600; break;
+    case 'd': mult = 86400; break;
+    default: return false;
+    }
+    if (*end && end[1])
+        return false;
+    if (errno || v == 0 || v > 366ull * 86400 / mult)
+        return false;
+    *out = v * mult;
+    return true;
+}
+
+static int parse_color(const char *s)
+{
+    if (strcmp(s, "auto") == 0)
+        return -1;
+    if (strcmp(s, "never") == 0)
+        return 0;
+    if (strcmp(s, "always") == 0)
+        return 1;
+    bad_value("--color (auto, always, never)", s);
+    return -1;
+}
+
+static void add_vantage_pair(mw_cli *cli, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    struct vantage_pair *p = realloc(cli->pairs, (cli->n_pairs + 1) * sizeof(*p));
+    char *name = strndup(arg, (size_t)(eq - arg));
+    if (!p || !name) {
+        fprintf(stderr, "mitmwatch: out of memory\n");
+        exit(EXIT_FATAL);
+    }
+    cli->pairs = p;
+    p[cli->n_pairs].name = name;
+    p[cli->n_pairs].path = eq + 1;
+    cli->n_pairs++;
+    if (eq == arg || eq[1] == '\0')
+        bad_value("--vantage (NAME or NAME=PATH)", arg);
+}
+
+static void parse_args(mw_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"interface", required_argument, NULL, 'i'},
+        {"filter", required_argument, NULL, 'f'},
+        {"snaplen", required_argument, NULL, 's'},
+        {"no-promisc", no_argument, NULL, 'p'},
+        {"buffer-size", required_argument, NULL, OPT_BUFFER_SIZE},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"output", required_argument, NULL, 'o'},
+        {"flows", no_argument, NULL, OPT_FLOWS},
+        {"vantage", required_argument, NULL, OPT_VANTAGE},
+        {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+        {"stream-bytes", required_argument, NULL, OPT_STREAM_BYTES},
+        {"reasm-memcap", required_argument, NULL, OPT_REASM_MEMCAP},
+        {"max-ahead", required_argument, NULL, OPT_MAX_AHEAD},
+        {"frag-max", required_argument, NULL, OPT_FRAG_MAX},
+        {"frag-timeout", required_argument, NULL, OPT_FRAG_TIMEOUT},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"rules", required_argument, NULL, OPT_RULES},
+        {"targets", required_argument, NULL, OPT_TARGETS},
+        {"trust-store", required_argument, NULL, OPT_TRUST_STORE},
+        {"trust-extra", required_argument, NULL, OPT_TRUST_EXTRA},
+        {"state", required_argument, NULL, OPT_STATE},
+        {"state-max", required_argument, NULL, OPT_STATE_MAX},
+        {"report", required_argument, NULL, OPT_REPORT},
+        {"bucket", required_argument, NULL, OPT_BUCKET},
+        {"color", required_argument, NULL, OPT_COLOR},
+        {"certs", required_argument, NULL, OPT_CERTS},
+        {"write-flagged", required_argument, NULL, OPT_WRITE_FLAGGED},
+        {"vantage-net", required_argument, NULL, OPT_VANTAGE_NET},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    mw_config *cfg = &cli->cfg;
+    uint64_t v;
+    int c;
+
+    while ((c = getopt_long(argc, argv, "i:f:s:po:qvhV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'i': cli->iface = optarg; break;
+        case 'f': cfg->capture.filter = optarg; break;
+        case 's':
+            if (!parse_size(optarg, 262144, &v) || v < 64)
+                bad_value("--snaplen (64..262144)", optarg);
+            cfg->capture.snaplen = (int)v;
+            break;
+        case 'p': cfg->capture.promisc = false; break;
+        case OPT_BUFFER_SIZE:
+            if (!parse_size(optarg, 4096, &v) || v == 0)
+                bad_value("--buffer-size (1..4096 MiB)", optarg);
+            cfg->capture.buffer_mib = (int)v;
+            break;
+        case OPT_JSON: cli->json = true; break;
+        case 'o': cli->output_path = optarg; break;
+        case OPT_FLOWS: cli->flows = true; break;
+        case OPT_VANTAGE:
+            if (strchr(optarg, '='))
+                add_vantage_pair(cli, optarg);
+            else
+                cli->vantage = optarg;
+            break;
+        case 'q': cli->quiet = true; break;
+        case 'v': cfg->verbose = true; break;
+        case OPT_MAX_FLOWS:
+            if (!parse_size(optarg, 1u << 26, &v) || v < 16)
+                bad_value("--max-flows (16..67108864)", optarg);
+            cfg->flow.max_flows = (uint32_t)v;
+            break;
+        case OPT_STREAM_BYTES:
+            /* A power of two keeps buffer growth simple (doubling). */
+            if (!parse_size(optarg, 64u << 20, &v) || v < MW_REASM_MIN_BUFFER ||
+                (v & (v - 1)) != 0)
+                bad_value("--stream-bytes (power of two, 4K..64M)", optarg);
+            cfg->reasm.max_stream_bytes = (uint32_t)v;
+            break;
+        case OPT_REASM_MEMCAP:
+            if (!parse_size(optarg, UINT64_MAX / 2, &v) || v < MW_REASM_MIN_BUFFER)
+                bad_value("--reasm-memcap (at least 4K)", optarg);
+            cfg->reasm.memcap = v;
+            break;
+        case OPT_MAX_AHEAD:
+            if (!parse_size(optarg, 64u << 20, &v) || v == 0)
+                bad_value("--max-ahead", optarg);
+            cfg->reasm.max_ahead = (uint32_t)v;
+            break;
+        case OPT_FRAG_MAX:
+            if (!parse_size(optarg, 1u << 20, &v) || v == 0)
+                bad_value("--frag-max", optarg);
+            cfg->frag.max_datagrams = (uint32_t)v;
+            break;
+        case OPT_FRAG_TIMEOUT:
+            if (!parse_size(optarg, 86400, &v) || v == 0)
+                bad_value("--frag-timeout (seconds)", optarg);
+            cfg->frag.timeout_us = v * 1000000u;
+            break;
+        case OPT_TIMEOUT:
+            if (!parse_timeout(cli, optarg))
+                bad_value("--timeout (STATE=SECONDS)", optarg);
+            break;
+        case OPT_RULES: cli->rules_dir = optarg; break;
+        case OPT_TARGETS: cli->targets = optarg; break;
+        case OPT_TRUST_STORE: cli->trust_store = optarg; break;
+        case OPT_TRUST_EXTRA: cli->trust_extra = optarg; break;
+        case OPT_STATE: cli->state_path = optarg; break;
+        case OPT_STATE_MAX:
+            if (!parse_size(optarg, UINT64_MAX / 2, &v) || v < (1u << 20))
+                bad_value("--state-max (at least 1M)", optarg);
+            cli->state_max = v;
+            break;
+        case OPT_REPORT: cli->report_dir = optarg; break;
+        case OPT_BUCKET:
+            if (!parse_duration(optarg, &cli->bucket))
+                bad_value("--bucket (N[s|m|h|d], up to a year)", optarg);
+            break;
+        case OPT_COLOR: cli->color = parse_color(optarg); break;
+        case OPT_CERTS: cli->certs_dir = optarg; break;
+        case OPT_WRITE_FLAGGED: cli->flagged_path = optarg; break;
+        case OPT_VANTAGE_NET: {
+            mw_vantage_net *n = realloc(cli->nets, (cli->n_nets + 1) * sizeof(*n));
+            if (!n) {
+                fputs("mitmwatch: out of memory\n", stderr);
+                exit(EXIT_FATAL);
+            }
+            cli->nets = n;
+            if (!mw_vantage_net_parse(optarg, &n[cli->n_nets]))
+                bad_value("--vantage-net (NAME=ADDRESS/BITS)", optarg);
+            n[cli->n_nets].name = strndup(optarg, (size_t)(strchr(optarg, '=') - optarg));
+            if (!n[cli->n_nets].name)
+                exit(EXIT_FATAL);
+            cli->n_nets++;
+            break;
+        }
+        case 'h': usage(stdout); exit(0);
+        case 'V': printf("mitmwatch %s\n", MW_VERSION); exit(0);
+        default: usage(stderr); exit(EXIT_USAGE);
+        }
+    }
+    if (cli->iface && (optind < argc || cli->n_pairs)) {
+        fprintf(stderr, "mitmwatch: -i and input files are exclusive\n");
+        exit(EXIT_USAGE);
+    }
+    if (!cli->iface && optind == argc && cli->n_pairs == 0) {
+        usage(stderr);
+        exit(EXIT_USAGE);
+    }
+    if (cfg->capture.filter) {
+        /* Checked once up front so a typo is a usage error, not one failed
+         * input per file. Ethernet is the usual link type; a filter that
+         * only fits another one is still compiled per input. */
+        pcap_t *dead = pcap_open_dead(DLT_EN10MB, MW_CAPTURE_DEFAULT_SNAPLEN);
+        struct bpf_program prog;
+        if (!dead || pcap_compile(dead, &prog, cfg->capture.filter, 1,
+                                  PCAP_NETMASK_UNKNOWN) != 0) {
+            fprintf(stderr, "mitmwatch: bad filter expression '%s': %s\n",
+                    cfg->capture.filter, dead ? pcap_geterr(dead) : "out of memory");
+            exit(EXIT_USAGE);
+        }
+        pcap_freecode(&prog);
+        pcap_close(dead);
+    }
+    if (cli->json && cli->output_path) {
+        fprintf(stderr, "mitmwatch: --json and -o are exclusive\n");
+        exit(EXIT_USAGE);
+    }
+}
+
+/* The built-in rules, then --rules, --targets and the trust store. A bad
+ * file is a usage error naming it (and its line). */
+static mw_rules *load_rules(const mw_cli *cli)
+{
+    char err[MW_RULES_ERRLEN];
+    mw_rules *r = mw_rules_new();
+    if (!r) {
+        fprintf(stderr, "mitmwatch: out of memory loading rules\n");
+        exit(EXIT_FATAL);
+    }
+    bool ok = mw_rules_load_dir(r, MW_RULES_DIR, !cli->targets, err, sizeof err) &&
+              (!cli->rules_dir ||
+               mw_rules_load_dir(r, cli->rules_dir, !cli->targets, err, sizeof err)) &&
+              (!cli->targets || mw_rules_load_targets_file(r, cli->targets, err, sizeof err)) &&
+              mw_rules_set_trust_store(r, cli->trust_store, err, sizeof err) &&
+              (!cli->trust_extra ||
+               mw_rules_add_trusted(r, cli->trust_extra, err, sizeof err));
+    if (!ok) {
+        fprintf(stderr, "mitmwatch: rules: %s\n", err);
+        mw_rules_free(r);
+        exit(EXIT_USAGE);
+    }
+    return r;
+}
+
+/* Where summary.json and report.html go: created when missing. */
+static bool make_dir(const char *dir)
+{
+    struct stat sb;
+    if (mkdir(dir, 0755) == 0 || (errno == EEXIST && stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode)))
+        return true;
+    if (errno == EEXIST)
+        errno = ENOTDIR;
+    return false;
+}
+
+#define SUMMARY_MAX_BYTES ((size_t)1 << 30)
+
+/* DIR/summary.json, then DIR/report.html drawn from that file as written,
+ * so the page shows exactly what the file says (and what merge reads). */
+static bool write_report(const mw_summary *sum, const char *dir)
+{
+    char path[4096], err[512];
+    FILE *f;
+    if (!make_dir(dir)) {
+        fprintf(stderr, "mitmwatch: %s: %s\n", dir, strerror(errno));
+        return false;
+    }
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    f = fopen(path, "w");
+    if (!f || !mw_summary_write_json(sum, f) || fclose(f) != 0) {
+        fprintf(stderr, "mitmwatch: %s: %s\n", path, strerror(errno));
+        return false;
+    }
+    mw_jdoc *doc = mw_jdoc_load_file(path, SUMMARY_MAX_BYTES, err, sizeof err);
+    if (!doc) {
+        fprintf(stderr, "mitmwatch: %s\n", err);
+        return false;
+    }
+    snprintf(path, sizeof path, "%s/report.html", dir);
+    f = fopen(path, "w");
+    bool ok = f && mw_report_html_write(mw_jdoc_root(doc), f, err, sizeof err);
+    if (f && fclose(f) != 0)
+        ok = false;
+    if (!ok)
+        fprintf(stderr, "mitmwatch: %s: %s\n", path, f ? err : strerror(errno));
+    mw_jdoc_free(doc);
+    return ok;
+}
+
+static bool use_color(int color, FILE *out)
+{
+    return color < 0 ? isatty(fileno(out)) && getenv("NO_COLOR") == NULL : color != 0;
+}
+
+/* mitmwatch merge [--report DIR] [--color WHEN] [-q] SUMMARY.json ... */
+static int merge_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"report", required_argument, NULL, OPT_REPORT},
+        {"color", required_argument, NULL, OPT_COLOR},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *report = NULL;
+    int color = -1, c;
+    bool quiet = false;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_REPORT: report = optarg; break;
+        case OPT_COLOR: color = parse_color(optarg); break;
+        case 'q': quiet = true; break;
+        case 'h':
+            puts("usage: mitmwatch merge [--report DIR] [--color WHEN] [-q] SUMMARY.json ...");
+            return 0;
+        default:
+            fputs("usage: mitmwatch merge [--report DIR] [--color WHEN] [-q] SUMMARY.json ...\n",
+                  stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind == argc) {
+        fputs("mitmwatch merge: no summary.json given\n", stderr);
+        return EXIT_USAGE;
+    }
+    mw_summary *sum = NULL;
+    int status = 0;
+    for (int i = optind; i < argc; i++) {
+        char err[600];
+        mw_jdoc *doc = mw_jdoc_load_file(argv[i], SUMMARY_MAX_BYTES, err, sizeof err);
+        if (doc && !sum) {
+            /* The first file sets the bucket width; the others must agree. */
+            mw_summary_config cfg;
+            uint64_t bucket = 0;
+            mw_summary_config_defaults(&cfg);
+            if (mw_jv_u64(mw_jv_get(mw_jdoc_root(doc), "bucket_seconds"), &bucket))
+                cfg.bucket_seconds = bucket;
+            sum = mw_summary_new(&cfg, NULL);
+            if (!sum) {
+                fputs("mitmwatch merge: out of memory\n", stderr);
+                return EXIT_FATAL;
+            }
+        }
+        if (!doc) {
+            fprintf(stderr, "mitmwatch merge: %s\n", err);
+            status = EXIT_INPUT;
+        } else if (!mw_summary_merge_json(sum, mw_jdoc_root(doc), err, sizeof err)) {
+            fprintf(stderr, "mitmwatch merge: %s: %s\n", argv[i], err);
+            status = EXIT_INPUT;
+        }
+        mw_jdoc_free(doc);
+    }
+    if (!sum)
+        return status;
+    if (!quiet)
+        mw_summary_write_text(sum, stdout, use_color(color, stdout));
+    if (report && !write_report(sum, report))
+        status = EXIT_FATAL;
+    if (fflush(stdout) != 0)
+        status = EXIT_FATAL;
+    mw_summary_free(sum);
+    return status;
+}
+
+static void open_outputs(mw_cli *cli, mw_rules *rules, mw_stats *out_stats,
+                         mw_baseline **baseline, mw_certdir **certs)
+{
+    char err[MW_RULES_ERRLEN];
+    *baseline = mw_baseline_open(cli->state_path, cli->state_max ? cli->state_max : 256u << 20,
+                                 &out_stats->output, err, sizeof err);
+    if (!*baseline) {
+        fprintf(stderr, "mitmwatch: state: %s\n", err);
+        exit(cli->state_path ? EXIT_USAGE : EXIT_FATAL);
+    }
+    if (cli->certs_dir && !(*certs = mw_certdir_open(cli->certs_dir, err, sizeof err))) {
+        fprintf(stderr, "mitmwatch: --certs: %s\n", err);
+        exit(EXIT_USAGE);
+    }
+    if (cli->flagged_path && !(cli->flagged = mw_flagged_new(0))) {
+        fputs("mitmwatch: out of memory\n", stderr);
+        exit(EXIT_FATAL);
+    }
+    /* Standard input and interfaces cannot be read a second time: then
+     * frames are held until their flow is judged (flagged.h). */
+    bool once = cli->iface != NULL;
+    for (int i = optind; cli->flagged && i < cli->argc; i++)
+        once |= strcmp(cli->argv[i], "-") == 0;
+    for (size_t i = 0; cli->flagged && i < cli->n_pairs; i++)
+        once |= strcmp(cli->pairs[i].path, "-") == 0;
+    if (cli->flagged && once &&
+        !mw_flagged_live_open(cli->flagged, cli->flagged_path, err, sizeof err)) {
+        fprintf(stderr, "mitmwatch: --write-flagged: %s\n", err);
+        exit(EXIT_FATAL);
+    }
+    /* The summary is made only when someone reads it: printed (not with
+     * --json or --quiet) or written (--report). */
+    if ((!cli->quiet && !cli->json) || cli->report_dir) {
+        mw_summary_config scfg;
+        mw_summary_config_defaults(&scfg);
+        if (cli->bucket)
+            scfg.bucket_seconds = cli->bucket;
+        cli->summary = mw_summary_new(&scfg, rules);
+        if (!cli->summary) {
+            fputs("mitmwatch: out of memory\n", stderr);
+            exit(EXIT_FATAL);
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    mw_cli cli;
+    if (argc > 1 && strcmp(argv[1], "merge") == 0)
+        return merge_main(argc - 1, argv + 1);
+    memset(&cli, 0, sizeof cli);
+    cli.color = -1;
+    mw_config_defaults(&cli.cfg);
+    mw_json_init(&cli.rec);
+    parse_args(&cli, argc, argv);
+    cli.argc = argc;
+    cli.argv = argv;
+    mw_rules *rules = load_rules(&cli);
+
+    if (cli.json) {
+        cli.events = stdout;
+    } else if (cli.output_path) {
+        cli.events = fopen(cli.output_path, "w");
+        if (!cli.events) {
+            fprintf(stderr, "mitmwatch: %s: %s\n", cli.output_path, strerror(errno));
+            return EXIT_FATAL;
+        }
+    }
+    mw_stats out_stats;
+    memset(&out_stats, 0, sizeof out_stats);
+    mw_baseline *baseline = NULL;
+    mw_certdir *certs = NULL;
+    open_outputs(&cli, rules, &out_stats, &baseline, &certs);
+    cli.baseline = baseline;
+
+    mw_session_config scfg = {
+        .vantage = cli.vantage,
+        .vantage_nets = cli.nets,
+        .n_vantage_nets = cli.n_nets,
+        .events = cli.events,
+        .text = cli.events ? NULL : stdout,
+        .flow_records = cli.flows,
+        .rules = rules,
+        .baseline = baseline,
+        .summary = cli.summary,
+        .certs = certs,
+        .flagged = cli.flagged,
+        .output_stats = &out_stats,
+    };
+    mw_sessions *sessions = mw_sessions_new(&scfg);
+    cli.sessions = sessions;
+    mw_worker *w = sessions ? mw_worker_new(&cli.cfg, mw_sessions_consumer(sessions), sessions)
+                            : NULL;
+    if (!w) {
+        fprintf(stderr, "mitmwatch: out of memory creating the flow table "
+                        "(--max-flows %" PRIu32 ") or starting nDPI\n",
+                cli.cfg.flow.max_flows);
+        return EXIT_FATAL;
+    }
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    if (cli.iface)
+        run_live(&cli, w);
+    for (int i = optind; i < argc && !g_stop_signal; i++)
+        run_path(&cli, w, argv[i]);
+    /* NAME=PATH pairs name inputs too; one also given plainly is read once. */
+    for (size_t i = 0; i < cli.n_pairs && !g_stop_signal; i++) {
+        bool listed = false;
+        for (int k = optind; k < argc; k++)
+            listed |= strcmp(argv[k], cli.pairs[i].path) == 0;
+        for (size_t k = 0; k < i; k++)
+            listed |= strcmp(cli.pairs[k].path, cli.pairs[i].path) == 0;
+        if (!listed)
+            run_path(&cli, w, cli.pairs[i].path);
+    }
+
+    /* Every input's flows have ended (mw_worker_end_input), so all
+     * session events are out before the counters. */
+    mw_stats *st = mw_worker_stats(w);
+    st->session = *mw_sessions_stats(sessions);
+    if (!mw_baseline_close(baseline))
+        fprintf(stderr, "mitmwatch: state: %s: the last changes could not be saved\n",
+                cli.state_path ? cli.state_path : "(memory)");
+    mw_certdir_close(certs);
+    if (cli.flagged) {
+        char err[MW_CAPTURE_ERRLEN];
+        if (!mw_flagged_write(cli.flagged, cli.flagged_path, &cli.cfg.capture, &out_stats, err,
+                              sizeof err)) {
+            fprintf(stderr, "mitmwatch: --write-flagged: %s\n", err);
+            cli.status = EXIT_FATAL;
+        }
+        if (out_stats.output.flagged_flows_unwritable)
+            fprintf(stderr,
+                    "mitmwatch: --write-flagged: %" PRIu64 " flagged flows not written "
+                    "(past the cap, or the input could not be read again; counted in "
+                    "flagged_flows_unwritable)\n",
+                    out_stats.output.flagged_flows_unwritable);
+        mw_flagged_free(cli.flagged);
+    }
+    mw_stats_add(st, &out_stats);
+    if (!mw_sessions_ok(sessions)) {
+        fprintf(stderr, "mitmwatch: cannot write output: %s\n", strerror(errno));
+        return EXIT_FATAL;
+    }
+    if (cli.events) {
+        mw_json *j = &cli.rec;
+        mw_json_object_begin(j);
+        mw_json_kv_string(j, "event", "stats");
+        mw_stats_write_json_members(st, j);
+        mw_json_object_end(j);
+        write_or_die(&cli);
+        if (fflush(cli.events) != 0 || (cli.output_path && fclose(cli.events) != 0)) {
+            fprintf(stderr, "mitmwatch: cannot write output: %s\n", strerror(errno));
+            return EXIT_FATAL;
+        }
+    }
+    if (cli.summary) {
+        mw_summary_add_counters(cli.summary, st);
+        /* With --json standard output is the event stream: JSON only. */
+        if (!cli.quiet && !cli.json)
+            mw_summary_write_text(cli.summary, stdout, use_color(cli.color, stdout));
+        if (cli.report_dir && !write_report(cli.summary, cli.report_dir))
+            cli.status = EXIT_FATAL;
+        mw_summary_free(cli.summary);
+    }
+    if (!cli.quiet)
+        mw_stats_write_text(st, stderr);
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "mitmwatch: cannot write output: %s\n", strerror(errno));
+        cli.status = EXIT_FATAL;
+    }
+    mw_worker_free(w);
+    mw_sessions_free(sessions);
+    mw_rules_free(rules);
+    mw_json_free(&cli.rec);
+    for (size_t i = 0; i < cli.n_pairs; i++)
+        free((char *)cli.pairs[i].name);
+    free(cli.pairs);
+    for (size_t i = 0; i < cli.n_nets; i++)
+        free((char *)cli.nets[i].name);
+    free(cli.nets);
+    if (g_stop_signal)
+        return 128 + g_stop_signal;
+    return cli.status;
+}

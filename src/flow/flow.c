@@ -1,0 +1,594 @@
+/*
+ * flow.c - the bidirectional flow table.
+ *
+ * One calloc'd pool of max_flows structs, handed out front to back and then
+ * recycled through a free list, so a large table costs only the memory of
+ * the flows actually used (calloc memory is backed lazily). A power-of-two
+ * bucket array chains flows through hash_next. Each state has its own LRU
+ * list, most recently used at the head, so expiry and eviction only look at
+ * tails. Nothing here allocates after mw_flow_table_new().
+ *
+ * Choices the header leaves open:
+ *  - bytes[] counts pkt->payload_wire_len (what the headers claim), so a
+ *    snaplen-cut capture still reports the traffic's real volume.
+ *  - A flow first seen on a SYN-ACK starts ESTABLISHED: the handshake is
+ *    half done and the SYN state's short timeout is for unanswered SYNs.
+ *  - In SYN state any ACK or payload moves the flow to ESTABLISHED (a lost
+ *    SYN-ACK must not leave a live connection on the 30 s SYN timeout).
+ *  - first_ts_us/last_ts_us are the min/max timestamps seen: disordered
+ *    captures move neither backwards. Expiry walks each list from its tail
+ *    and stops at the first live flow, so after such disorder a flow may
+ *    expire a little late, never early.
+ *  - evicted/timed_out/ended_at_eof count only flows whose end callback runs
+ *    for that reason: a closed flow already ended and lingering for trailing
+ *    ACKs loses nothing when it goes. closed_fin/closed_rst count the state
+ *    change to CLOSED, once per flow.
+ *  - The hash uses a fixed seed so runs are reproducible; keys are
+ *    attacker-chosen, so chains could be stretched by a crafted capture
+ *    (keyed hashing would fix that, at the cost of run-to-run variation).
+ */
+#include "flow/flow.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MW_FLOW_HASH_SEED 0x6d69746d77617463ull /* "mitmwatc" */
+
+struct mw_flow_table {
+    mw_flow_config cfg;
+    mw_flow_stats *stats;
+    mw_flow_stats own_stats; /* when the caller passes none */
+    mw_flow_end_fn on_end;
+    void *arg;
+
+    mw_flow *pool;      /* cfg.max_flows structs */
+    uint32_t pool_used; /* pool[pool_used..] never handed out yet */
+    mw_flow *free_list; /* recycled structs, linked by hash_next */
+
+    mw_flow **buckets;
+    size_t bucket_mask;
+
+    size_t count;
+    uint64_t last_id;
+    mw_flow *lru_head[MW_FLOW_STATE_COUNT];
+    mw_flow *lru_tail[MW_FLOW_STATE_COUNT];
+};
+
+/* Ports where servers listen, TLS ones above all. Listed outranks a plain
+ * port below 1024, which outranks an ephemeral one (see server_rank()). */
+static const uint16_t mw_tcp_service_ports[] = {
+    21, 25, 110, 143, 194, 389, 443, 465, 587, 636, 853, 989, 990, 993, 995,
+    3306, 3389, 4433, 5061, 5222, 5432, 6697, 8080, 8443,
+};
+
+static const uint16_t mw_udp_service_ports[] = {
+    443, 853, 3389, 3478, 4433, 4500, 5061, 5349, 5684, 8443,
+};
+
+static bool port_listed(uint8_t proto, uint16_t port)
+{
+    const uint16_t *list = proto == 17 ? mw_udp_service_ports : mw_tcp_service_ports;
+    size_t n = proto == 17
+                   ? sizeof(mw_udp_service_ports) / sizeof(mw_udp_service_ports[0])
+                   : sizeof(mw_tcp_service_ports) / sizeof(mw_tcp_service_ports[0]);
+
+    for (size_t i = 0; i < n; i++)
+        if (list[i] == port)
+            return true;
+    return false;
+}
+
+/* 2: a listed service port, 1: another port below 1024, 0: ephemeral. */
+static int server_rank(uint8_t proto, uint16_t port)
+{
+    if (port_listed(proto, port))
+        return 2;
+    return port < 1024 ? 1 : 0;
+}
+
+/* Copies an address with the bytes its family does not use zeroed, so keys
+ * built from sloppy input still compare and hash equal. */
+static void addr_norm(mw_addr *dst, const mw_addr *src)
+{
+    memset(dst, 0, sizeof(*dst));
+    dst->family = src->family;
+    memcpy(dst->bytes, src->bytes, src->family == 4 ? 4 : sizeof(dst->bytes));
+}
+
+/* Order of (address, port) endpoints; both addresses normalized. */
+static int endpoint_cmp(const mw_addr *a, uint16_t aport, const mw_addr *b,
+                        uint16_t bport)
+{
+    if (a->family != b->family)
+        return a->family < b->family ? -1 : 1;
+    int c = memcmp(a->bytes, b->bytes, sizeof(a->bytes));
+    if (c != 0)
+        return c < 0 ? -1 : 1;
+    if (aport != bport)
+        return aport < bport ? -1 : 1;
+    return 0;
+}
+
+void mw_flow_key_from_packet(const mw_packet *pkt, mw_flow_key *key)
+{
+    mw_addr src, dst;
+
+    addr_norm(&src, &pkt->src);
+    addr_norm(&dst, &pkt->dst);
+    /* Padding zeroed so callers may compare keys as bytes. */
+    memset(key, 0, sizeof(*key));
+    key->proto = pkt->l4_proto;
+    if (endpoint_cmp(&src, pkt->sport, &dst, pkt->dport) <= 0) {
+        memcpy(&key->lo_addr, &src, sizeof(src));
+        memcpy(&key->hi_addr, &dst, sizeof(dst));
+        key->lo_port = pkt->sport;
+        key->hi_port = pkt->dport;
+    } else {
+        memcpy(&key->lo_addr, &dst, sizeof(dst));
+        memcpy(&key->hi_addr, &src, sizeof(src));
+        key->lo_port = pkt->dport;
+        key->hi_port = pkt->sport;
+    }
+}
+
+static uint64_t mix64(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return h;
+}
+
+/* Symmetric because the key is canonical. The fields are serialized so
+ * struct padding never reaches the hash. */
+static uint32_t key_hash(const mw_flow_key *key)
+{
+    uint8_t raw[2 * (1 + sizeof(key->lo_addr.bytes)) + 5];
+    uint64_t h = MW_FLOW_HASH_SEED;
+    size_t n = 0, i = 0;
+
+    raw[n++] = key->lo_addr.family;
+    memcpy(raw + n, key->lo_addr.bytes, sizeof(key->lo_addr.bytes));
+    n += sizeof(key->lo_addr.bytes);
+    raw[n++] = key->hi_addr.family;
+    memcpy(raw + n, key->hi_addr.bytes, sizeof(key->hi_addr.bytes));
+    n += sizeof(key->hi_addr.bytes);
+    raw[n++] = (uint8_t)(key->lo_port >> 8);
+    raw[n++] = (uint8_t)key->lo_port;
+    raw[n++] = (uint8_t)(key->hi_port >> 8);
+    raw[n++] = (uint8_t)key->hi_port;
+    raw[n++] = key->proto;
+
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, raw + i, 8);
+        h = mix64(h ^ w);
+    }
+    for (; i < n; i++)
+        h = (h ^ raw[i]) * 0x100000001b3ull; /* FNV-1a step for the tail */
+    return (uint32_t)(mix64(h) >> 32);
+}
+
+static bool key_eq(const mw_flow_key *a, const mw_flow_key *b)
+{
+    return a->lo_port == b->lo_port && a->hi_port == b->hi_port &&
+           a->proto == b->proto && a->lo_addr.family == b->lo_addr.family &&
+           a->hi_addr.family == b->hi_addr.family &&
+           memcmp(a->lo_addr.bytes, b->lo_addr.bytes, sizeof(a->lo_addr.bytes)) == 0 &&
+           memcmp(a->hi_addr.bytes, b->hi_addr.bytes, sizeof(a->hi_addr.bytes)) == 0;
+}
+
+/* --- LRU lists, one per state ------------------------------------------ */
+
+static void lru_unlink(mw_flow_table *t, mw_flow *f)
+{
+    mw_flow_state st = f->state;
+
+    if (f->lru_prev)
+        f->lru_prev->lru_next = f->lru_next;
+    else
+        t->lru_head[st] = f->lru_next;
+    if (f->lru_next)
+        f->lru_next->lru_prev = f->lru_prev;
+    else
+        t->lru_tail[st] = f->lru_prev;
+    f->lru_prev = f->lru_next = NULL;
+}
+
+static void lru_push_head(mw_flow_table *t, mw_flow *f)
+{
+    mw_flow_state st = f->state;
+
+    f->lru_prev = NULL;
+    f->lru_next = t->lru_head[st];
+    if (t->lru_head[st])
+        t->lru_head[st]->lru_prev = f;
+    else
+        t->lru_tail[st] = f;
+    t->lru_head[st] = f;
+}
+
+/* Touches f and files it under `st`. */
+static void lru_move(mw_flow_table *t, mw_flow *f, mw_flow_state st)
+{
+    lru_unlink(t, f);
+    f->state = st;
+    lru_push_head(t, f);
+}
+
+/* --- table ------------------------------------------------------------- */
+
+mw_flow_table *mw_flow_table_new(const mw_flow_config *cfg, mw_flow_stats *stats,
+                                 mw_flow_end_fn on_end, void *arg)
+{
+    if (cfg == NULL || cfg->max_flows == 0 || cfg->max_flows > (1u << 31))
+        return NULL;
+
+    mw_flow_table *t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        return NULL;
+    t->cfg = *cfg;
+    t->stats = stats ? stats : &t->own_stats;
+    t->on_end = on_end;
+    t->arg = arg;
+
+    size_t nbuckets = 1;
+    while (nbuckets < cfg->max_flows)
+        nbuckets <<= 1;
+    t->bucket_mask = nbuckets - 1;
+    t->buckets = calloc(nbuckets, sizeof(mw_flow *));
+    t->pool = calloc(cfg->max_flows, sizeof(*t->pool));
+    if (t->buckets == NULL || t->pool == NULL) {
+        mw_flow_table_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* Frees memory only: the caller ends the flows first (mw_flow_flush). */
+void mw_flow_table_free(mw_flow_table *t)
+{
+    if (t == NULL)
+        return;
+    free(t->pool);
+    free(t->buckets);
+    free(t);
+}
+
+size_t mw_flow_count(const mw_flow_table *t)
+{
+    return t->count;
+}
+
+static void count_end(mw_flow_table *t, mw_flow_end reason)
+{
+    /* FIN and RST are counted when the flow reaches CLOSED. */
+    switch (reason) {
+    case MW_FLOW_END_TIMEOUT:
+        t->stats->timed_out++;
+        break;
+    case MW_FLOW_END_EVICTED:
+        t->stats->evicted++;
+        break;
+    case MW_FLOW_END_EOF:
+        t->stats->ended_at_eof++;
+        break;
+    case MW_FLOW_END_FIN:
+    case MW_FLOW_END_RST:
+        break;
+    }
+}
+
+/* Runs the end callback once per flow. `ended` is set first so a callback
+ * that calls back into the table finds the flow already ended. */
+static void flow_end(mw_flow_table *t, mw_flow *f, mw_flow_end reason)
+{
+    if (f->ended)
+        return;
+    /* A closed connection lingers only to absorb its last ACKs: however it
+     * leaves the table, it ended by its FIN or RST (counted already). */
+    if (f->state == MW_FLOW_CLOSED && reason != MW_FLOW_END_FIN &&
+        reason != MW_FLOW_END_RST)
+        reason = f->rst_seen ? MW_FLOW_END_RST : MW_FLOW_END_FIN;
+    f->ended = true;
+    f->end_reason = reason;
+    count_end(t, reason);
+    if (t->on_end)
+        t->on_end(t->arg, f, reason);
+}
+
+static mw_flow *flow_lookup(const mw_flow_table *t, const mw_flow_key *key,
+                            uint32_t hash)
+{
+    mw_flow *f = t->buckets[hash & t->bucket_mask];
+
+    for (; f != NULL; f = f->hash_next)
+        if (f->hash == hash && key_eq(&f->key, key))
+            return f;
+    return NULL;
+}
+
+static void flow_remove(mw_flow_table *t, mw_flow *f)
+{
+    mw_flow **pp = &t->buckets[f->hash & t->bucket_mask];
+
+    while (*pp != NULL && *pp != f)
+        pp = &(*pp)->hash_next;
+    if (*pp == f)
+        *pp = f->hash_next;
+    lru_unlink(t, f);
+    t->count--;
+
+    /* All-zero is the initial state of the next user, streams included. */
+    memset(f, 0, sizeof(*f));
+    f->hash_next = t->free_list;
+    t->free_list = f;
+}
+
+/* The least recently used flow: the oldest of the state lists' tails. */
+static mw_flow *lru_victim(const mw_flow_table *t)
+{
+    mw_flow *victim = NULL;
+
+    for (int st = 0; st < MW_FLOW_STATE_COUNT; st++) {
+        mw_flow *f = t->lru_tail[st];
+        if (f != NULL && (victim == NULL || f->last_ts_us < victim->last_ts_us))
+            victim = f;
+    }
+    return victim;
+}
+
+static mw_flow *flow_alloc(mw_flow_table *t)
+{
+    mw_flow *f;
+
+    if (t->free_list == NULL && t->pool_used < t->cfg.max_flows)
+        return &t->pool[t->pool_used++];
+    if (t->free_list == NULL) {
+        f = lru_victim(t);
+        if (f == NULL) /* unreachable: a full pool has flows on the lists */
+            return NULL;
+        flow_end(t, f, MW_FLOW_END_EVICTED);
+        flow_remove(t, f);
+    }
+    f = t->free_list;
+    t->free_list = f->hash_next;
+    f->hash_next = NULL;
+    return f;
+}
+
+/* Decides who the client is for a flow starting with pkt. */
+static void flow_set_client(mw_flow_table *t, mw_flow *f, const mw_packet *pkt)
+{
+    bool src_is_client;
+    uint8_t syn_ack = pkt->tcp_flags & (MW_TCP_SYN | MW_TCP_ACK);
+
+    f->state = pkt->l4_proto == 17 ? MW_FLOW_UDP : MW_FLOW_ESTABLISHED;
+    if (pkt->l4_proto == 6 && syn_ack == MW_TCP_SYN) {
+        src_is_client = true;
+        f->client_basis = MW_CLIENT_SYN;
+        f->state = MW_FLOW_SYN;
+        t->stats->client_by_syn++;
+    } else if (pkt->l4_proto == 6 && syn_ack == (MW_TCP_SYN | MW_TCP_ACK)) {
+        src_is_client = false;
+        f->client_basis = MW_CLIENT_SYNACK;
+        t->stats->client_by_synack++;
+    } else {
+        int rs = server_rank(pkt->l4_proto, pkt->sport);
+        int rd = server_rank(pkt->l4_proto, pkt->dport);
+
+        /* A listed port outranks a plain low port, which outranks an
+         * ephemeral one; between two listed ports the lower is the
+         * server (25 vs 587, 443 vs 8443). Otherwise no hint. */
+        if (rs == 2 && rd == 2 && pkt->sport != pkt->dport) {
+            if (pkt->sport < pkt->dport)
+                rs = 3;
+            else
+                rd = 3;
+        }
+        if (rs != rd) {
+            src_is_client = rd > rs;
+            f->client_basis = MW_CLIENT_PORT;
+            t->stats->client_by_port++;
+        } else {
+            src_is_client = true;
+            f->client_basis = MW_CLIENT_FIRST_PACKET;
+            t->stats->client_by_first_packet++;
+        }
+    }
+
+    if (src_is_client) {
+        addr_norm(&f->client_ip, &pkt->src);
+        addr_norm(&f->server_ip, &pkt->dst);
+        f->client_port = pkt->sport;
+        f->server_port = pkt->dport;
+    } else {
+        addr_norm(&f->client_ip, &pkt->dst);
+        addr_norm(&f->server_ip, &pkt->src);
+        f->client_port = pkt->dport;
+        f->server_port = pkt->sport;
+    }
+}
+
+static mw_flow *flow_create(mw_flow_table *t, const mw_flow_key *key,
+                            uint32_t hash, const mw_packet *pkt)
+{
+    mw_flow *f = flow_alloc(t);
+    if (f == NULL)
+        return NULL;
+
+    memcpy(&f->key, key, sizeof(*key));
+    f->hash = hash;
+    f->id = ++t->last_id;
+    f->proto = pkt->l4_proto;
+    f->first_ts_us = f->last_ts_us = pkt->ts_us;
+    flow_set_client(t, f, pkt);
+
+    mw_flow **bucket = &t->buckets[hash & t->bucket_mask];
+    f->hash_next = *bucket;
+    *bucket = f;
+    lru_push_head(t, f);
+
+    t->count++;
+    if (t->count > t->stats->active_peak)
+        t->stats->active_peak = t->count;
+    t->stats->created++;
+    if (f->proto == 6)
+        t->stats->created_tcp++;
+    else
+        t->stats->created_udp++;
+    return f;
+}
+
+/* TCP state after a packet in direction dir; counts closes. */
+static mw_flow_state tcp_next_state(mw_flow_table *t, mw_flow *f, int dir,
+                                    const mw_packet *pkt)
+{
+    mw_flow_state st = f->state;
+    uint8_t flags = pkt->tcp_flags;
+
+    if (st == MW_FLOW_SYN && ((flags & MW_TCP_ACK) || pkt->payload_wire_len > 0))
+        st = MW_FLOW_ESTABLISHED;
+    if (flags & MW_TCP_FIN) {
+        f->fin_seen[dir] = true;
+        if (st != MW_FLOW_CLOSED) {
+            if (f->fin_seen[!dir]) {
+                st = MW_FLOW_CLOSED;
+                t->stats->closed_fin++;
+            } else {
+                st = MW_FLOW_CLOSING;
+            }
+        }
+    }
+    if (flags & MW_TCP_RST) {
+        f->rst_seen = true;
+        if (st != MW_FLOW_CLOSED) {
+            st = MW_FLOW_CLOSED;
+            t->stats->closed_rst++;
+        }
+    }
+    return st;
+}
+
+mw_flow *mw_flow_packet(mw_flow_table *t, const mw_packet *pkt, int *dir,
+                        bool *created)
+{
+    mw_flow_key key;
+    bool is_new = false;
+
+    if (pkt->l4_proto != 6 && pkt->l4_proto != 17)
+        return NULL;
+
+    mw_flow_key_from_packet(pkt, &key);
+    uint32_t hash = key_hash(&key);
+    mw_flow *f = flow_lookup(t, &key, hash);
+
+    /* Port reuse: a fresh SYN on a finished connection is a new one. */
+    if (f != NULL && pkt->l4_proto == 6 && f->state == MW_FLOW_CLOSED &&
+        (pkt->tcp_flags & (MW_TCP_SYN | MW_TCP_ACK)) == MW_TCP_SYN) {
+        flow_end(t, f, f->rst_seen ? MW_FLOW_END_RST : MW_FLOW_END_FIN);
+        flow_remove(t, f);
+        f = NULL;
+    }
+    if (f == NULL) {
+        f = flow_create(t, &key, hash, pkt);
+        if (f == NULL)
+            return NULL;
+        is_new = true;
+    }
+
+    mw_addr src;
+    addr_norm(&src, &pkt->src);
+    int d = endpoint_cmp(&src, pkt->sport, &f->client_ip, f->client_port) == 0
+                ? MW_DIR_TO_SERVER
+                : MW_DIR_TO_CLIENT;
+
+    f->packets[d]++;
+    f->bytes[d] += pkt->payload_wire_len;
+    if (pkt->ts_us > f->last_ts_us)
+        f->last_ts_us = pkt->ts_us;
+    if (pkt->ts_us < f->first_ts_us)
+        f->first_ts_us = pkt->ts_us;
+
+    mw_flow_state st = f->state;
+    if (f->proto == 6)
+        st = tcp_next_state(t, f, d, pkt);
+    lru_move(t, f, st);
+
+    if (dir)
+        *dir = d;
+    if (created)
+        *created = is_new;
+    return f;
+}
+
+void mw_flow_end_now(mw_flow_table *t, mw_flow *f, mw_flow_end reason)
+{
+    if (f->ended)
+        return;
+    flow_end(t, f, reason);
+    lru_move(t, f, MW_FLOW_CLOSED);
+}
+
+static bool idle_past(uint64_t last_us, uint64_t now_us, uint64_t timeout_us)
+{
+    /* No addition: a timeout of UINT64_MAX means "never" without overflow. */
+    return now_us >= last_us && now_us - last_us >= timeout_us;
+}
+
+void mw_flow_expire(mw_flow_table *t, uint64_t now_us)
+{
+    for (int st = 0; st < MW_FLOW_STATE_COUNT; st++) {
+        mw_flow *f;
+        while ((f = t->lru_tail[st]) != NULL &&
+               idle_past(f->last_ts_us, now_us, t->cfg.timeout_us[st])) {
+            flow_end(t, f, MW_FLOW_END_TIMEOUT);
+            flow_remove(t, f);
+        }
+    }
+}
+
+void mw_flow_flush(mw_flow_table *t, mw_flow_end reason)
+{
+    for (int st = 0; st < MW_FLOW_STATE_COUNT; st++) {
+        mw_flow *f;
+        while ((f = t->lru_tail[st]) != NULL) {
+            flow_end(t, f, reason);
+            flow_remove(t, f);
+        }
+    }
+}
+
+const char *mw_flow_end_name(mw_flow_end reason)
+{
+    switch (reason) {
+    case MW_FLOW_END_FIN:
+        return "fin";
+    case MW_FLOW_END_RST:
+        return "rst";
+    case MW_FLOW_END_TIMEOUT:
+        return "timeout";
+    case MW_FLOW_END_EVICTED:
+        return "evicted";
+    case MW_FLOW_END_EOF:
+        return "eof";
+    }
+    return "unknown";
+}
+
+const char *mw_client_basis_name(mw_client_basis basis)
+{
+    switch (basis) {
+    case MW_CLIENT_SYN:
+        return "syn";
+    case MW_CLIENT_SYNACK:
+        return "synack";
+    case MW_CLIENT_PORT:
+        return "port";
+    case MW_CLIENT_FIRST_PACKET:
+        return "first_packet";
+    }
+    return "unknown";
+}

@@ -1,0 +1,240 @@
+/*
+ * pipeline.c - see pipeline.h.
+ *
+ * Per packet: decode, find the flow, feed TCP reassembly (or hand a UDP
+ * datagram over), tell the consumer what changed. Idle flows and fragments
+ * are expired at most once per second of capture time, so expiry costs
+ * nothing per packet.
+ */
+#include "flow/pipeline.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXPIRE_INTERVAL_US 1000000u
+
+struct mw_worker {
+    mw_config cfg;
+    mw_stats stats;
+    mw_decoder *decoder;
+    mw_flow_table *flows;
+    mw_reasm *reasm;
+    const mw_consumer *consumer;
+    void *consumer_arg;
+    uint64_t now_us;         /* latest capture time seen in this input */
+    uint64_t next_expire_us; /* when expiry runs next */
+};
+
+void mw_config_defaults(mw_config *cfg)
+{
+    static const uint64_t timeouts_s[MW_FLOW_STATE_COUNT] = MW_FLOW_DEFAULT_TIMEOUTS_S;
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->capture.snaplen = MW_CAPTURE_DEFAULT_SNAPLEN;
+    cfg->capture.promisc = true;
+    cfg->frag.max_datagrams = MW_FRAG_DEFAULT_MAX_DATAGRAMS;
+    cfg->frag.max_size = MW_FRAG_DEFAULT_MAX_SIZE;
+    cfg->frag.timeout_us = MW_FRAG_DEFAULT_TIMEOUT_US;
+    cfg->flow.max_flows = MW_FLOW_DEFAULT_MAX_FLOWS;
+    for (int i = 0; i < MW_FLOW_STATE_COUNT; i++)
+        cfg->flow.timeout_us[i] = timeouts_s[i] * 1000000u;
+    cfg->reasm.max_stream_bytes = MW_REASM_DEFAULT_STREAM_BYTES;
+    cfg->reasm.memcap = MW_REASM_DEFAULT_MEMCAP;
+    cfg->reasm.max_ahead = MW_REASM_DEFAULT_MAX_AHEAD;
+}
+
+static void bypass(mw_worker *w, mw_flow *f)
+{
+    if (f->bypassed)
+        return;
+    f->bypassed = true;
+    w->stats.flow.bypassed++;
+    mw_reasm_release(w->reasm, &f->stream[0]);
+    mw_reasm_release(w->reasm, &f->stream[1]);
+}
+
+/* Turns what reassembly changed in one direction into consumer calls. */
+static void deliver(mw_worker *w, mw_flow *f, int dir, const mw_reasm_result *r,
+                    const mw_packet *pkt)
+{
+    const mw_consumer *c = w->consumer;
+    mw_consumer_verdict v = MW_CONSUMER_CONTINUE;
+
+    if (!c || !f->consumer_state || f->bypassed)
+        return;
+    if (r->gap_bytes && c->stream_gap)
+        v = c->stream_gap(w->consumer_arg, f->consumer_state, f, dir, r->gap_offset,
+                          r->gap_bytes, MW_GAP_LOST);
+    if (v == MW_CONSUMER_CONTINUE && r->new_data && c->stream_data) {
+        mw_cursor view = mw_reasm_view(&f->stream[dir]);
+        uint32_t from = f->delivered[dir];
+        if (mw_cursor_len(&view) > from) {
+            f->delivered[dir] = (uint32_t)mw_cursor_len(&view);
+            v = c->stream_data(w->consumer_arg, f->consumer_state, f, dir, &view, from, pkt);
+        }
+    }
+    if (v == MW_CONSUMER_CONTINUE && r->reached_cap && c->stream_gap)
+        v = c->stream_gap(w->consumer_arg, f->consumer_state, f, dir,
+                          w->cfg.reasm.max_stream_bytes, 0, MW_GAP_CAP);
+    if (v == MW_CONSUMER_DONE)
+        bypass(w, f);
+}
+
+/* Hands over what reassembly still holds, then frees the buffers. */
+static void flush_streams(mw_worker *w, mw_flow *f)
+{
+    if (f->proto != 6 || f->bypassed)
+        return;
+    for (int dir = 0; dir < 2; dir++) {
+        mw_reasm_result r = mw_reasm_flush(w->reasm, &f->stream[dir]);
+        deliver(w, f, dir, &r, NULL);
+    }
+}
+
+/* The flow table's end callback: last data, then the consumer's flow_end. */
+static void on_flow_end(void *arg, mw_flow *f, mw_flow_end reason)
+{
+    mw_worker *w = arg;
+
+    flush_streams(w, f);
+    if (w->consumer && f->consumer_state && w->consumer->flow_end)
+        w->consumer->flow_end(w->consumer_arg, f->consumer_state, f, reason);
+    f->consumer_state = NULL;
+    mw_reasm_release(w->reasm, &f->stream[0]);
+    mw_reasm_release(w->reasm, &f->stream[1]);
+}
+
+mw_worker *mw_worker_new(const mw_config *cfg, const mw_consumer *consumer,
+                         void *consumer_arg)
+{
+    mw_worker *w = calloc(1, sizeof(*w));
+    if (!w)
+        return NULL;
+    w->cfg = *cfg;
+    w->consumer = consumer;
+    w->consumer_arg = consumer_arg;
+    w->decoder = mw_decoder_new(&cfg->frag, &w->stats);
+    w->reasm = mw_reasm_new(&cfg->reasm, &w->stats.reasm);
+    w->flows = mw_flow_table_new(&cfg->flow, &w->stats.flow, on_flow_end, w);
+    if (!w->decoder || !w->reasm || !w->flows) {
+        mw_worker_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void mw_worker_free(mw_worker *w)
+{
+    if (!w)
+        return;
+    /* Flows first: their end callbacks return buffers to reasm. */
+    if (w->flows) {
+        mw_flow_flush(w->flows, MW_FLOW_END_EOF);
+        mw_flow_table_free(w->flows);
+    }
+    mw_reasm_free(w->reasm);
+    mw_decoder_free(w->decoder);
+    free(w);
+}
+
+static void expire(mw_worker *w, uint64_t now_us)
+{
+    mw_flow_expire(w->flows, now_us);
+    mw_decoder_expire(w->decoder, now_us);
+    w->next_expire_us = now_us + EXPIRE_INTERVAL_US;
+}
+
+static void handle_tcp(mw_worker *w, mw_flow *f, int dir, const mw_packet *pkt)
+{
+    mw_reasm_result r = mw_reasm_segment(w->reasm, &f->stream[dir], pkt->seq,
+                                         pkt->tcp_flags, pkt->payload);
+    deliver(w, f, dir, &r, pkt);
+    /* The peer's ACK tells what it received of the other direction: holes
+     * below it were lost before the capture point and will never fill. */
+    if ((pkt->tcp_flags & MW_TCP_ACK) && !f->bypassed) {
+        r = mw_reasm_ack(w->reasm, &f->stream[!dir], pkt->ack);
+        deliver(w, f, !dir, &r, pkt);
+    }
+}
+
+void mw_worker_packet(mw_worker *w, int linktype, const char *capture,
+                      const mw_source_packet *p)
+{
+    mw_packet pkt;
+    memset(&pkt, 0, sizeof(pkt));
+    pkt.ts_us = p->ts_us;
+    pkt.number = p->number;
+    pkt.wirelen = p->wirelen;
+    pkt.capture = capture;
+
+    if (pkt.ts_us > w->now_us)
+        w->now_us = pkt.ts_us;
+    if (w->now_us >= w->next_expire_us)
+        expire(w, w->now_us);
+
+    mw_decode_status ds = mw_decode(w->decoder, linktype, p->data, p->caplen, &pkt);
+    if (ds != MW_DECODE_OK) {
+        if (ds == MW_DECODE_ERROR && w->cfg.verbose)
+            fprintf(stderr, "mitmwatch: %s: packet %" PRIu64 ": %s\n", capture,
+                    pkt.number, mw_decoder_error(w->decoder));
+        return;
+    }
+
+    int dir;
+    bool created;
+    mw_flow *f = mw_flow_packet(w->flows, &pkt, &dir, &created);
+    if (!f)
+        return;
+    if (created && w->consumer && w->consumer->flow_start) {
+        f->consumer_state = w->consumer->flow_start(w->consumer_arg, f, &pkt);
+        if (!f->consumer_state)
+            bypass(w, f);
+    }
+
+    if (!f->bypassed && w->consumer && f->consumer_state && w->consumer->packet &&
+        w->consumer->packet(w->consumer_arg, f->consumer_state, f, dir, &pkt) ==
+            MW_CONSUMER_DONE)
+        bypass(w, f);
+
+    if (f->bypassed) {
+        w->stats.flow.packets_bypassed++;
+        w->stats.flow.bytes_bypassed += pkt.payload_wire_len;
+    } else if (pkt.l4_proto == 6) {
+        handle_tcp(w, f, dir, &pkt);
+    } else if (w->consumer && f->consumer_state && w->consumer->datagram) {
+        if (w->consumer->datagram(w->consumer_arg, f->consumer_state, f, dir,
+                                  &pkt.payload, &pkt) == MW_CONSUMER_DONE)
+            bypass(w, f);
+    }
+
+    if (w->consumer && w->consumer->frame && f->consumer_state)
+        w->consumer->frame(w->consumer_arg, f->consumer_state, f, linktype, p);
+
+    /* A CLOSED flow is not finished here: segments in flight when the RST
+     * or FIN passed still arrive (a server's certificate often does), and
+     * an injected RST must not hide them. It ends when it leaves the table,
+     * after the closed timeout, at the end of the input, or on port reuse. */
+}
+
+void mw_worker_tick(mw_worker *w, uint64_t now_us)
+{
+    if (now_us > w->now_us)
+        w->now_us = now_us;
+    if (w->now_us >= w->next_expire_us)
+        expire(w, w->now_us);
+}
+
+void mw_worker_end_input(mw_worker *w)
+{
+    mw_flow_flush(w->flows, MW_FLOW_END_EOF);
+    mw_decoder_flush(w->decoder);
+    /* The next input has its own clock. */
+    w->now_us = 0;
+    w->next_expire_us = 0;
+}
+
+mw_stats *mw_worker_stats(mw_worker *w)
+{
+    return &w->stats;
+}

@@ -1,0 +1,1100 @@
+/*
+ * session.c - see session.h.
+ */
+#include "session/session.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include "dissectors/dtls.h"
+#include "common/json.h"
+#include "dissectors/ndpi_glue.h"
+#include "dissectors/quic.h"
+#include "dissectors/tls.h"
+#include "detect/verdict.h"
+#include "dissectors/x509.h"
+
+typedef enum flow_kind {
+    KIND_UNKNOWN, /* still looking */
+    KIND_TLS,
+    KIND_DTLS,
+    KIND_QUIC,
+    KIND_NONE,    /* no handshake within the scan window */
+} flow_kind;
+
+typedef struct sflow {
+    flow_kind kind;
+    mw_tls_session *tls;
+    mw_dtls_session *dtls;
+    mw_quic_session *quic;
+    uint32_t datagrams; /* UDP datagrams examined while looking */
+    /* Which flow direction is the TLS client: normally MW_DIR_TO_SERVER,
+     * but a flow joined mid-stream may have guessed the client wrong, and
+     * the ClientHello settles it. */
+    int tls_client_dir;
+    bool found[2];      /* handshake start found in this flow direction */
+    uint32_t start[2];  /* its stream offset (> 0: cleartext came first) */
+    uint32_t scanned[2]; /* stream offset up to which the scan has looked */
+    bool tls_done;      /* handshake analyzed: the event is written */
+    mw_ndpi_flow *ndpi;
+    bool ndpi_done;
+    uint64_t first_ts_us;
+    const char *capture; /* the input's name, stable while it is read */
+    /* TCP, per flow direction: the TTL of its first packet, and the TTL
+     * furthest from it on a payload packet before the handshake was done
+     * (an interception box answers with its own hop count: TTL_ANOMALY). */
+    bool ttl_seen[2];
+    uint8_t ttl_first[2]; /* 0: the first packet was no SYN(-ACK) */
+    uint8_t ttl_other[2];
+    bool flagged; /* judged intercepted or suspicious: --write-flagged */
+    mw_flagged_hold hold; /* live --write-flagged: frames until judged */
+} sflow;
+
+/*
+ * Certificates repeat: every session to a popular server sends the same
+ * chain, and parsing one with OpenSSL costs far more than everything else a
+ * session needs. So each certificate's JSON form and its parsed X509 (for
+ * the verdict) are kept, by SHA-256 of its DER, in a direct-mapped cache of
+ * CERT_CACHE_SLOTS entries (a collision just replaces the older entry).
+ * Bounded: slots x (one certificate's JSON + one X509).
+ */
+#define CERT_CACHE_SLOTS 4096u
+
+typedef struct cert_slot {
+    uint8_t digest[SHA256_DIGEST_LENGTH];
+    char *json; /* NULL: empty slot */
+    size_t len;
+    bool unparsable;
+    X509 *x509; /* a reference of our own; NULL when unparsable */
+    /* The baseline's view of it as a leaf, made once (names printed by
+     * OpenSSL cost more than the lookups): valid when names_ok. */
+    mw_leaf_names names;
+    bool names_ok;
+} cert_slot;
+
+struct mw_sessions {
+    cert_slot *certs; /* CERT_CACHE_SLOTS */
+    mw_json scratch;
+    mw_session_config cfg;
+    mw_session_stats st;
+    mw_ndpi *ndpi;
+    mw_tls_limits tls_limits;
+    mw_json rec;
+    bool ok;
+};
+
+mw_sessions *mw_sessions_new(const mw_session_config *cfg)
+{
+    mw_sessions *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->cfg = *cfg;
+    s->ok = true;
+    mw_tls_limits_default(&s->tls_limits);
+    mw_json_init(&s->rec);
+    mw_json_init(&s->scratch);
+    s->certs = calloc(CERT_CACHE_SLOTS, sizeof(*s->certs));
+    s->ndpi = mw_ndpi_new();
+    if (!s->ndpi || !s->certs) {
+        mw_sessions_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void mw_sessions_free(mw_sessions *s)
+{
+    if (!s)
+        return;
+    if (s->ndpi)
+        mw_ndpi_free(s->ndpi);
+    if (s->certs) {
+        for (size_t i = 0; i < CERT_CACHE_SLOTS; i++) {
+            free(s->certs[i].json);
+            X509_free(s->certs[i].x509);
+            mw_leaf_names_free(&s->certs[i].names);
+        }
+        free(s->certs);
+    }
+    mw_json_free(&s->rec);
+    mw_json_free(&s->scratch);
+    free(s);
+}
+
+const mw_session_stats *mw_sessions_stats(mw_sessions *s)
+{
+    s->st.ndpi_packet_cap = mw_ndpi_get_stats(s->ndpi)->flows_cap_hit;
+    return &s->st;
+}
+
+bool mw_vantage_net_parse(const char *arg, mw_vantage_net *out)
+{
+    const char *eq = strchr(arg, '=');
+    char addr[64];
+    if (!eq || eq == arg)
+        return false;
+    const char *slash = strchr(eq + 1, '/');
+    size_t alen = slash ? (size_t)(slash - eq - 1) : strlen(eq + 1);
+    if (alen == 0 || alen >= sizeof addr)
+        return false;
+    memcpy(addr, eq + 1, alen);
+    addr[alen] = '\0';
+    memset(out, 0, sizeof(*out));
+    if (inet_pton(AF_INET, addr, out->net.bytes) == 1)
+        out->net.family = 4;
+    else if (inet_pton(AF_INET6, addr, out->net.bytes) == 1)
+        out->net.family = 6;
+    else
+        return false;
+    unsigned max = out->net.family == 4 ? 32 : 128;
+    out->prefix = max;
+    if (slash) {
+        char *end;
+        unsigned long bits = strtoul(slash + 1, &end, 10);
+        if (*end || end == slash + 1 || bits > max)
+            return false;
+        out->prefix = (unsigned)bits;
+    }
+    out->name = arg; /* up to '=': the caller keeps its own copy */
+    return true;
+}
+
+static bool in_net(const mw_addr *a, const mw_vantage_net *n)
+{
+    if (a->family != n->net.family)
+        return false;
+    unsigned full = n->prefix / 8, rest = n->prefix % 8;
+    if (memcmp(a->bytes, n->net.bytes, full) != 0)
+        return false;
+    uint8_t mask = (uint8_t)(0xff00u >> rest);
+    return rest == 0 || (a->bytes[full] & mask) == (n->net.bytes[full] & mask);
+}
+
+/* The session's vantage: its client's network, else the input's label. */
+static const char *vantage_of(const mw_sessions *s, const mw_addr *client)
+{
+    for (size_t i = 0; i < s->cfg.n_vantage_nets; i++)
+        if (in_net(client, &s->cfg.vantage_nets[i]))
+            return s->cfg.vantage_nets[i].name;
+    return s->cfg.vantage;
+}
+
+void mw_sessions_set_vantage(mw_sessions *s, const char *vantage)
+{
+    s->cfg.vantage = vantage;
+}
+
+bool mw_sessions_ok(const mw_sessions *s)
+{
+    return s->ok;
+}
+
+static void emit(mw_sessions *s)
+{
+    if (!mw_json_write_line(&s->rec, s->cfg.events))
+        s->ok = false;
+    else
+        s->st.events++;
+}
+
+/* ---- event writing ---------------------------------------------------- */
+
+static const char *handshake_name(const mw_tls_facts *f)
+{
+    switch (f->state) {
+    case MW_TLS_HS_COMPLETE:
+    case MW_TLS_HS_NO_CERT:
+        return "complete";
+    case MW_TLS_HS_OPAQUE:
+    case MW_TLS_HS_RESUMED:
+        return "opaque";
+    case MW_TLS_HS_INCOMPLETE:
+        break;
+    }
+    return "incomplete";
+}
+
+static bool is_grease(uint16_t v)
+{
+    return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
+}
+
+static void write_version(mw_json *j, uint16_t v)
+{
+    const char *name = mw_tls_version_name(v);
+    if (name) {
+        mw_json_string(j, name);
+    } else {
+        char b[8];
+        snprintf(b, sizeof b, "0x%04x", v);
+        mw_json_string(j, b);
+    }
+}
+
+static void write_client_versions(mw_json *j, const mw_tls_client_hello *ch)
+{
+    mw_json_key(j, "client_versions");
+    if (!ch->seen) {
+        mw_json_null(j);
+        return;
+    }
+    mw_json_array_begin(j);
+    if (ch->supported_versions.n) {
+        for (size_t i = 0; i < ch->supported_versions.n; i++)
+            if (!is_grease(ch->supported_versions.v[i]))
+                write_version(j, ch->supported_versions.v[i]);
+    } else {
+        write_version(j, ch->legacy_version);
+    }
+    mw_json_array_end(j);
+}
+
+/* The JSON object of one certificate, from the cache or parsed now. */
+static const cert_slot *cert_json(mw_sessions *s, const mw_tls_bytes *der)
+{
+    uint8_t digest[SHA256_DIGEST_LENGTH];
+    SHA256(der->data, der->len, digest);
+    uint32_t index = ((uint32_t)digest[0] << 8 | digest[1]) % CERT_CACHE_SLOTS;
+    cert_slot *slot = &s->certs[index];
+    if (slot->json && memcmp(slot->digest, digest, sizeof digest) == 0)
+        return slot;
+
+    mw_x509_facts x;
+    bool parsed = mw_x509_parse(&x, der->data, der->len);
+    mw_json_reset(&s->scratch);
+    mw_x509_write_json(&x, &s->scratch);
+    X509_free(slot->x509);
+    mw_leaf_names_free(&slot->names);
+    slot->names_ok = false;
+    slot->x509 = mw_x509_get0(&x);
+    if (slot->x509 && X509_up_ref(slot->x509) != 1)
+        slot->x509 = NULL;
+    mw_x509_facts_free(&x);
+    free(slot->json);
+    slot->json = s->scratch.failed ? NULL : strdup(mw_json_text(&s->scratch));
+    slot->len = slot->json ? strlen(slot->json) : 0;
+    slot->unparsable = !parsed;
+    memcpy(slot->digest, digest, sizeof digest);
+    return slot;
+}
+
+/*
+ * The session's chain as X509s for the verdict, references of our own
+ * (the cache may evict a slot while later certificates of the same chain
+ * are parsed), with each certificate's SHA-256. Returns how many; release
+ * with drop_chain().
+ */
+static size_t collect_chain(mw_sessions *s, const mw_tls_facts *f, X509 **out,
+                            uint8_t (*digests)[32], size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < f->n_certs && n < max; i++) {
+        const cert_slot *c = cert_json(s, &f->certs[i]);
+        out[n] = c->x509 && X509_up_ref(c->x509) == 1 ? c->x509 : NULL;
+        memcpy(digests[n], c->digest, 32);
+        n++;
+    }
+    return n;
+}
+
+static void drop_chain(X509 **chain, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        X509_free(chain[i]);
+}
+
+/* "192.0.2.1:443" or "[2001:db8::1]:443". */
+static const char *endpoint_text(const mw_addr *a, uint16_t port, char *buf, size_t len)
+{
+    char ip[MW_ADDR_STRLEN];
+    mw_addr_format(a, ip, sizeof ip);
+    snprintf(buf, len, a->family == 6 ? "[%s]:%u" : "%s:%u", ip, (unsigned)port);
+    return buf;
+}
+
+/* The SNI as the baseline keys it: lowercase, printable ASCII kept, any
+ * other byte as \xNN, so a hostile name is still one exact key. */
+static void name_key(const mw_tls_facts *tf, char *out, size_t n)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (size_t i = 0; tf->ch.has_sni && i < tf->ch.sni.len && o + 5 < n; i++) {
+        unsigned char c = tf->ch.sni.data[i];
+        if (c > 0x20 && c < 0x7f && c != '\\')
+            out[o++] = (char)tolower(c);
+        else
+            o += (size_t)snprintf(out + o, n - o, "\\x%02x", c);
+    }
+    out[o] = '\0';
+}
+
+static bool offered_tls13(const mw_tls_client_hello *ch)
+{
+    for (size_t i = 0; i < ch->supported_versions.n; i++)
+        if (ch->supported_versions.v[i] == 0x0304)
+            return true;
+    return false;
+}
+
+/* The session's chain and verdict to whoever keeps more than the event:
+ * the baseline learns it, the summary counts it, --certs stores it. */
+static void share_result(mw_sessions *s, const mw_flow *flow, const sflow *sf,
+                         const mw_tls_facts *tf, const mw_verdict *v, X509 **chain,
+                         uint8_t (*digests)[32], size_t n, mw_sighting *sight)
+{
+    const uint8_t *der[MW_VERDICT_MAX_CHAIN];
+    size_t der_len[MW_VERDICT_MAX_CHAIN];
+    for (size_t i = 0; i < n; i++) {
+        der[i] = tf->certs[i].data;
+        der_len[i] = tf->certs[i].len;
+        if (s->cfg.certs)
+            mw_certdir_put(s->cfg.certs, digests[i], der[i], der_len[i], s->cfg.output_stats);
+    }
+    if (s->cfg.baseline) {
+        /* judge() set the leaf only for a chain that was judged. */
+        char chain_hex[65];
+        if (sight->leaf) {
+            uint8_t all[32];
+            SHA256(&digests[0][0], n * 32, all);
+            mw_hex(all, 32, chain_hex);
+            sight->leaf_der = der[0];
+            sight->leaf_der_len = der_len[0];
+            sight->chain_sha256 = chain_hex;
+        }
+        sight->genuine = v->genuine;
+        sight->verdict = mw_verdict_name(v->kind);
+        mw_baseline_record(s->cfg.baseline, sight);
+        sight->chain_sha256 = NULL; /* chain_hex ends here */
+    }
+    if (s->cfg.summary) {
+        bool swapped = sf->tls_client_dir != MW_DIR_TO_SERVER;
+        mw_session_result r = {
+            .ts_us = sf->first_ts_us,
+            .event = sf->kind == KIND_QUIC ? "quic" : sf->kind == KIND_DTLS ? "dtls" : "tls",
+            .capture = sf->capture,
+            .vantage = vantage_of(s, swapped ? &flow->server_ip : &flow->client_ip),
+            .proto = flow->proto,
+            .client_ip = swapped ? &flow->server_ip : &flow->client_ip,
+            .server_ip = swapped ? &flow->client_ip : &flow->server_ip,
+            .client_port = swapped ? flow->server_port : flow->client_port,
+            .server_port = swapped ? flow->client_port : flow->server_port,
+            .sni = tf->ch.has_sni ? tf->ch.sni.data : NULL,
+            .sni_len = tf->ch.has_sni ? tf->ch.sni.len : 0,
+            .version = tf->version,
+            .verdict = v,
+            .n_chain = n,
+            .chain = chain,
+            .chain_der = der,
+            .chain_der_len = der_len,
+            .chain_sha256 = (const uint8_t (*)[32])digests,
+        };
+        mw_summary_add_session(s->cfg.summary, &r);
+    }
+}
+
+/* The leaf's names from its cache slot (collect_chain just filled it). A
+ * later certificate of the same chain may have taken the slot: then they
+ * are made into *tmp, which the caller frees. */
+static const mw_leaf_names *leaf_names(mw_sessions *s, const uint8_t digest[32], X509 *leaf,
+                                       mw_leaf_names *tmp)
+{
+    cert_slot *slot = &s->certs[((uint32_t)digest[0] << 8 | digest[1]) % CERT_CACHE_SLOTS];
+    if (!slot->json || slot->x509 != leaf || memcmp(slot->digest, digest, 32) != 0)
+        return mw_leaf_names_of(leaf, tmp) ? tmp : NULL;
+    if (!slot->names_ok)
+        slot->names_ok = mw_leaf_names_of(leaf, &slot->names);
+    return slot->names_ok ? &slot->names : NULL;
+}
+
+static void judge(mw_sessions *s, const mw_flow *flow, const sflow *sf,
+                  const mw_tls_facts *tf, mw_verdict *v)
+{
+    X509 *chain[MW_VERDICT_MAX_CHAIN];
+    uint8_t digests[MW_VERDICT_MAX_CHAIN][32];
+    mw_verdict_input in = {0};
+    if (tf->cert_seen && tf->n_certs)
+        in.state = MW_CHAIN_SEEN;
+    else if (tf->state == MW_TLS_HS_INCOMPLETE)
+        in.state = MW_CHAIN_NOT_SEEN;
+    else
+        in.state = MW_CHAIN_HIDDEN;
+    /* Every certificate sent goes to --certs, judged or not. */
+    size_t n = tf->cert_seen && (in.state == MW_CHAIN_SEEN || s->cfg.certs)
+                   ? collect_chain(s, tf, chain, digests, MW_VERDICT_MAX_CHAIN) : 0;
+    in.n_chain = in.state == MW_CHAIN_SEEN ? n : 0;
+    in.chain = chain;
+    if (tf->ch.has_sni) {
+        in.sni = (const char *)tf->ch.sni.data;
+        in.sni_len = tf->ch.sni.len;
+    }
+    in.time = (int64_t)(sf->first_ts_us / 1000000u);
+    if (tf->ch.seen) {
+        in.ja3 = tf->ch.ja3_md5;
+        in.ja4 = tf->ch.ja4;
+    }
+    if (sf->kind == KIND_TLS) {
+        int srv = !sf->tls_client_dir;
+        in.ttl_first = sf->ttl_first[srv];
+        in.ttl_flight = sf->ttl_other[srv];
+    }
+    in.version = tf->version;
+    in.offered_tls13 = tf->ch.seen && offered_tls13(&tf->ch);
+
+    char name[1100], server[MW_ADDR_STRLEN + 8];
+    bool swapped = sf->tls_client_dir != MW_DIR_TO_SERVER;
+    name_key(tf, name, sizeof name);
+    endpoint_text(swapped ? &flow->client_ip : &flow->server_ip,
+                  swapped ? flow->client_port : flow->server_port, server, sizeof server);
+    mw_sighting sight = {
+        .name = name,
+        .server = server,
+        .time = in.time,
+        .leaf = in.n_chain ? chain[0] : NULL,
+        .version = tf->version,
+        .offered_tls13 = in.offered_tls13,
+    };
+    mw_leaf_names tmp = {0};
+    if (s->cfg.baseline && sight.leaf)
+        sight.leaf_names = leaf_names(s, digests[0], sight.leaf, &tmp);
+    mw_history hist;
+    mw_baseline_lookup(s->cfg.baseline, &sight, &hist);
+    in.history = s->cfg.baseline ? &hist : NULL;
+    mw_verdict_evaluate(s->cfg.rules, &in, v);
+    mw_history_free(&hist);
+    share_result(s, flow, sf, tf, v, chain, digests, n, &sight);
+    mw_leaf_names_free(&tmp);
+    drop_chain(chain, n);
+    switch (v->kind) {
+    case MW_VERDICT_INTERCEPTED: s->st.verdict_intercepted++; break;
+    case MW_VERDICT_SUSPICIOUS: s->st.verdict_suspicious++; break;
+    case MW_VERDICT_CLEAN: s->st.verdict_clean++; break;
+    case MW_VERDICT_OPAQUE: s->st.verdict_opaque++; break;
+    case MW_VERDICT_INCOMPLETE: s->st.verdict_incomplete++; break;
+    }
+    for (size_t i = 0; i < v->n_reasons; i++) {
+        switch (v->reasons[i].code) {
+        case MW_REASON_ROGUE_ANCHOR: s->st.reason_rogue_anchor++; break;
+        case MW_REASON_ROGUE_NAME: s->st.reason_rogue_name++; break;
+        case MW_REASON_PIN_MISMATCH: s->st.reason_pin_mismatch++; break;
+        case MW_REASON_CLONED_CERT: s->st.reason_cloned_cert++; break;
+        case MW_REASON_CHAIN_CHANGED: s->st.reason_chain_changed++; break;
+        case MW_REASON_VERSION_DOWNGRADE: s->st.reason_version_downgrade++; break;
+        case MW_REASON_UNTRUSTED_CHAIN: s->st.reason_untrusted_chain++; break;
+        case MW_REASON_FORGERY_TRAITS: s->st.reason_forgery_traits++; break;
+        case MW_REASON_NAME_MISMATCH: s->st.reason_name_mismatch++; break;
+        case MW_REASON_TTL_ANOMALY: s->st.reason_ttl_anomaly++; break;
+        case MW_REASON_INTERCEPTOR_FINGERPRINT:
+            s->st.reason_interceptor_fingerprint++;
+            break;
+        case MW_REASON_COUNT: break;
+        }
+    }
+}
+
+static void write_verdict(mw_json *j, const mw_verdict *v)
+{
+    mw_json_kv_string(j, "verdict", v ? mw_verdict_name(v->kind) : NULL);
+    mw_json_key(j, "reasons");
+    if (!v) {
+        mw_json_null(j);
+    } else {
+        mw_json_array_begin(j);
+        for (size_t i = 0; i < v->n_reasons; i++) {
+            mw_json_object_begin(j);
+            mw_json_kv_string(j, "code", mw_reason_name(v->reasons[i].code));
+            mw_json_kv_string(j, "detail", v->reasons[i].detail);
+            mw_json_object_end(j);
+        }
+        mw_json_array_end(j);
+    }
+    mw_json_kv_string(j, "target", v ? v->target : NULL);
+}
+
+static void write_chain(mw_sessions *s, mw_json *j, const mw_tls_facts *f)
+{
+    mw_json_key(j, "chain");
+    if (!f->cert_seen) {
+        mw_json_null(j);
+        return;
+    }
+    mw_json_array_begin(j);
+    for (size_t i = 0; i < f->n_certs; i++) {
+        const cert_slot *c = cert_json(s, &f->certs[i]);
+        if (c->unparsable)
+            s->st.certs_unparsable++;
+        if (c->json)
+            mw_json_raw(j, c->json, c->len);
+        else
+            mw_json_null(j); /* out of memory: the record says so */
+        s->st.certificates++;
+    }
+    mw_json_array_end(j);
+    s->st.certs_dropped += f->certs_dropped;
+}
+
+/* {"note":NOTE,"dir":DIR,K1:V1[,K2:V2]}: a reassembly anomaly of one
+ * direction. */
+static void dir_note(mw_json *j, const char *note, const char *dir, const char *k1,
+                     uint64_t v1, const char *k2, uint64_t v2)
+{
+    mw_json_object_begin(j);
+    mw_json_kv_string(j, "note", note);
+    mw_json_kv_string(j, "dir", dir);
+    mw_json_kv_uint(j, k1, v1);
+    if (k2)
+        mw_json_kv_uint(j, k2, v2);
+    mw_json_object_end(j);
+}
+
+static void write_notes(mw_json *j, const mw_flow *flow, const sflow *sf,
+                        const mw_tls_facts *tf)
+{
+    static const char *const dir_names[2] = {"to_server", "to_client"};
+    mw_json_key(j, "flow_notes");
+    mw_json_array_begin(j);
+    for (int dir = 0; dir < 2; dir++) {
+        const mw_tcp_stream *st = &flow->stream[dir];
+        if (st->gaps)
+            dir_note(j, "gap", dir_names[dir], "count", st->gaps, "bytes", st->gap_bytes);
+        if (st->inconsistent_overlaps)
+            dir_note(j, "inconsistent_overlap", dir_names[dir], "count",
+                     st->inconsistent_overlaps, NULL, 0);
+        if (st->bytes_beyond_cap)
+            dir_note(j, "beyond_cap", dir_names[dir], "bytes", st->bytes_beyond_cap, NULL, 0);
+    }
+    if (sf && tf) {
+        if (sf->start[sf->tls_client_dir] || sf->start[!sf->tls_client_dir]) {
+            mw_json_object_begin(j);
+            mw_json_kv_string(j, "note", "starttls");
+            mw_json_kv_uint(j, "client_offset", sf->start[sf->tls_client_dir]);
+            mw_json_kv_uint(j, "server_offset", sf->start[!sf->tls_client_dir]);
+            mw_json_object_end(j);
+        }
+        if (tf->chain_truncated) {
+            mw_json_object_begin(j);
+            mw_json_kv_string(j, "note", "chain_truncated");
+            mw_json_kv_uint(j, "certs_dropped", tf->certs_dropped);
+            mw_json_object_end(j);
+        }
+        if (tf->error_reason) {
+            mw_json_object_begin(j);
+            mw_json_kv_string(j, "note", "malformed");
+            mw_json_kv_string(j, "detail", tf->error_reason);
+            mw_json_object_end(j);
+        }
+    }
+    mw_json_array_end(j);
+}
+
+static void write_endpoints(mw_json *j, const mw_flow *flow, bool swapped)
+{
+    char a[MW_ADDR_STRLEN], b[MW_ADDR_STRLEN];
+    const mw_addr *cip = swapped ? &flow->server_ip : &flow->client_ip;
+    const mw_addr *sip = swapped ? &flow->client_ip : &flow->server_ip;
+    mw_json_kv_string(j, "proto", flow->proto == 6 ? "tcp" : "udp");
+    mw_json_kv_string(j, "src_ip", mw_addr_format(cip, a, sizeof a));
+    mw_json_kv_uint(j, "src_port", swapped ? flow->server_port : flow->client_port);
+    mw_json_kv_string(j, "dst_ip", mw_addr_format(sip, b, sizeof b));
+    mw_json_kv_uint(j, "dst_port", swapped ? flow->client_port : flow->server_port);
+}
+
+/* nDPI is made to decide (giving up with a guess if need be) once: when
+ * it has seen enough packets, or when the session's event is written. */
+static void ndpi_settle(mw_sessions *s, sflow *sf)
+{
+    if (sf->ndpi && !sf->ndpi_done) {
+        mw_ndpi_finish(s->ndpi, sf->ndpi);
+        sf->ndpi_done = true;
+    }
+}
+
+static void write_ndpi(mw_json *j, const sflow *sf)
+{
+    const char *risks[64];
+    size_t n = 0;
+    mw_json_kv_string(j, "app", sf->ndpi ? mw_ndpi_app_name(sf->ndpi) : NULL);
+    if (sf->ndpi)
+        n = mw_ndpi_risks(sf->ndpi, risks, sizeof risks / sizeof risks[0]);
+    mw_json_key(j, "ndpi_risks");
+    mw_json_array_begin(j);
+    for (size_t i = 0; i < n; i++)
+        mw_json_string(j, risks[i]);
+    mw_json_array_end(j);
+}
+
+static void count_session(mw_sessions *s, const mw_tls_facts *tf)
+{
+    const char *hs = handshake_name(tf);
+    if (tf->error_reason)
+        s->st.malformed++;
+    if (strcmp(hs, "complete") == 0)
+        s->st.complete++;
+    else if (strcmp(hs, "opaque") == 0)
+        s->st.opaque++;
+    else
+        s->st.incomplete++;
+}
+
+/* The readable line for people: one per session. */
+static void write_text(mw_sessions *s, const mw_flow *flow, const sflow *sf,
+                       const mw_tls_facts *tf, const char *event, const mw_verdict *v)
+{
+    char tag[160] = "";
+    if (v) {
+        size_t o = (size_t)snprintf(tag, sizeof tag, " verdict=%s", mw_verdict_name(v->kind));
+        for (size_t i = 0; i < v->n_reasons && o < sizeof tag; i++)
+            o += (size_t)snprintf(tag + o, sizeof tag - o, "%c%s", i ? ',' : '[',
+                                  mw_reason_name(v->reasons[i].code));
+        if (v->n_reasons && o < sizeof tag)
+            snprintf(tag + o, sizeof tag - o, "]");
+    }
+    char a[MW_ADDR_STRLEN + 8], b[MW_ADDR_STRLEN + 8], ts[MW_TIMESTAMP_LEN];
+    bool swapped = sf->tls_client_dir != MW_DIR_TO_SERVER;
+    mw_json sni;
+    mw_json_init(&sni);
+    /* JSON escaping keeps hostile names from reaching the terminal raw. */
+    if (tf->ch.has_sni)
+        mw_json_string_n(&sni, tf->ch.sni.data, tf->ch.sni.len);
+    fprintf(s->cfg.text, "%s %-4s %s -> %s sni=%s %s %s chain=%zu%s\n",
+            mw_format_timestamp(sf->first_ts_us, ts, sizeof ts), event,
+            endpoint_text(swapped ? &flow->server_ip : &flow->client_ip,
+                          swapped ? flow->server_port : flow->client_port, a, sizeof a),
+            endpoint_text(swapped ? &flow->client_ip : &flow->server_ip,
+                          swapped ? flow->client_port : flow->server_port, b, sizeof b),
+            tf->ch.has_sni ? mw_json_text(&sni) : "-",
+            tf->version_name ? tf->version_name : "-", handshake_name(tf), tf->n_certs,
+            tag);
+    mw_json_free(&sni);
+}
+
+static void write_tls_event(mw_sessions *s, const mw_flow *flow, sflow *sf,
+                            const mw_tls_facts *tf, const char *event)
+{
+    mw_json *j = &s->rec;
+    bool swapped = sf->tls_client_dir != MW_DIR_TO_SERVER;
+
+    mw_verdict verdict;
+    const mw_verdict *v = NULL;
+    ndpi_settle(s, sf);
+    count_session(s, tf);
+    if (s->cfg.rules) {
+        judge(s, flow, sf, tf, &verdict);
+        v = &verdict;
+        sf->flagged = verdict.kind == MW_VERDICT_INTERCEPTED ||
+                      verdict.kind == MW_VERDICT_SUSPICIOUS;
+        if (mw_flagged_is_live(s->cfg.flagged))
+            mw_flagged_live_decide(s->cfg.flagged, &sf->hold, sf->flagged,
+                                   s->cfg.output_stats);
+    }
+    if (s->cfg.text)
+        write_text(s, flow, sf, tf, event, v);
+    if (!s->cfg.events)
+        return;
+    mw_json_object_begin(j);
+    mw_json_key(j, "ts");
+    mw_json_timestamp(j, sf->first_ts_us);
+    mw_json_kv_string(j, "event", event);
+    mw_json_kv_string(j, "capture", sf->capture);
+    mw_json_kv_string(j, "vantage",
+                      vantage_of(s, swapped ? &flow->server_ip : &flow->client_ip));
+    write_endpoints(j, flow, swapped);
+    mw_json_key(j, "sni");
+    if (tf->ch.has_sni)
+        mw_json_string_n(j, tf->ch.sni.data, tf->ch.sni.len);
+    else
+        mw_json_null(j);
+    write_ndpi(j, sf);
+    mw_json_key(j, "version");
+    if (tf->version)
+        write_version(j, tf->version);
+    else
+        mw_json_null(j);
+    write_client_versions(j, &tf->ch);
+    mw_json_key(j, "cipher");
+    if (tf->sh.seen) {
+        const char *name = mw_ndpi_cipher_name(tf->sh.cipher);
+        char hex[8];
+        if (!name) {
+            snprintf(hex, sizeof hex, "0x%04x", tf->sh.cipher);
+            name = hex;
+        }
+        mw_json_string(j, name);
+    } else {
+        mw_json_null(j);
+    }
+    mw_json_key(j, "alpn");
+    if (tf->sh.seen && tf->sh.alpn.len)
+        mw_json_string_n(j, tf->sh.alpn.data, tf->sh.alpn.len);
+    else
+        mw_json_null(j);
+    mw_json_key(j, "client_alpn");
+    mw_json_array_begin(j);
+    for (size_t i = 0; i < tf->ch.n_alpn; i++)
+        mw_json_string_n(j, tf->ch.alpn[i].data, tf->ch.alpn[i].len);
+    mw_json_array_end(j);
+    mw_json_kv_string(j, "ja3", tf->ch.seen ? tf->ch.ja3_md5 : NULL);
+    mw_json_kv_string(j, "ja3s", tf->sh.seen ? tf->sh.ja3s_md5 : NULL);
+    mw_json_kv_string(j, "ja4", tf->ch.seen ? tf->ch.ja4 : NULL);
+    write_chain(s, j, tf);
+    mw_json_kv_string(j, "handshake", handshake_name(tf));
+    mw_json_kv_bool(j, "resumed", tf->state == MW_TLS_HS_RESUMED);
+    write_verdict(j, v);
+    write_notes(j, flow, sf, tf);
+    mw_json_object_end(j);
+    emit(s);
+}
+
+/* ---- TCP: finding and following the handshake ------------------------ */
+
+/*
+ * Looks for the first byte of a TLS handshake in [scanned, len) of one
+ * direction. Only offset 0 may hold an SSLv2 hello; later the record must
+ * start with 0x16, which memchr finds fast.
+ */
+static bool scan_for_handshake(sflow *sf, int dir, const mw_cursor *stream)
+{
+    size_t len = mw_cursor_len(stream);
+    size_t limit = len < MW_SESSION_SCAN_BYTES ? len : MW_SESSION_SCAN_BYTES;
+
+    while (sf->scanned[dir] < limit) {
+        size_t at = sf->scanned[dir];
+        if (at > 0 && !mw_cursor_find_u8(stream, at, limit, 0x16, &at)) {
+            sf->scanned[dir] = (uint32_t)limit;
+            break;
+        }
+        mw_cursor probe = *stream;
+        (void)mw_cursor_skip(&probe, at);
+        /* Too few bytes to tell yet: look again when more arrive. */
+        if (mw_cursor_len(&probe) < 6) {
+            sf->scanned[dir] = (uint32_t)at;
+            return false;
+        }
+        if (mw_tls_looks_like_handshake(&probe)) {
+            sf->found[dir] = true;
+            sf->start[dir] = (uint32_t)at;
+            sf->scanned[dir] = (uint32_t)at;
+            return true;
+        }
+        sf->scanned[dir] = (uint32_t)at + 1;
+    }
+    return false;
+}
+
+/* The handshake type at the start of a found direction: 1 ClientHello,
+ * 2 ServerHello (SSLv2 hellos are client hellos). */
+static int hello_type(const mw_cursor *stream, uint32_t start)
+{
+    uint8_t first = 0, type = 0;
+    (void)mw_cursor_peek_u8(stream, start, &first);
+    if (first != 0x16)
+        return 1;
+    (void)mw_cursor_peek_u8(stream, start + 5, &type);
+    return type;
+}
+
+static mw_consumer_verdict flow_verdict(const sflow *sf)
+{
+    return (sf->tls_done || sf->kind == KIND_NONE) && sf->ndpi_done
+               ? MW_CONSUMER_DONE : MW_CONSUMER_CONTINUE;
+}
+
+static const mw_tls_facts *session_facts(const sflow *sf)
+{
+    switch (sf->kind) {
+    case KIND_TLS:
+        return sf->tls ? mw_tls_get_facts(sf->tls) : NULL;
+    case KIND_DTLS:
+        return sf->dtls ? mw_dtls_tls_facts(sf->dtls) : NULL;
+    case KIND_QUIC:
+        return sf->quic ? mw_quic_tls_facts(sf->quic) : NULL;
+    case KIND_UNKNOWN:
+    case KIND_NONE:
+        break;
+    }
+    return NULL;
+}
+
+/* Writes the session's event once: when its handshake is analyzed, or when
+ * the flow ends first (an incomplete handshake is still a session). A UDP
+ * flow that only looked like DTLS or QUIC but held no hello is none. */
+static void session_finish(mw_sessions *s, const mw_flow *flow, sflow *sf)
+{
+    const mw_tls_facts *tf = session_facts(sf);
+    if (sf->tls_done || !tf)
+        return;
+    sf->tls_done = true;
+    if (sf->kind != KIND_TLS && !tf->ch.seen && !tf->sh.seen && !tf->cert_seen)
+        return;
+    switch (sf->kind) {
+    case KIND_TLS:
+        s->st.tls++;
+        if (sf->start[0] || sf->start[1])
+            s->st.starttls++;
+        write_tls_event(s, flow, sf, tf, "tls");
+        break;
+    case KIND_DTLS:
+        s->st.dtls++;
+        write_tls_event(s, flow, sf, tf, "dtls");
+        break;
+    case KIND_QUIC:
+        s->st.quic++;
+        write_tls_event(s, flow, sf, tf, "quic");
+        break;
+    case KIND_UNKNOWN:
+    case KIND_NONE:
+        break;
+    }
+}
+
+static mw_consumer_verdict on_stream(void *arg, void *state, const mw_flow *flow,
+                                     int dir, const mw_cursor *stream, uint32_t from,
+                                     const mw_packet *pkt)
+{
+    mw_sessions *s = arg;
+    sflow *sf = state;
+    (void)from;
+    (void)pkt;
+
+    if (sf->kind == KIND_NONE || sf->tls_done)
+        return flow_verdict(sf);
+    if (!sf->found[dir]) {
+        if (!scan_for_handshake(sf, dir, stream)) {
+            /* A whole window of either direction without a hello: no
+             * upgrade preamble is that long, so this is not TLS. */
+            if (sf->kind == KIND_UNKNOWN && sf->scanned[dir] >= MW_SESSION_SCAN_BYTES) {
+                sf->kind = KIND_NONE;
+                s->st.not_tls++;
+            }
+            return flow_verdict(sf);
+        }
+        if (sf->kind == KIND_UNKNOWN) {
+            /* The first hello found says who the TLS client is. */
+            sf->kind = KIND_TLS;
+            int type = hello_type(stream, sf->start[dir]);
+            sf->tls_client_dir = type == 2 ? !dir : dir;
+            sf->tls = mw_tls_new(&s->tls_limits);
+            if (!sf->tls) {
+                sf->kind = KIND_NONE;
+                return flow_verdict(sf);
+            }
+        }
+    }
+    if (!sf->tls)
+        return flow_verdict(sf);
+
+    /* The dissector sees the direction from the handshake's first byte. */
+    mw_cursor view = *stream;
+    (void)mw_cursor_skip(&view, sf->start[dir]);
+    int tls_dir = dir == sf->tls_client_dir ? 0 : 1;
+    mw_tls_status st = mw_tls_feed(sf->tls, tls_dir, &view, 0);
+    if (st == MW_TLS_DONE || st == MW_TLS_ERROR || st == MW_TLS_NOT_TLS)
+        session_finish(s, flow, sf);
+    return flow_verdict(sf);
+}
+
+static mw_consumer_verdict on_gap(void *arg, void *state, const mw_flow *flow, int dir,
+                                  uint32_t offset, uint64_t len, mw_gap_kind kind)
+{
+    sflow *sf = state;
+    (void)arg;
+    (void)flow;
+    (void)kind;
+    if (sf->tls && !sf->tls_done && sf->found[dir] && offset >= sf->start[dir]) {
+        int tls_dir = dir == sf->tls_client_dir ? 0 : 1;
+        (void)mw_tls_gap(sf->tls, tls_dir, offset - sf->start[dir], len);
+    }
+    return flow_verdict(sf);
+}
+
+/* ---- flow lifetime ---------------------------------------------------- */
+
+static void *on_flow_start(void *arg, const mw_flow *flow, const mw_packet *pkt)
+{
+    mw_sessions *s = arg;
+    sflow *sf = calloc(1, sizeof(*sf));
+    (void)flow;
+    if (!sf)
+        return NULL;
+    sf->first_ts_us = pkt->ts_us;
+    sf->capture = pkt->capture;
+    sf->tls_client_dir = MW_DIR_TO_SERVER;
+    sf->ndpi = mw_ndpi_flow_new(s->ndpi);
+    sf->ndpi_done = sf->ndpi == NULL;
+    if (sf->ndpi)
+        s->st.ndpi_flows++;
+    /* UDP flows are counted and classified; DTLS and QUIC sessions are
+     * recognised by their datagrams. */
+    return sf;
+}
+
+static mw_consumer_verdict on_packet(void *arg, void *state, const mw_flow *flow,
+                                     int dir, const mw_packet *pkt)
+{
+    mw_sessions *s = arg;
+    sflow *sf = state;
+    (void)flow;
+    if (pkt->l4_proto == 6 && (dir == 0 || dir == 1) && pkt->ttl) {
+        if (!sf->ttl_seen[dir]) {
+            /* Joined mid-flow, the first packet says nothing of the path
+             * the connection was set up on. */
+            sf->ttl_seen[dir] = true;
+            sf->ttl_first[dir] = (pkt->tcp_flags & MW_TCP_SYN) ? pkt->ttl : 0;
+        } else if (sf->ttl_first[dir] && !sf->tls_done && pkt->payload_wire_len > 0 &&
+                 abs(pkt->ttl - sf->ttl_first[dir]) >
+                     abs(sf->ttl_other[dir] ? sf->ttl_other[dir] - sf->ttl_first[dir] : 0)) {
+            sf->ttl_other[dir] = pkt->ttl;
+        }
+    }
+    if (sf->ndpi && !sf->ndpi_done && !mw_ndpi_packet(s->ndpi, sf->ndpi, pkt))
+        ndpi_settle(s, sf);
+    return flow_verdict(sf);
+}
+
+/* Which of DTLS or QUIC a UDP flow carries, from its first datagrams on
+ * any port (WebRTC sends STUN before DTLS). */
+static void recognise_udp(mw_sessions *s, sflow *sf, int dir, const mw_cursor *payload)
+{
+    (void)s;
+    if (mw_quic_looks_like_initial(payload, true)) {
+        sf->kind = KIND_QUIC;
+        sf->quic = mw_quic_new();
+        /* The first client Initial's sender is the client, whatever the
+         * port heuristics guessed. */
+        sf->tls_client_dir = dir;
+    } else if (mw_dtls_looks_like_handshake(payload)) {
+        sf->kind = KIND_DTLS;
+        sf->dtls = mw_dtls_new();
+    } else if (++sf->datagrams >= MW_SESSION_SCAN_DATAGRAMS) {
+        sf->kind = KIND_NONE;
+    }
+    if ((sf->kind == KIND_QUIC && !sf->quic) || (sf->kind == KIND_DTLS && !sf->dtls))
+        sf->kind = KIND_NONE;
+}
+
+static mw_consumer_verdict on_datagram(void *arg, void *state, const mw_flow *flow,
+                                       int dir, const mw_cursor *payload,
+                                       const mw_packet *pkt)
+{
+    mw_sessions *s = arg;
+    sflow *sf = state;
+    bool finished = false;
+    (void)pkt;
+
+    if (sf->tls_done || sf->kind == KIND_NONE)
+        return flow_verdict(sf);
+    if (sf->kind == KIND_UNKNOWN)
+        recognise_udp(s, sf, dir, payload);
+    if (sf->kind == KIND_QUIC) {
+        int qdir = dir == sf->tls_client_dir ? 0 : 1;
+        mw_quic_status st = mw_quic_datagram(sf->quic, qdir, payload);
+        finished = st != MW_QUIC_NEED_MORE;
+    } else if (sf->kind == KIND_DTLS) {
+        mw_dtls_status st = mw_dtls_datagram(sf->dtls, dir, payload);
+        sf->tls_client_dir = mw_dtls_client_dir(sf->dtls);
+        finished = st != MW_DTLS_NEED_MORE;
+    }
+    if (finished)
+        session_finish(s, flow, sf);
+    return flow_verdict(sf);
+}
+
+static void write_flow_record(mw_sessions *s, const mw_flow *f, mw_flow_end reason)
+{
+    char a[MW_ADDR_STRLEN], b[MW_ADDR_STRLEN];
+    mw_json *j = &s->rec;
+    mw_json_object_begin(j);
+    mw_json_key(j, "ts");
+    mw_json_timestamp(j, f->first_ts_us);
+    mw_json_kv_string(j, "event", "flow");
+    mw_json_kv_string(j, "vantage", vantage_of(s, &f->client_ip));
+    mw_json_kv_string(j, "proto", f->proto == 6 ? "tcp" : "udp");
+    mw_json_kv_string(j, "src_ip", mw_addr_format(&f->client_ip, a, sizeof a));
+    mw_json_kv_uint(j, "src_port", f->client_port);
+    mw_json_kv_string(j, "dst_ip", mw_addr_format(&f->server_ip, b, sizeof b));
+    mw_json_kv_uint(j, "dst_port", f->server_port);
+    mw_json_kv_string(j, "client_basis", mw_client_basis_name(f->client_basis));
+    mw_json_kv_string(j, "end", mw_flow_end_name(reason));
+    mw_json_key(j, "last_ts");
+    mw_json_timestamp(j, f->last_ts_us);
+    mw_json_kv_uint(j, "packets_to_server", f->packets[MW_DIR_TO_SERVER]);
+    mw_json_kv_uint(j, "packets_to_client", f->packets[MW_DIR_TO_CLIENT]);
+    mw_json_kv_uint(j, "bytes_to_server", f->bytes[MW_DIR_TO_SERVER]);
+    mw_json_kv_uint(j, "bytes_to_client", f->bytes[MW_DIR_TO_CLIENT]);
+    if (f->proto == 6) {
+        mw_json_kv_uint(j, "stream_bytes_to_server", f->stream[MW_DIR_TO_SERVER].contiguous);
+        mw_json_kv_uint(j, "stream_bytes_to_client", f->stream[MW_DIR_TO_CLIENT].contiguous);
+    }
+    write_notes(j, f, NULL, NULL);
+    mw_json_object_end(j);
+    emit(s);
+}
+
+static void on_flow_end(void *arg, void *state, const mw_flow *flow, mw_flow_end reason)
+{
+    mw_sessions *s = arg;
+    sflow *sf = state;
+    /* An incomplete handshake is still a session to report. */
+    if (!sf->tls_done)
+        session_finish(s, flow, sf);
+    if (s->cfg.flow_records && s->cfg.events)
+        write_flow_record(s, flow, reason);
+    if (sf->flagged && s->cfg.flagged)
+        mw_flagged_add_flow(s->cfg.flagged, flow);
+    if (mw_flagged_is_live(s->cfg.flagged))
+        mw_flagged_live_decide(s->cfg.flagged, &sf->hold, sf->flagged, s->cfg.output_stats);
+    if (sf->ndpi)
+        mw_ndpi_flow_free(s->ndpi, sf->ndpi);
+    mw_tls_free(sf->tls);
+    mw_dtls_free(sf->dtls);
+    mw_quic_free(sf->quic);
+    free(sf);
+}
+
+/* Live --write-flagged: frames of flows not yet judged are held. */
+static void on_frame(void *arg, void *state, const mw_flow *flow, int linktype,
+                     const mw_source_packet *raw)
+{
+    mw_sessions *s = arg;
+    sflow *sf = state;
+    (void)flow;
+    bool judged = sf->tls_done || sf->kind == KIND_NONE;
+    if (judged && !sf->flagged) {
+        if (sf->hold.head) /* no session after all: let the frames go */
+            mw_flagged_live_decide(s->cfg.flagged, &sf->hold, false, s->cfg.output_stats);
+        return;
+    }
+    mw_flagged_live_frame(s->cfg.flagged, &sf->hold, sf->flagged, linktype, raw,
+                          s->cfg.output_stats);
+}
+
+static const mw_consumer consumer = {
+    .flow_start = on_flow_start,
+    .packet = on_packet,
+    .stream_data = on_stream,
+    .stream_gap = on_gap,
+    .datagram = on_datagram,
+    .flow_end = on_flow_end,
+};
+
+/* The same, seeing every frame: only for a live --write-flagged, so no
+ * other run pays a call per packet. */
+static const mw_consumer consumer_holding_frames = {
+    .flow_start = on_flow_start,
+    .packet = on_packet,
+    .stream_data = on_stream,
+    .stream_gap = on_gap,
+    .datagram = on_datagram,
+    .flow_end = on_flow_end,
+    .frame = on_frame,
+};
+
+const mw_consumer *mw_sessions_consumer(const mw_sessions *s)
+{
+    return mw_flagged_is_live(s->cfg.flagged) ? &consumer_holding_frames : &consumer;
+}

@@ -1,0 +1,82 @@
+/*
+ * session.h - from flows to TLS, DTLS and QUIC sessions, and their events.
+ *
+ * The consumer the pipeline feeds. For each flow it runs nDPI on the first
+ * packets, finds a TLS handshake by content in the first bytes of each TCP
+ * direction (so STARTTLS and other cleartext upgrades need no per-protocol
+ * parser), recognises DTLS and QUIC in UDP datagrams, and writes one event
+ * per session when its handshake is analyzed or its flow ends. Once both
+ * the handshake and nDPI are done the flow is bypassed.
+ *
+ * The event's fields are a contract, documented in docs/output.md.
+ */
+#ifndef MW_SESSION_H
+#define MW_SESSION_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "detect/baseline.h"
+#include "output/certdir.h"
+#include "output/flagged.h"
+#include "flow/pipeline.h"
+#include "detect/rules.h"
+#include "common/stats.h"
+#include "output/summary.h"
+
+/* How far into each TCP direction a handshake may begin: room for SMTP,
+ * IMAP, POP3, FTP, XMPP, LDAP, IRC, PostgreSQL, MySQL and RDP preambles. */
+#define MW_SESSION_SCAN_BYTES ((size_t)16 * 1024)
+/* UDP datagrams per flow examined for DTLS or QUIC (STUN may come first). */
+#define MW_SESSION_SCAN_DATAGRAMS 32u
+
+/* --vantage-net NAME=CIDR: sessions whose client is in the network get
+ * that vantage label (a tap watching several client networks). */
+typedef struct mw_vantage_net {
+    const char *name;
+    mw_addr net;
+    unsigned prefix; /* bits */
+} mw_vantage_net;
+
+/* Parses "NAME=ADDR/BITS" (or a bare ADDR: all bits); false if malformed. */
+bool mw_vantage_net_parse(const char *arg, mw_vantage_net *out);
+
+typedef struct mw_session_config {
+    const char *vantage; /* --vantage, or NULL */
+    const mw_vantage_net *vantage_nets; /* checked first, in order */
+    size_t n_vantage_nets;
+    FILE *events;        /* JSON Lines, or NULL */
+    FILE *text;          /* a readable line per session, or NULL */
+    bool flow_records;   /* also a "flow" record per flow (--flows) */
+    /* Detection rules and trust store (read only, outlive the sessions);
+     * NULL: no verdicts (the fields are written as null). */
+    const mw_rules *rules;
+    /* Optional, owned by the caller; NULL: not used. */
+    mw_baseline *baseline; /* history for CLONED_CERT, CHAIN_CHANGED, ... */
+    mw_summary *summary;   /* every judged session is added */
+    mw_certdir *certs;     /* every certificate is written (--certs) */
+    mw_flagged *flagged;   /* intercepted and suspicious flows (--write-flagged) */
+    mw_stats *output_stats; /* where certdir counts (its output group) */
+} mw_session_config;
+
+typedef struct mw_sessions mw_sessions;
+
+/* NULL when out of memory or nDPI cannot start. */
+mw_sessions *mw_sessions_new(const mw_session_config *cfg);
+void mw_sessions_free(mw_sessions *s);
+
+/* This consumer's counters, for the run's mw_stats.session. */
+const mw_session_stats *mw_sessions_stats(mw_sessions *s);
+
+/* The consumer to give mw_worker_new(), with the mw_sessions as its arg.
+ * Call it after the flagged writer is set up (live mode sees frames). */
+const mw_consumer *mw_sessions_consumer(const mw_sessions *s);
+
+/* The vantage label of the sessions from now on (each input may have its
+ * own: --vantage NAME=PATH); NULL for none. The string must outlive them. */
+void mw_sessions_set_vantage(mw_sessions *s, const char *vantage);
+
+/* False once an output write has failed (the run should stop). */
+bool mw_sessions_ok(const mw_sessions *s);
+
+#endif /* MW_SESSION_H */
