@@ -32,6 +32,7 @@
 #include "common/json.h"
 #include "common/jsonparse.h"
 #include "flow/pipeline.h"
+#include "cli/parallel.h"
 #include "output/report_html.h"
 #include "detect/rules.h"
 #include "session/session.h"
@@ -84,6 +85,9 @@ typedef struct mw_cli {
     char **argv;
     mw_vantage_net *nets; /* --vantage-net */
     size_t n_nets;
+    unsigned threads;        /* --threads; 0: not given (online cores) */
+    mw_par *par;             /* threads > 1: the workers; else NULL */
+    const char *cur_vantage; /* the vantage of the input being read */
 } mw_cli;
 
 /* The one global: a signal handler can reach nothing else. It points at the
@@ -135,6 +139,8 @@ static void usage(FILE *out)
         "      --state FILE        baseline store (SQLite) shared across runs\n"
         "      --state-max SIZE    cap of the baseline store (256M)\n"
         "  -v, --verbose           report every malformed packet\n"
+        "      --threads N         worker threads (default: online cores; 1: no\n"
+        "                          threads; live interfaces use one)\n"
         "\n"
         "detection:\n"
         "      --rules DIR         also load DIR/rogue-roots/*.pem, DIR/rogue-names.txt,\n"
@@ -221,11 +227,17 @@ static void write_or_die(mw_cli *cli)
     }
 }
 
+/* Where the sources count: the one worker's counters, or the reader's. */
+static mw_stats *input_stats(mw_cli *cli, mw_worker *w)
+{
+    return cli->par ? mw_par_reader_stats(cli->par) : mw_worker_stats(w);
+}
+
 static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
 {
     const char *name = mw_source_name(src);
     int linktype = mw_source_linktype(src);
-    mw_stats *st = mw_worker_stats(w);
+    mw_stats *st = input_stats(cli, w);
 
     if (!mw_linktype_supported(linktype)) {
         fprintf(stderr, "mitmwatch: %s: unsupported link type %d\n",
@@ -239,11 +251,15 @@ static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
     if (cli->flagged)
         mw_flagged_begin_input(cli->flagged, mw_source_path(src),
                                !mw_source_is_live(src) && strcmp(mw_source_path(src), "-") != 0);
+    if (cli->par)
+        mw_par_begin_input(cli->par, linktype, name, cli->cur_vantage);
     g_current_source = src;
     for (;;) {
         mw_source_packet p;
         mw_source_status s = mw_source_next(src, &p);
-        if (s == MW_SOURCE_PACKET) {
+        if (s == MW_SOURCE_PACKET && cli->par) {
+            mw_par_packet(cli->par, &p);
+        } else if (s == MW_SOURCE_PACKET) {
             mw_worker_packet(w, linktype, name, &p);
         } else if (s == MW_SOURCE_IDLE) {
             struct timeval tv;
@@ -262,7 +278,10 @@ static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
     g_current_source = NULL;
     if (mw_source_is_live(src))
         mw_source_add_drop_stats(src, &st->capture);
-    mw_worker_end_input(w);
+    if (cli->par)
+        mw_par_end_input(cli->par);
+    else
+        mw_worker_end_input(w);
     /* Other runs sharing --state see this input's sightings from now. */
     (void)mw_baseline_flush(cli->baseline);
 }
@@ -270,7 +289,7 @@ static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
 static void run_file(mw_cli *cli, mw_worker *w, const char *path)
 {
     char err[MW_CAPTURE_ERRLEN];
-    mw_stats *st = mw_worker_stats(w);
+    mw_stats *st = input_stats(cli, w);
     mw_source *src = mw_source_open_file(path, &cli->cfg.capture, &st->capture, err,
                                          sizeof err);
     if (!src) {
@@ -290,11 +309,13 @@ static void run_path(mw_cli *cli, mw_worker *w, const char *path)
     for (size_t i = 0; i < cli->n_pairs; i++)
         if (strcmp(cli->pairs[i].path, path) == 0)
             vantage = cli->pairs[i].name;
-    mw_sessions_set_vantage(cli->sessions, vantage);
+    if (cli->sessions)
+        mw_sessions_set_vantage(cli->sessions, vantage);
+    cli->cur_vantage = vantage;
     if (strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
         char err[MW_CAPTURE_ERRLEN];
         char **paths;
-        int n = mw_capture_list_dir(path, &mw_worker_stats(w)->capture, &paths, err,
+        int n = mw_capture_list_dir(path, &input_stats(cli, w)->capture, &paths, err,
                                     sizeof err);
         if (n < 0) {
             fprintf(stderr, "mitmwatch: %s\n", err);
@@ -353,6 +374,7 @@ enum {
     OPT_CERTS,
     OPT_WRITE_FLAGGED,
     OPT_VANTAGE_NET,
+    OPT_THREADS,
 };
 
 /* "90", "90s", "15m", "1h", "1d" -> seconds. */
@@ -441,6 +463,7 @@ static void parse_args(mw_cli *cli, int argc, char **argv)
         {"certs", required_argument, NULL, OPT_CERTS},
         {"write-flagged", required_argument, NULL, OPT_WRITE_FLAGGED},
         {"vantage-net", required_argument, NULL, OPT_VANTAGE_NET},
+        {"threads", required_argument, NULL, OPT_THREADS},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -522,6 +545,11 @@ static void parse_args(mw_cli *cli, int argc, char **argv)
             cli->state_max = v;
             break;
         case OPT_REPORT: cli->report_dir = optarg; break;
+        case OPT_THREADS:
+            if (!parse_size(optarg, MW_PAR_MAX_THREADS, &v) || v == 0)
+                bad_value("--threads (1..64)", optarg);
+            cli->threads = (unsigned)v;
+            break;
         case OPT_BUCKET:
             if (!parse_duration(optarg, &cli->bucket))
                 bad_value("--bucket (N[s|m|h|d], up to a year)", optarg);
@@ -813,11 +841,27 @@ int main(int argc, char **argv)
         .flagged = cli.flagged,
         .output_stats = &out_stats,
     };
-    mw_sessions *sessions = mw_sessions_new(&scfg);
-    cli.sessions = sessions;
-    mw_worker *w = sessions ? mw_worker_new(&cli.cfg, mw_sessions_consumer(sessions), sessions)
-                            : NULL;
-    if (!w) {
+    unsigned threads = cli.threads;
+    if (threads == 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cores < 1 ? 1 : cores > (long)MW_PAR_MAX_THREADS ? MW_PAR_MAX_THREADS
+                                                                      : (unsigned)cores;
+    }
+    /* A live interface, and frames held for --write-flagged (standard
+     * input or an interface: every frame goes to the flagged writer), stay
+     * on one thread. */
+    if (cli.iface || mw_flagged_is_live(cli.flagged))
+        threads = 1;
+    mw_sessions *sessions = NULL;
+    mw_worker *w = NULL;
+    if (threads > 1) {
+        cli.par = mw_par_new(threads, &cli.cfg, &scfg);
+    } else {
+        sessions = mw_sessions_new(&scfg);
+        cli.sessions = sessions;
+        w = sessions ? mw_worker_new(&cli.cfg, mw_sessions_consumer(sessions), sessions) : NULL;
+    }
+    if (!w && !cli.par) {
         fprintf(stderr, "mitmwatch: out of memory creating the flow table "
                         "(--max-flows %" PRIu32 ") or starting nDPI\n",
                 cli.cfg.flow.max_flows);
@@ -848,8 +892,19 @@ int main(int argc, char **argv)
 
     /* Every input's flows have ended (mw_worker_end_input), so all
      * session events are out before the counters. */
-    mw_stats *st = mw_worker_stats(w);
-    st->session = *mw_sessions_stats(sessions);
+    mw_stats par_stats;
+    mw_stats *st = &par_stats;
+    if (cli.par) {
+        memset(&par_stats, 0, sizeof par_stats);
+        mw_par_add_stats(cli.par, &par_stats);
+        if (cli.cfg.verbose)
+            fprintf(stderr, "mitmwatch: %u worker threads; the reader waited %" PRIu64
+                            " times for a full queue\n",
+                    threads, mw_par_reader_waits(cli.par));
+    } else {
+        st = mw_worker_stats(w);
+        st->session = *mw_sessions_stats(sessions);
+    }
     if (!mw_baseline_close(baseline))
         fprintf(stderr, "mitmwatch: state: %s: the last changes could not be saved\n",
                 cli.state_path ? cli.state_path : "(memory)");
@@ -870,7 +925,7 @@ int main(int argc, char **argv)
         mw_flagged_free(cli.flagged);
     }
     mw_stats_add(st, &out_stats);
-    if (!mw_sessions_ok(sessions)) {
+    if (cli.par ? !mw_par_ok(cli.par) : !mw_sessions_ok(sessions)) {
         fprintf(stderr, "mitmwatch: cannot write output: %s\n", strerror(errno));
         return EXIT_FATAL;
     }
@@ -901,6 +956,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "mitmwatch: cannot write output: %s\n", strerror(errno));
         cli.status = EXIT_FATAL;
     }
+    mw_par_free(cli.par);
     mw_worker_free(w);
     mw_sessions_free(sessions);
     mw_rules_free(rules);

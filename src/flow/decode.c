@@ -78,6 +78,7 @@
 struct mw_decoder {
     mw_stats *stats;
     mw_frag_table *frag;
+    bool dispatch; /* fragments are reported, not held */
     char err[128];
 };
 
@@ -139,6 +140,11 @@ bool mw_linktype_supported(int linktype)
 const char *mw_decoder_error(const mw_decoder *d)
 {
     return d->err;
+}
+
+void mw_decoder_set_dispatch(mw_decoder *d, bool on)
+{
+    d->dispatch = on;
 }
 
 void mw_decoder_expire(mw_decoder *d, uint64_t now_us)
@@ -426,6 +432,8 @@ static mw_decode_status fragment(mw_dstate *s, const mw_frag_key *key, uint32_t 
     mw_cursor out;
 
     *done = true;
+    if (s->d->dispatch)
+        return MW_DECODE_HELD;
     /* A fragment cut by the snaplen would leave a hole of zeros, and a
      * second fragmentation inside a reassembled datagram would recycle the
      * buffer the current layer views: neither can be reassembled. */

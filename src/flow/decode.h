@@ -104,6 +104,11 @@ mw_decode_status mw_decode(mw_decoder *d, int linktype, const uint8_t *frame,
  * 12 below 20" style messages are written into a decoder buffer). */
 const char *mw_decoder_error(const mw_decoder *d);
 
+/* Dispatch mode (the --threads reader): fragments are not held but
+ * returned at once as MW_DECODE_HELD with pkt->src and pkt->dst set to
+ * their datagram's address pair, so all of them go to one worker. */
+void mw_decoder_set_dispatch(mw_decoder *d, bool on);
+
 /* Drops fragmented datagrams idle since before now_us - timeout. */
 void mw_decoder_expire(mw_decoder *d, uint64_t now_us);
 

@@ -79,6 +79,9 @@ struct mw_flow {
     mw_flow_end end_reason; /* valid once ended */
 
     uint64_t first_ts_us, last_ts_us;
+    /* Record number of the latest packet found for it (set by the worker):
+     * the LRU order, which --threads N uses to order ends by timeout. */
+    uint64_t last_number;
     uint64_t packets[2], bytes[2]; /* per direction, payload bytes */
     bool fin_seen[2];
     bool rst_seen;

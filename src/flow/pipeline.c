@@ -13,8 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EXPIRE_INTERVAL_US 1000000u
-
 struct mw_worker {
     mw_config cfg;
     mw_stats stats;
@@ -142,7 +140,7 @@ static void expire(mw_worker *w, uint64_t now_us)
 {
     mw_flow_expire(w->flows, now_us);
     mw_decoder_expire(w->decoder, now_us);
-    w->next_expire_us = now_us + EXPIRE_INTERVAL_US;
+    w->next_expire_us = now_us + MW_EXPIRE_INTERVAL_US;
 }
 
 static void handle_tcp(mw_worker *w, mw_flow *f, int dir, const mw_packet *pkt)
@@ -170,7 +168,7 @@ void mw_worker_packet(mw_worker *w, int linktype, const char *capture,
 
     if (pkt.ts_us > w->now_us)
         w->now_us = pkt.ts_us;
-    if (w->now_us >= w->next_expire_us)
+    if (w->now_us >= w->next_expire_us && !w->cfg.expire_by_caller)
         expire(w, w->now_us);
 
     mw_decode_status ds = mw_decode(w->decoder, linktype, p->data, p->caplen, &pkt);
@@ -186,6 +184,7 @@ void mw_worker_packet(mw_worker *w, int linktype, const char *capture,
     mw_flow *f = mw_flow_packet(w->flows, &pkt, &dir, &created);
     if (!f)
         return;
+    f->last_number = pkt.number;
     if (created && w->consumer && w->consumer->flow_start) {
         f->consumer_state = w->consumer->flow_start(w->consumer_arg, f, &pkt);
         if (!f->consumer_state)
@@ -215,6 +214,12 @@ void mw_worker_packet(mw_worker *w, int linktype, const char *capture,
      * or FIN passed still arrive (a server's certificate often does), and
      * an injected RST must not hide them. It ends when it leaves the table,
      * after the closed timeout, at the end of the input, or on port reuse. */
+}
+
+void mw_worker_expire(mw_worker *w, uint64_t now_us)
+{
+    w->now_us = now_us;
+    expire(w, now_us);
 }
 
 void mw_worker_tick(mw_worker *w, uint64_t now_us)

@@ -80,7 +80,14 @@ typedef struct mw_config {
     mw_flow_config flow;
     mw_reasm_config reasm;
     bool verbose; /* log every decode error with its packet number */
+    /* --threads N: the reader decides when idle flows expire (calling
+     * mw_worker_expire on every worker at the same packet), so that flows
+     * end at the same point of the input whatever N is. */
+    bool expire_by_caller;
 } mw_config;
+
+/* Idle flows and fragments expire at most this often, in capture time. */
+#define MW_EXPIRE_INTERVAL_US 1000000u
 
 /* Fills *cfg with the documented defaults. */
 void mw_config_defaults(mw_config *cfg);
@@ -96,6 +103,10 @@ void mw_worker_free(mw_worker *w);
  * consumer. p->data is only read during the call. */
 void mw_worker_packet(mw_worker *w, int linktype, const char *capture,
                       const mw_source_packet *p);
+
+/* With expire_by_caller: expire what is idle at now_us (the capture time
+ * of the whole input so far), as a worker alone would before a packet. */
+void mw_worker_expire(mw_worker *w, uint64_t now_us);
 
 /* Time passed without packets (live capture): expire idle flows. */
 void mw_worker_tick(mw_worker *w, uint64_t now_us);

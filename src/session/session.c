@@ -195,6 +195,18 @@ bool mw_sessions_ok(const mw_sessions *s)
     return s->ok;
 }
 
+static void sink_enter(mw_sessions *s, const mw_flow *flow)
+{
+    if (s->cfg.sink_enter)
+        s->cfg.sink_enter(s->cfg.sink_arg, flow);
+}
+
+static void sink_leave(mw_sessions *s)
+{
+    if (s->cfg.sink_leave)
+        s->cfg.sink_leave(s->cfg.sink_arg);
+}
+
 static void emit(mw_sessions *s)
 {
     if (!mw_json_write_line(&s->rec, s->cfg.events))
@@ -683,6 +695,7 @@ static void write_tls_event(mw_sessions *s, const mw_flow *flow, sflow *sf,
     const mw_verdict *v = NULL;
     ndpi_settle(s, sf);
     count_session(s, tf);
+    sink_enter(s, flow);
     if (s->cfg.rules) {
         judge(s, flow, sf, tf, &verdict);
         v = &verdict;
@@ -694,8 +707,10 @@ static void write_tls_event(mw_sessions *s, const mw_flow *flow, sflow *sf,
     }
     if (s->cfg.text)
         write_text(s, flow, sf, tf, event, v);
-    if (!s->cfg.events)
+    if (!s->cfg.events) {
+        sink_leave(s);
         return;
+    }
     mw_json_object_begin(j);
     mw_json_key(j, "ts");
     mw_json_timestamp(j, sf->first_ts_us);
@@ -748,6 +763,7 @@ static void write_tls_event(mw_sessions *s, const mw_flow *flow, sflow *sf,
     write_notes(j, flow, sf, tf);
     mw_json_object_end(j);
     emit(s);
+    sink_leave(s);
 }
 
 /* ---- TCP: finding and following the handshake ------------------------ */
@@ -1042,12 +1058,19 @@ static void on_flow_end(void *arg, void *state, const mw_flow *flow, mw_flow_end
     /* An incomplete handshake is still a session to report. */
     if (!sf->tls_done)
         session_finish(s, flow, sf);
-    if (s->cfg.flow_records && s->cfg.events)
+    bool records = s->cfg.flow_records && s->cfg.events;
+    bool shared = records || (sf->flagged && s->cfg.flagged) ||
+                  mw_flagged_is_live(s->cfg.flagged);
+    if (shared)
+        sink_enter(s, flow);
+    if (records)
         write_flow_record(s, flow, reason);
     if (sf->flagged && s->cfg.flagged)
         mw_flagged_add_flow(s->cfg.flagged, flow);
     if (mw_flagged_is_live(s->cfg.flagged))
         mw_flagged_live_decide(s->cfg.flagged, &sf->hold, sf->flagged, s->cfg.output_stats);
+    if (shared)
+        sink_leave(s);
     if (sf->ndpi)
         mw_ndpi_flow_free(s->ndpi, sf->ndpi);
     mw_tls_free(sf->tls);

@@ -57,6 +57,14 @@ typedef struct mw_session_config {
     mw_certdir *certs;     /* every certificate is written (--certs) */
     mw_flagged *flagged;   /* intercepted and suspicious flows (--write-flagged) */
     mw_stats *output_stats; /* where certdir counts (its output group) */
+    /* --threads N: several mw_sessions share the sinks above (baseline,
+     * summary, certs, flagged, events, text, output_stats). sink_enter is
+     * called before a flow's session or flow record uses any of them and
+     * sink_leave after; the caller makes that a turn taken in one fixed
+     * order (cli/parallel.h). NULL: one thread, nothing is called. */
+    void (*sink_enter)(void *arg, const mw_flow *flow);
+    void (*sink_leave)(void *arg);
+    void *sink_arg;
 } mw_session_config;
 
 typedef struct mw_sessions mw_sessions;

@@ -1,0 +1,468 @@
+/*
+ * parallel.c - see parallel.h.
+ *
+ * The order of turns. Every use of a sink happens, in a single-threaded
+ * run, while one of three things is going on: a packet is processed
+ * (number p), idle flows are expired just before packet p, or the input
+ * ends. A turn's key says which, as two words:
+ *   hi = p << 1 | 1            during packet p (one worker has it)
+ *   hi = p << 1                expiry before packet p (every worker)
+ *   hi = EOF_POS << 1          end of the input (every worker)
+ *   lo = 0 for a packet; else the flow's state << 60 | its last packet
+ * Expiry and the end walk the flows state by state, each state's list from
+ * the least recently seen (mw_flow_expire, mw_flow_flush), and a flow's
+ * place in its list is the number of its last packet: so (state, last
+ * packet) is the single-threaded order, and each worker, walking its own
+ * part of the table, asks in that order too.
+ *
+ * Each worker publishes a frontier: no turn it will ever ask for is below
+ * it (the key of the message it is on, or of the turn it asks for; when
+ * its ring is empty, the reader's position). A worker gets its turn when
+ * every other frontier is above its key. Keys of two workers are never
+ * equal (one packet, one flow), so exactly one waiter can go first, and
+ * the one that holds the smallest key never waits for anyone: no
+ * deadlock. Frontiers only grow within an input; hi is stored after lo and
+ * read before it, so a torn read can only be too low (a wait, never a
+ * wrong grant).
+ */
+#include "cli/parallel.h"
+
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/ring.h"
+#include "flow/dispatch.h"
+
+#define EOF_POS ((uint64_t)1 << 62)
+#define KEY_INF UINT64_MAX
+/* Yields before a turn waiter sleeps: turns are usually near. */
+#define TURN_SPINS 200
+/* While someone waits for a turn, idle workers refresh their frontier
+ * at least every this many packets. */
+#define IDLE_REFRESH_PACKETS 32u
+
+typedef enum msg_type {
+    MSG_BEGIN,
+    MSG_EXPIRE,
+    MSG_PACKET,
+    MSG_END,
+    MSG_STOP,
+} msg_type;
+
+typedef struct msg {
+    uint32_t type;
+    int32_t linktype;   /* BEGIN */
+    uint32_t caplen, wirelen;
+    uint64_t number;    /* PACKET: the record number; EXPIRE: the next packet */
+    uint64_t ts_us;     /* PACKET: capture time; EXPIRE: now */
+    const char *name;   /* BEGIN */
+    const char *vantage; /* BEGIN */
+    /* PACKET: caplen bytes of frame follow */
+} msg;
+
+typedef struct pworker {
+    struct mw_par *par;
+    unsigned index;
+    pthread_t thread;
+    bool started;
+    mw_ring ring;
+    atomic_bool asleep; /* waiting for its ring */
+    _Atomic uint64_t f_hi, f_lo; /* frontier */
+    mw_worker *worker;
+    mw_sessions *sessions;
+    /* Owned by the worker thread. */
+    int linktype;
+    const char *name;
+    bool in_input;
+    uint64_t cur_hi;   /* key of the message being processed */
+    bool cur_packet;   /* it is a packet (lo = 0) */
+    uint64_t idle_pos; /* the reader's position its idle frontier used */
+    uint64_t done_hi;  /* every message below this key is processed */
+    uint64_t want_hi, want_lo; /* the turn asked for */
+} pworker;
+
+struct mw_par {
+    unsigned n;
+    pworker *w;
+    mw_hub hub;
+    mw_dispatch *dispatch;
+    mw_stats reader_stats;
+    _Atomic uint64_t pos;       /* next packet number the reader hands out */
+    atomic_uint turn_waiters;   /* workers waiting for a turn */
+    atomic_uint ended;          /* workers done with the input */
+    atomic_bool reader_asleep;
+    /* The reader's own. */
+    int linktype;
+    uint64_t now_us, next_expire_us;
+    uint64_t reader_waits;
+    unsigned since_refresh;
+};
+
+/* ---- frontiers and turns ----------------------------------------------- */
+
+static void publish(pworker *w, uint64_t hi, uint64_t lo)
+{
+    atomic_store(&w->f_lo, lo);
+    atomic_store(&w->f_hi, hi);
+    if (atomic_load(&w->par->turn_waiters))
+        mw_hub_poke(&w->par->hub);
+}
+
+static bool turn_ready(void *arg)
+{
+    pworker *w = arg;
+    mw_par *p = w->par;
+    for (unsigned j = 0; j < p->n; j++) {
+        if (j == w->index)
+            continue;
+        uint64_t hi = atomic_load(&p->w[j].f_hi);
+        uint64_t lo = atomic_load(&p->w[j].f_lo);
+        if (hi < w->want_hi || (hi == w->want_hi && lo < w->want_lo))
+            return false;
+        if (hi == w->want_hi && lo == w->want_lo && j < w->index)
+            return false; /* cannot happen (keys differ); the index breaks it */
+    }
+    return true;
+}
+
+static void sink_enter(void *arg, const mw_flow *flow)
+{
+    pworker *w = arg;
+    mw_par *p = w->par;
+    w->want_hi = w->cur_hi;
+    w->want_lo = w->cur_packet ? 0
+                               : (uint64_t)flow->state << 60 |
+                                     (flow->last_number & (((uint64_t)1 << 60) - 1));
+    atomic_store(&w->f_lo, w->want_lo);
+    atomic_store(&w->f_hi, w->want_hi);
+    if (turn_ready(w))
+        return;
+    atomic_fetch_add(&p->turn_waiters, 1);
+    /* Idle workers may show a stale position: let them look again. */
+    mw_hub_poke(&p->hub);
+    for (int i = 0; i < TURN_SPINS && !turn_ready(w); i++)
+        sched_yield();
+    mw_hub_wait(&p->hub, turn_ready, w);
+    atomic_fetch_sub(&p->turn_waiters, 1);
+}
+
+static void sink_leave(void *arg)
+{
+    /* The frontier stays at the turn's key until the next message moves
+     * it: nothing this worker asks for later is smaller. */
+    (void)arg;
+}
+
+/* ---- the worker thread -------------------------------------------------- */
+
+static bool worker_ready(void *arg)
+{
+    pworker *w = arg;
+    if (!mw_ring_empty(&w->ring))
+        return true;
+    /* Someone waits for a turn and the reader moved on: refresh. */
+    return w->in_input && atomic_load(&w->par->turn_waiters) &&
+           atomic_load(&w->par->pos) != w->idle_pos;
+}
+
+static msg *next_msg(pworker *w)
+{
+    for (;;) {
+        msg *m = mw_ring_peek(&w->ring);
+        if (m)
+            return m;
+        if (w->in_input) {
+            /* Empty ring: everything handed out before pos that was ours
+             * is done, so nothing we ask for later is below pos. The
+             * reader stores pos after committing, so an empty ring seen
+             * after loading pos means that. */
+            uint64_t pos = atomic_load(&w->par->pos);
+            if (!mw_ring_empty(&w->ring))
+                continue;
+            if (pos != w->idle_pos || atomic_load(&w->f_hi) < w->done_hi) {
+                w->idle_pos = pos;
+                publish(w, pos << 1 > w->done_hi ? pos << 1 : w->done_hi, 0);
+            }
+        }
+        atomic_store(&w->asleep, true);
+        mw_hub_wait(&w->par->hub, worker_ready, w);
+        atomic_store(&w->asleep, false);
+    }
+}
+
+static void release_msg(pworker *w)
+{
+    mw_ring_release(&w->ring);
+    if (atomic_load(&w->par->reader_asleep))
+        mw_hub_poke(&w->par->hub);
+}
+
+static void *worker_main(void *arg)
+{
+    pworker *w = arg;
+    mw_par *p = w->par;
+    for (;;) {
+        msg *m = next_msg(w);
+        switch ((msg_type)m->type) {
+        case MSG_BEGIN:
+            w->linktype = m->linktype;
+            w->name = m->name;
+            w->in_input = true;
+            w->idle_pos = 0;
+            w->done_hi = 0;
+            mw_sessions_set_vantage(w->sessions, m->vantage);
+            publish(w, 0, 0);
+            break;
+        case MSG_EXPIRE:
+            w->cur_hi = m->number << 1;
+            w->cur_packet = false;
+            publish(w, w->cur_hi, 0);
+            mw_worker_expire(w->worker, m->ts_us);
+            w->done_hi = w->cur_hi | 1; /* next: packet m->number */
+            break;
+        case MSG_PACKET: {
+            mw_source_packet sp = {
+                .ts_us = m->ts_us,
+                .number = m->number,
+                .caplen = m->caplen,
+                .wirelen = m->wirelen,
+                .data = (const uint8_t *)(m + 1),
+            };
+            w->cur_hi = m->number << 1 | 1;
+            w->cur_packet = true;
+            publish(w, w->cur_hi, 0);
+            mw_worker_packet(w->worker, w->linktype, w->name, &sp);
+            w->done_hi = (m->number + 1) << 1; /* next: after this packet */
+            break;
+        }
+        case MSG_END:
+            w->cur_hi = EOF_POS << 1;
+            w->cur_packet = false;
+            publish(w, w->cur_hi, 0);
+            mw_worker_end_input(w->worker);
+            w->in_input = false;
+            publish(w, KEY_INF, KEY_INF);
+            release_msg(w);
+            atomic_fetch_add(&p->ended, 1);
+            mw_hub_poke(&p->hub);
+            continue;
+        case MSG_STOP:
+            release_msg(w);
+            return NULL;
+        }
+        release_msg(w);
+    }
+}
+
+/* ---- the reader --------------------------------------------------------- */
+
+static bool ring_has_room(void *arg)
+{
+    void **a = arg;
+    pworker *w = a[0];
+    return mw_ring_reserve(&w->ring, *(size_t *)a[1]) != NULL;
+}
+
+/* Room for a message of len bytes in w's ring; waits when it is full. */
+static msg *reserve(mw_par *p, pworker *w, size_t len)
+{
+    msg *m = mw_ring_reserve(&w->ring, len);
+    if (m)
+        return m;
+    p->reader_waits++;
+    void *args[2] = {w, &len};
+    atomic_store(&p->reader_asleep, true);
+    /* Whoever waits for a turn may need idle workers to look again. */
+    mw_hub_poke(&p->hub);
+    mw_hub_wait(&p->hub, ring_has_room, args);
+    atomic_store(&p->reader_asleep, false);
+    return mw_ring_reserve(&w->ring, len);
+}
+
+static void commit(mw_par *p, pworker *w)
+{
+    mw_ring_commit(&w->ring);
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load(&w->asleep))
+        mw_hub_poke(&p->hub);
+}
+
+static void send_all(mw_par *p, const msg *tmpl)
+{
+    for (unsigned i = 0; i < p->n; i++) {
+        msg *m = reserve(p, &p->w[i], sizeof(*m));
+        *m = *tmpl;
+        commit(p, &p->w[i]);
+    }
+}
+
+static void set_pos(mw_par *p, uint64_t pos)
+{
+    atomic_store(&p->pos, pos);
+    if (atomic_load(&p->turn_waiters) && ++p->since_refresh >= IDLE_REFRESH_PACKETS) {
+        p->since_refresh = 0;
+        mw_hub_poke(&p->hub);
+    }
+}
+
+void mw_par_begin_input(mw_par *p, int linktype, const char *name, const char *vantage)
+{
+    msg m = {.type = MSG_BEGIN, .linktype = linktype, .name = name, .vantage = vantage};
+    /* Every worker is between inputs, its frontier at KEY_INF: back to 0
+     * before any of them starts, so none runs ahead of the others. */
+    for (unsigned i = 0; i < p->n; i++) {
+        atomic_store(&p->w[i].f_lo, 0);
+        atomic_store(&p->w[i].f_hi, 0);
+    }
+    atomic_store(&p->pos, 0);
+    p->linktype = linktype;
+    p->now_us = 0;
+    p->next_expire_us = 0;
+    send_all(p, &m);
+}
+
+void mw_par_packet(mw_par *p, const mw_source_packet *sp)
+{
+    /* Expiry exactly where a single worker would run it (pipeline.c). */
+    if (sp->ts_us > p->now_us)
+        p->now_us = sp->ts_us;
+    if (p->now_us >= p->next_expire_us) {
+        msg e = {.type = MSG_EXPIRE, .number = sp->number, .ts_us = p->now_us};
+        send_all(p, &e);
+        p->next_expire_us = p->now_us + MW_EXPIRE_INTERVAL_US;
+    }
+    pworker *w = &p->w[mw_dispatch_worker(p->dispatch, p->linktype, sp)];
+    uint32_t caplen = sp->caplen;
+    /* libpcap hands out at most 256 KiB a frame; the ring takes 1 MiB. */
+    if (caplen > mw_ring_max_record(&w->ring) - sizeof(msg))
+        caplen = (uint32_t)(mw_ring_max_record(&w->ring) - sizeof(msg));
+    msg *m = reserve(p, w, sizeof(msg) + caplen);
+    *m = (msg){.type = MSG_PACKET, .caplen = caplen, .wirelen = sp->wirelen,
+               .number = sp->number, .ts_us = sp->ts_us};
+    memcpy(m + 1, sp->data, caplen);
+    commit(p, w);
+    set_pos(p, sp->number + 1);
+}
+
+static bool all_ended(void *arg)
+{
+    mw_par *p = arg;
+    return atomic_load(&p->ended) == p->n;
+}
+
+void mw_par_end_input(mw_par *p)
+{
+    msg m = {.type = MSG_END};
+    atomic_store(&p->ended, 0);
+    send_all(p, &m);
+    set_pos(p, EOF_POS);
+    mw_hub_poke(&p->hub);
+    atomic_store(&p->reader_asleep, true);
+    mw_hub_wait(&p->hub, all_ended, p);
+    atomic_store(&p->reader_asleep, false);
+}
+
+/* ---- set-up ------------------------------------------------------------- */
+
+mw_par *mw_par_new(unsigned threads, const mw_config *cfg, const mw_session_config *scfg)
+{
+    if (threads == 0 || threads > MW_PAR_MAX_THREADS)
+        return NULL;
+    mw_par *p = calloc(1, sizeof(*p));
+    if (!p)
+        return NULL;
+    p->n = threads;
+    p->w = calloc(threads, sizeof(*p->w));
+    p->dispatch = mw_dispatch_new(threads);
+    if (!p->w || !p->dispatch || !mw_hub_init(&p->hub)) {
+        mw_dispatch_free(p->dispatch);
+        free(p->w);
+        free(p);
+        return NULL;
+    }
+    mw_config wc = *cfg;
+    wc.expire_by_caller = true;
+    wc.flow.max_flows = cfg->flow.max_flows / threads ? cfg->flow.max_flows / threads : 1;
+    wc.reasm.memcap = cfg->reasm.memcap / threads;
+    wc.frag.max_datagrams =
+        cfg->frag.max_datagrams / threads ? cfg->frag.max_datagrams / threads : 1;
+    bool ok = true;
+    for (unsigned i = 0; i < threads && ok; i++) {
+        pworker *w = &p->w[i];
+        w->par = p;
+        w->index = i;
+        atomic_init(&w->f_hi, 0);
+        atomic_init(&w->f_lo, 0);
+        mw_session_config sc = *scfg;
+        sc.sink_enter = sink_enter;
+        sc.sink_leave = sink_leave;
+        sc.sink_arg = w;
+        ok = mw_ring_init(&w->ring, MW_PAR_RING_BYTES) &&
+             (w->sessions = mw_sessions_new(&sc)) != NULL &&
+             (w->worker = mw_worker_new(&wc, mw_sessions_consumer(w->sessions),
+                                        w->sessions)) != NULL;
+        ok = ok && pthread_create(&w->thread, NULL, worker_main, w) == 0;
+        w->started = ok;
+    }
+    if (!ok) {
+        mw_par_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void mw_par_free(mw_par *p)
+{
+    if (!p)
+        return;
+    msg stop = {.type = MSG_STOP};
+    for (unsigned i = 0; i < p->n; i++) {
+        pworker *w = &p->w[i];
+        if (!w->started)
+            continue;
+        msg *m = reserve(p, w, sizeof(*m));
+        *m = stop;
+        commit(p, w);
+        pthread_join(w->thread, NULL);
+    }
+    for (unsigned i = 0; i < p->n; i++) {
+        mw_worker_free(p->w[i].worker);
+        mw_sessions_free(p->w[i].sessions);
+        mw_ring_destroy(&p->w[i].ring);
+    }
+    mw_hub_destroy(&p->hub);
+    mw_dispatch_free(p->dispatch);
+    free(p->w);
+    free(p);
+}
+
+mw_stats *mw_par_reader_stats(mw_par *p)
+{
+    return &p->reader_stats;
+}
+
+bool mw_par_ok(const mw_par *p)
+{
+    for (unsigned i = 0; i < p->n; i++)
+        if (!mw_sessions_ok(p->w[i].sessions))
+            return false;
+    return true;
+}
+
+void mw_par_add_stats(mw_par *p, mw_stats *out)
+{
+    mw_stats_add(out, &p->reader_stats);
+    for (unsigned i = 0; i < p->n; i++) {
+        mw_stats st = *mw_worker_stats(p->w[i].worker);
+        st.session = *mw_sessions_stats(p->w[i].sessions);
+        mw_stats_add(out, &st);
+    }
+}
+
+uint64_t mw_par_reader_waits(const mw_par *p)
+{
+    return p->reader_waits;
+}

@@ -1,0 +1,73 @@
+/*
+ * ring.h - a bounded single-producer, single-consumer queue of byte
+ * records, and the one place the threads of a run sleep (mw_hub).
+ *
+ * --threads N: the reader copies each frame into the ring of the worker
+ * its flow belongs to. Records are contiguous (a record that would cross
+ * the end of the buffer starts again at offset 0), so a worker reads the
+ * frame in place and releases it after the call that uses it. Positions
+ * are byte counts that only grow; the producer publishes `tail`, the
+ * consumer `head`, each with release/acquire order, so nothing else is
+ * shared and no lock is taken on the way.
+ *
+ * Sleeping is rare and goes through one mutex and condition variable for
+ * the whole run: whoever changes what a sleeper waits for calls
+ * mw_hub_poke(), which costs one atomic load unless someone sleeps.
+ */
+#ifndef MW_RING_H
+#define MW_RING_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct mw_hub {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    atomic_uint sleepers; /* threads inside mw_hub_wait */
+} mw_hub;
+
+bool mw_hub_init(mw_hub *h);
+void mw_hub_destroy(mw_hub *h);
+
+/* Wakes every sleeper if there is one: call after changing anything a
+ * sleeper's condition reads. */
+void mw_hub_poke(mw_hub *h);
+
+/* Sleeps until ready(arg) holds. ready is checked under the hub's lock
+ * after the sleeper is counted, so a poke that follows a change is never
+ * missed; a timed wait (1 ms) bounds the cost of any condition a caller
+ * forgot to poke for. */
+void mw_hub_wait(mw_hub *h, bool (*ready)(void *arg), void *arg);
+
+typedef struct mw_ring {
+    uint8_t *buf;
+    size_t cap;             /* bytes, a power of two */
+    _Atomic size_t head;    /* consumer: bytes released */
+    _Atomic size_t tail;    /* producer: bytes committed */
+    size_t reserved;        /* producer: size of the reserved record */
+    size_t pending;         /* consumer: size of the record peeked */
+} mw_ring;
+
+/* Records up to cap / 4 bytes fit. False when out of memory. */
+bool mw_ring_init(mw_ring *r, size_t cap);
+void mw_ring_destroy(mw_ring *r);
+
+/* Largest record mw_ring_reserve accepts. */
+size_t mw_ring_max_record(const mw_ring *r);
+
+/* Producer: room for a record of len bytes (8-aligned), or NULL when the
+ * ring is too full now; the record is seen once committed. */
+void *mw_ring_reserve(mw_ring *r, size_t len);
+void mw_ring_commit(mw_ring *r);
+
+/* Consumer: the oldest committed record, or NULL when empty; it stays
+ * valid until mw_ring_release. */
+void *mw_ring_peek(mw_ring *r);
+void mw_ring_release(mw_ring *r);
+
+bool mw_ring_empty(const mw_ring *r);
+
+#endif /* MW_RING_H */
