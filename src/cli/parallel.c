@@ -82,6 +82,9 @@ typedef struct pworker {
     uint64_t idle_pos; /* the reader's position its idle frontier used */
     uint64_t done_hi;  /* every message below this key is processed */
     uint64_t want_hi, want_lo; /* the turn asked for */
+    /* Expiry: what this worker would keep, by tick parity (see expire). */
+    uint64_t first_kept[2][MW_FLOW_STATE_COUNT];
+    uint64_t ticks;    /* EXPIRE messages processed, this run */
 } pworker;
 
 struct mw_par {
@@ -94,6 +97,7 @@ struct mw_par {
     atomic_uint turn_waiters;   /* workers waiting for a turn */
     atomic_uint ended;          /* workers done with the input */
     atomic_bool reader_asleep;
+    _Atomic uint64_t expire_arrivals; /* workers at expiry barriers, all ticks */
     /* The reader's own. */
     int linktype;
     uint64_t now_us, next_expire_us;
@@ -154,6 +158,48 @@ static void sink_leave(void *arg)
     /* The frontier stays at the turn's key until the next message moves
      * it: nothing this worker asks for later is smaller. */
     (void)arg;
+}
+
+/* ---- expiry --------------------------------------------------------------- */
+
+typedef struct tick_wait {
+    mw_par *par;
+    uint64_t target;
+} tick_wait;
+
+static bool tick_ready(void *arg)
+{
+    tick_wait *t = arg;
+    return atomic_load(&t->par->expire_arrivals) >= t->target;
+}
+
+/*
+ * One worker alone stops each state's expiry at the first flow that is not
+ * idle, and capture time need not grow with packet numbers (merged
+ * captures): so a flow another worker keeps must stop this one too. Every
+ * worker says what it would keep, waits for the others (every worker gets
+ * every EXPIRE, in the same order), and expires below the smallest. The
+ * slots alternate by tick: a worker can be at most one tick ahead.
+ */
+static void expire(pworker *w, uint64_t now_us)
+{
+    mw_par *p = w->par;
+    uint64_t k = ++w->ticks;
+    uint64_t *mine = w->first_kept[k & 1];
+    mw_worker_expire_horizon(w->worker, now_us, mine);
+    atomic_fetch_add(&p->expire_arrivals, 1);
+    mw_hub_poke(&p->hub);
+    tick_wait t = {p, k * p->n};
+    if (!tick_ready(&t))
+        mw_hub_wait(&p->hub, tick_ready, &t);
+    uint64_t before[MW_FLOW_STATE_COUNT];
+    for (int st = 0; st < MW_FLOW_STATE_COUNT; st++) {
+        before[st] = UINT64_MAX;
+        for (unsigned j = 0; j < p->n; j++)
+            if (p->w[j].first_kept[k & 1][st] < before[st])
+                before[st] = p->w[j].first_kept[k & 1][st];
+    }
+    mw_worker_expire(w->worker, now_us, before);
 }
 
 /* ---- the worker thread -------------------------------------------------- */
@@ -220,7 +266,7 @@ static void *worker_main(void *arg)
             w->cur_hi = m->number << 1;
             w->cur_packet = false;
             publish(w, w->cur_hi, 0);
-            mw_worker_expire(w->worker, m->ts_us);
+            expire(w, m->ts_us);
             w->done_hi = w->cur_hi | 1; /* next: packet m->number */
             break;
         case MSG_PACKET: {

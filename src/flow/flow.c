@@ -550,6 +550,30 @@ void mw_flow_expire(mw_flow_table *t, uint64_t now_us)
     }
 }
 
+void mw_flow_expire_horizon(const mw_flow_table *t, uint64_t now_us,
+                            uint64_t first_kept[MW_FLOW_STATE_COUNT])
+{
+    for (int st = 0; st < MW_FLOW_STATE_COUNT; st++) {
+        const mw_flow *f = t->lru_tail[st];
+        while (f != NULL && idle_past(f->last_ts_us, now_us, t->cfg.timeout_us[st]))
+            f = f->lru_prev;
+        first_kept[st] = f ? f->last_number : UINT64_MAX;
+    }
+}
+
+void mw_flow_expire_before(mw_flow_table *t, uint64_t now_us,
+                           const uint64_t before[MW_FLOW_STATE_COUNT])
+{
+    for (int st = 0; st < MW_FLOW_STATE_COUNT; st++) {
+        mw_flow *f;
+        while ((f = t->lru_tail[st]) != NULL && f->last_number < before[st] &&
+               idle_past(f->last_ts_us, now_us, t->cfg.timeout_us[st])) {
+            flow_end(t, f, MW_FLOW_END_TIMEOUT);
+            flow_remove(t, f);
+        }
+    }
+}
+
 void mw_flow_flush(mw_flow_table *t, mw_flow_end reason)
 {
     for (int st = 0; st < MW_FLOW_STATE_COUNT; st++) {

@@ -134,6 +134,18 @@ void mw_flow_end_now(mw_flow_table *t, mw_flow *f, mw_flow_end reason);
 /* Ends and removes every flow idle past its state's timeout at now_us. */
 void mw_flow_expire(mw_flow_table *t, uint64_t now_us);
 
+/* --threads N: the table is one worker's part of the run's. Expiry alone
+ * walks each state's list from the least recently seen flow and stops at
+ * the first not idle; over several tables that stop must be the same for
+ * all, so: *first_kept[st] is the last_number of the first flow of state
+ * st that mw_flow_expire would keep (UINT64_MAX: none), and
+ * mw_flow_expire_before ends idle flows of state st only while their
+ * last_number is below before[st] (the smallest first_kept of all). */
+void mw_flow_expire_horizon(const mw_flow_table *t, uint64_t now_us,
+                            uint64_t first_kept[MW_FLOW_STATE_COUNT]);
+void mw_flow_expire_before(mw_flow_table *t, uint64_t now_us,
+                           const uint64_t before[MW_FLOW_STATE_COUNT]);
+
 /* Ends every flow with `reason` and empties the table. */
 void mw_flow_flush(mw_flow_table *t, mw_flow_end reason);
 

@@ -216,10 +216,18 @@ void mw_worker_packet(mw_worker *w, int linktype, const char *capture,
      * after the closed timeout, at the end of the input, or on port reuse. */
 }
 
-void mw_worker_expire(mw_worker *w, uint64_t now_us)
+void mw_worker_expire_horizon(mw_worker *w, uint64_t now_us,
+                              uint64_t first_kept[MW_FLOW_STATE_COUNT])
+{
+    mw_flow_expire_horizon(w->flows, now_us, first_kept);
+}
+
+void mw_worker_expire(mw_worker *w, uint64_t now_us,
+                      const uint64_t before[MW_FLOW_STATE_COUNT])
 {
     w->now_us = now_us;
-    expire(w, now_us);
+    mw_flow_expire_before(w->flows, now_us, before);
+    mw_decoder_expire(w->decoder, now_us);
 }
 
 void mw_worker_tick(mw_worker *w, uint64_t now_us)

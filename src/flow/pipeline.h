@@ -104,9 +104,14 @@ void mw_worker_free(mw_worker *w);
 void mw_worker_packet(mw_worker *w, int linktype, const char *capture,
                       const mw_source_packet *p);
 
-/* With expire_by_caller: expire what is idle at now_us (the capture time
- * of the whole input so far), as a worker alone would before a packet. */
-void mw_worker_expire(mw_worker *w, uint64_t now_us);
+/* With expire_by_caller, in two steps on every worker: what each would
+ * keep (mw_flow_expire_horizon), then, with the smallest of all, expiry of
+ * what is idle at now_us (the capture time of the whole input so far), so
+ * the workers together end the flows one worker alone would. */
+void mw_worker_expire_horizon(mw_worker *w, uint64_t now_us,
+                              uint64_t first_kept[MW_FLOW_STATE_COUNT]);
+void mw_worker_expire(mw_worker *w, uint64_t now_us,
+                      const uint64_t before[MW_FLOW_STATE_COUNT]);
 
 /* Time passed without packets (live capture): expire idle flows. */
 void mw_worker_tick(mw_worker *w, uint64_t now_us);
