@@ -1,7 +1,9 @@
 #!/bin/sh
 # Quick start, part two: install, build and run every test, twice: a
 # release build (-O2) and an AddressSanitizer + UndefinedBehaviorSanitizer
-# build. Then the static checks (clang build, clang-tidy, cppcheck).
+# build; then the threaded tests (ctest label "threads": --threads 1, 2, 4
+# compared) under ThreadSanitizer. Then the static checks (clang build,
+# clang-tidy, cppcheck).
 # Exits non-zero if anything fails. CI runs exactly this (.ci/run).
 set -eu
 cd "$(dirname "$0")/.."
@@ -21,6 +23,12 @@ build_and_test() {
 
 build_and_test build -DCMAKE_BUILD_TYPE=Release
 build_and_test build-asan -DCMAKE_BUILD_TYPE=Debug -DMW_SANITIZE=ON
+echo "==> build-tsan: configure and build (-DMW_TSAN=ON), threaded tests"
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DMW_TSAN=ON >/dev/null
+cmake --build build-tsan -j "$jobs" --target mitmwatch
+# halt_on_error: a race fails the test (exit 66), it is not just printed.
+(cd build-tsan && TSAN_OPTIONS="halt_on_error=1 exitcode=66" \
+    ctest -L threads --output-on-failure -j "$jobs") || status=1
 echo "==> static checks"
 tools/lint.sh || status=1
 if [ $status -ne 0 ]; then
