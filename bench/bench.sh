@@ -9,6 +9,7 @@
 # usage: bench/bench.sh [BUILD_DIR] [CAPTURE]
 #   BUILD_DIR defaults to build/; CAPTURE defaults to bench/input.pcap,
 #   made from ../shared/corpus by bench/make_input.py when missing.
+#   RUNS=N (3), BENCH_TSHARK=0 (skip tshark), BENCH_THREADS="1 2 4".
 set -eu
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -29,6 +30,11 @@ cmds = {
     "mitmwatch --report": [f"{build}/mitmwatch", "-q", "--json", "--report",
                            f"{build}/bench-report", path],
 }
+# BENCH_THREADS="1 2 4": also mitmwatch with each --threads N (the plain
+# row uses the default, one worker per online core).
+for n in os.environ.get("BENCH_THREADS", "").split():
+    cmds[f"mitmwatch --threads {n}"] = [f"{build}/mitmwatch", "-q", "--json",
+                                        "--threads", n, path]
 if shutil.which("ndpiReader"):
     cmds["ndpiReader (nDPI 4.2)"] = ["ndpiReader", "-q", "-i", path]
 if shutil.which("tshark") and os.environ.get("BENCH_TSHARK", "1") == "1":
