@@ -58,6 +58,7 @@ typedef struct msg {
     uint32_t caplen, wirelen;
     uint64_t number;    /* PACKET: the record number; EXPIRE: the next packet */
     uint64_t ts_us;     /* PACKET: capture time; EXPIRE: now */
+    uint32_t ordered;   /* EXPIRE: capture time has not gone back in this input */
     const char *name;   /* BEGIN */
     const char *vantage; /* BEGIN */
     /* PACKET: caplen bytes of frame follow */
@@ -69,8 +70,13 @@ typedef struct pworker {
     pthread_t thread;
     bool started;
     mw_ring ring;
+    mw_hub hub;         /* where it sleeps */
+    bool hub_ok;
     atomic_bool asleep; /* waiting for its ring */
     _Atomic uint64_t f_hi, f_lo; /* frontier */
+    /* While it sleeps for a turn: the turn's key (else KEY_INF), so that
+     * only the frontier that passes it wakes the sleeper. */
+    _Atomic uint64_t w_hi, w_lo;
     mw_worker *worker;
     mw_sessions *sessions;
     /* Owned by the worker thread. */
@@ -90,7 +96,7 @@ typedef struct pworker {
 struct mw_par {
     unsigned n;
     pworker *w;
-    mw_hub hub;
+    mw_hub hub; /* where the reader sleeps */
     mw_dispatch *dispatch;
     mw_stats reader_stats;
     _Atomic uint64_t pos;       /* next packet number the reader hands out */
@@ -100,6 +106,7 @@ struct mw_par {
     _Atomic uint64_t expire_arrivals; /* workers at expiry barriers, all ticks */
     /* The reader's own. */
     int linktype;
+    bool ordered; /* capture time never went back in this input so far */
     uint64_t now_us, next_expire_us;
     uint64_t reader_waits;
     unsigned since_refresh;
@@ -107,12 +114,27 @@ struct mw_par {
 
 /* ---- frontiers and turns ----------------------------------------------- */
 
+/* Whoever sleeps among the workers looks at its condition again. */
+static void poke_workers(mw_par *p)
+{
+    for (unsigned i = 0; i < p->n; i++)
+        mw_hub_poke(&p->w[i].hub);
+}
+
 static void publish(pworker *w, uint64_t hi, uint64_t lo)
 {
+    mw_par *p = w->par;
     atomic_store(&w->f_lo, lo);
     atomic_store(&w->f_hi, hi);
-    if (atomic_load(&w->par->turn_waiters))
-        mw_hub_poke(&w->par->hub);
+    if (!atomic_load(&p->turn_waiters))
+        return;
+    for (unsigned i = 0; i < p->n; i++) {
+        uint64_t wh = atomic_load(&p->w[i].w_hi), wl = atomic_load(&p->w[i].w_lo);
+        if (i != w->index && wh != KEY_INF && (hi > wh || (hi == wh && lo > wl))) {
+            mw_hub_poke(&p->w[i].hub);
+            continue;
+        }
+    }
 }
 
 static bool turn_ready(void *arg)
@@ -146,10 +168,13 @@ static void sink_enter(void *arg, const mw_flow *flow)
         return;
     atomic_fetch_add(&p->turn_waiters, 1);
     /* Idle workers may show a stale position: let them look again. */
-    mw_hub_poke(&p->hub);
+    poke_workers(p);
     for (int i = 0; i < TURN_SPINS && !turn_ready(w); i++)
         sched_yield();
-    mw_hub_wait(&p->hub, turn_ready, w);
+    atomic_store(&w->w_lo, w->want_lo);
+    atomic_store(&w->w_hi, w->want_hi);
+    mw_hub_wait(&w->hub, turn_ready, w);
+    atomic_store(&w->w_hi, KEY_INF);
     atomic_fetch_sub(&p->turn_waiters, 1);
 }
 
@@ -176,23 +201,33 @@ static bool tick_ready(void *arg)
 /*
  * One worker alone stops each state's expiry at the first flow that is not
  * idle, and capture time need not grow with packet numbers (merged
- * captures): so a flow another worker keeps must stop this one too. Every
+ * captures): so a flow another worker keeps must stop this one too, once
+ * the input's time has gone back. Every
  * worker says what it would keep, waits for the others (every worker gets
  * every EXPIRE, in the same order), and expires below the smallest. The
  * slots alternate by tick: a worker can be at most one tick ahead.
  */
-static void expire(pworker *w, uint64_t now_us)
+static void expire(pworker *w, uint64_t now_us, bool ordered)
 {
     mw_par *p = w->par;
+    uint64_t before[MW_FLOW_STATE_COUNT];
+    if (ordered) {
+        /* Time in packet order: a flow seen later was seen at a later time
+         * too, so where one list stops, so would the merged list. No need
+         * to ask the others. */
+        for (int st = 0; st < MW_FLOW_STATE_COUNT; st++)
+            before[st] = UINT64_MAX;
+        mw_worker_expire(w->worker, now_us, before);
+        return;
+    }
     uint64_t k = ++w->ticks;
     uint64_t *mine = w->first_kept[k & 1];
     mw_worker_expire_horizon(w->worker, now_us, mine);
     atomic_fetch_add(&p->expire_arrivals, 1);
-    mw_hub_poke(&p->hub);
+    poke_workers(p);
     tick_wait t = {p, k * p->n};
     if (!tick_ready(&t))
-        mw_hub_wait(&p->hub, tick_ready, &t);
-    uint64_t before[MW_FLOW_STATE_COUNT];
+        mw_hub_wait(&w->hub, tick_ready, &t);
     for (int st = 0; st < MW_FLOW_STATE_COUNT; st++) {
         before[st] = UINT64_MAX;
         for (unsigned j = 0; j < p->n; j++)
@@ -234,7 +269,7 @@ static msg *next_msg(pworker *w)
             }
         }
         atomic_store(&w->asleep, true);
-        mw_hub_wait(&w->par->hub, worker_ready, w);
+        mw_hub_wait(&w->hub, worker_ready, w);
         atomic_store(&w->asleep, false);
     }
 }
@@ -242,7 +277,11 @@ static msg *next_msg(pworker *w)
 static void release_msg(pworker *w)
 {
     mw_ring_release(&w->ring);
-    if (atomic_load(&w->par->reader_asleep))
+    /* Wake a waiting reader once there is room for many frames, not one,
+     * and once (its condition sets the flag again if it sleeps on). */
+    if (atomic_load(&w->par->reader_asleep) &&
+        mw_ring_used(&w->ring) <= w->ring.cap - w->ring.cap / 4 &&
+        atomic_exchange(&w->par->reader_asleep, false))
         mw_hub_poke(&w->par->hub);
 }
 
@@ -266,7 +305,7 @@ static void *worker_main(void *arg)
             w->cur_hi = m->number << 1;
             w->cur_packet = false;
             publish(w, w->cur_hi, 0);
-            expire(w, m->ts_us);
+            expire(w, m->ts_us, m->ordered != 0);
             w->done_hi = w->cur_hi | 1; /* next: packet m->number */
             break;
         case MSG_PACKET: {
@@ -309,7 +348,10 @@ static bool ring_has_room(void *arg)
 {
     void **a = arg;
     pworker *w = a[0];
-    return mw_ring_reserve(&w->ring, *(size_t *)a[1]) != NULL;
+    if (mw_ring_reserve(&w->ring, *(size_t *)a[1]) != NULL)
+        return true;
+    atomic_store(&w->par->reader_asleep, true);
+    return false;
 }
 
 /* Room for a message of len bytes in w's ring; waits when it is full. */
@@ -322,18 +364,21 @@ static msg *reserve(mw_par *p, pworker *w, size_t len)
     void *args[2] = {w, &len};
     atomic_store(&p->reader_asleep, true);
     /* Whoever waits for a turn may need idle workers to look again. */
-    mw_hub_poke(&p->hub);
+    if (atomic_load(&p->turn_waiters))
+        poke_workers(p);
     mw_hub_wait(&p->hub, ring_has_room, args);
     atomic_store(&p->reader_asleep, false);
     return mw_ring_reserve(&w->ring, len);
 }
 
-static void commit(mw_par *p, pworker *w)
+/* A sleeping worker is woken when its ring holds a batch of frames, or
+ * for any other message (its 1 ms timed wait takes what is left). */
+static void commit(pworker *w, bool batch)
 {
     mw_ring_commit(&w->ring);
     atomic_thread_fence(memory_order_seq_cst);
-    if (atomic_load(&w->asleep))
-        mw_hub_poke(&p->hub);
+    if (atomic_load(&w->asleep) && (!batch || mw_ring_used(&w->ring) >= w->ring.cap / 8))
+        mw_hub_poke(&w->hub);
 }
 
 static void send_all(mw_par *p, const msg *tmpl)
@@ -341,7 +386,7 @@ static void send_all(mw_par *p, const msg *tmpl)
     for (unsigned i = 0; i < p->n; i++) {
         msg *m = reserve(p, &p->w[i], sizeof(*m));
         *m = *tmpl;
-        commit(p, &p->w[i]);
+        commit(&p->w[i], false);
     }
 }
 
@@ -350,7 +395,7 @@ static void set_pos(mw_par *p, uint64_t pos)
     atomic_store(&p->pos, pos);
     if (atomic_load(&p->turn_waiters) && ++p->since_refresh >= IDLE_REFRESH_PACKETS) {
         p->since_refresh = 0;
-        mw_hub_poke(&p->hub);
+        poke_workers(p);
     }
 }
 
@@ -365,6 +410,7 @@ void mw_par_begin_input(mw_par *p, int linktype, const char *name, const char *v
     }
     atomic_store(&p->pos, 0);
     p->linktype = linktype;
+    p->ordered = true;
     p->now_us = 0;
     p->next_expire_us = 0;
     send_all(p, &m);
@@ -373,23 +419,27 @@ void mw_par_begin_input(mw_par *p, int linktype, const char *name, const char *v
 void mw_par_packet(mw_par *p, const mw_source_packet *sp)
 {
     /* Expiry exactly where a single worker would run it (pipeline.c). */
+    if (sp->ts_us < p->now_us)
+        p->ordered = false;
     if (sp->ts_us > p->now_us)
         p->now_us = sp->ts_us;
     if (p->now_us >= p->next_expire_us) {
-        msg e = {.type = MSG_EXPIRE, .number = sp->number, .ts_us = p->now_us};
+        msg e = {.type = MSG_EXPIRE, .number = sp->number, .ts_us = p->now_us,
+                 .ordered = p->ordered};
         send_all(p, &e);
         p->next_expire_us = p->now_us + MW_EXPIRE_INTERVAL_US;
     }
     pworker *w = &p->w[mw_dispatch_worker(p->dispatch, p->linktype, sp)];
     uint32_t caplen = sp->caplen;
-    /* libpcap hands out at most 256 KiB a frame; the ring takes 1 MiB. */
+    /* libpcap hands out at most 256 KiB a frame; a ring takes a quarter of
+     * its size (4 MiB), so this never cuts a frame read from a file. */
     if (caplen > mw_ring_max_record(&w->ring) - sizeof(msg))
         caplen = (uint32_t)(mw_ring_max_record(&w->ring) - sizeof(msg));
     msg *m = reserve(p, w, sizeof(msg) + caplen);
     *m = (msg){.type = MSG_PACKET, .caplen = caplen, .wirelen = sp->wirelen,
                .number = sp->number, .ts_us = sp->ts_us};
     memcpy(m + 1, sp->data, caplen);
-    commit(p, w);
+    commit(w, true);
     set_pos(p, sp->number + 1);
 }
 
@@ -405,7 +455,7 @@ void mw_par_end_input(mw_par *p)
     atomic_store(&p->ended, 0);
     send_all(p, &m);
     set_pos(p, EOF_POS);
-    mw_hub_poke(&p->hub);
+    poke_workers(p);
     atomic_store(&p->reader_asleep, true);
     mw_hub_wait(&p->hub, all_ended, p);
     atomic_store(&p->reader_asleep, false);
@@ -442,11 +492,14 @@ mw_par *mw_par_new(unsigned threads, const mw_config *cfg, const mw_session_conf
         w->index = i;
         atomic_init(&w->f_hi, 0);
         atomic_init(&w->f_lo, 0);
+        atomic_init(&w->w_hi, KEY_INF);
+        atomic_init(&w->w_lo, KEY_INF);
+        w->hub_ok = mw_hub_init(&w->hub);
         mw_session_config sc = *scfg;
         sc.sink_enter = sink_enter;
         sc.sink_leave = sink_leave;
         sc.sink_arg = w;
-        ok = mw_ring_init(&w->ring, MW_PAR_RING_BYTES) &&
+        ok = w->hub_ok && mw_ring_init(&w->ring, MW_PAR_RING_BYTES) &&
              (w->sessions = mw_sessions_new(&sc)) != NULL &&
              (w->worker = mw_worker_new(&wc, mw_sessions_consumer(w->sessions),
                                         w->sessions)) != NULL;
@@ -471,13 +524,15 @@ void mw_par_free(mw_par *p)
             continue;
         msg *m = reserve(p, w, sizeof(*m));
         *m = stop;
-        commit(p, w);
+        commit(w, false);
         pthread_join(w->thread, NULL);
     }
     for (unsigned i = 0; i < p->n; i++) {
         mw_worker_free(p->w[i].worker);
         mw_sessions_free(p->w[i].sessions);
         mw_ring_destroy(&p->w[i].ring);
+        if (p->w[i].hub_ok)
+            mw_hub_destroy(&p->w[i].hub);
     }
     mw_hub_destroy(&p->hub);
     mw_dispatch_free(p->dispatch);

@@ -31,7 +31,7 @@
 #include "common/stats.h"
 
 /* Bytes of frames queued per worker. */
-#define MW_PAR_RING_BYTES ((size_t)4 << 20)
+#define MW_PAR_RING_BYTES ((size_t)16 << 20)
 #define MW_PAR_MAX_THREADS 64u
 
 typedef struct mw_par mw_par;

@@ -148,3 +148,9 @@ bool mw_ring_empty(const mw_ring *r)
     return atomic_load_explicit(&r->head, memory_order_acquire) ==
            atomic_load_explicit(&r->tail, memory_order_acquire);
 }
+
+size_t mw_ring_used(const mw_ring *r)
+{
+    size_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+    return atomic_load_explicit(&r->tail, memory_order_acquire) - head;
+}

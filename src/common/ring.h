@@ -1,6 +1,6 @@
 /*
  * ring.h - a bounded single-producer, single-consumer queue of byte
- * records, and the one place the threads of a run sleep (mw_hub).
+ * records, and where a thread sleeps (mw_hub: one per sleeping thread).
  *
  * --threads N: the reader copies each frame into the ring of the worker
  * its flow belongs to. Records are contiguous (a record that would cross
@@ -10,9 +10,9 @@
  * consumer `head`, each with release/acquire order, so nothing else is
  * shared and no lock is taken on the way.
  *
- * Sleeping is rare and goes through one mutex and condition variable for
- * the whole run: whoever changes what a sleeper waits for calls
- * mw_hub_poke(), which costs one atomic load unless someone sleeps.
+ * Sleeping is rare and goes through a mutex and condition variable that
+ * belong to the sleeping thread: whoever changes what it waits for calls
+ * mw_hub_poke() on its hub, which costs one atomic load unless it sleeps.
  */
 #ifndef MW_RING_H
 #define MW_RING_H
@@ -69,5 +69,8 @@ void *mw_ring_peek(mw_ring *r);
 void mw_ring_release(mw_ring *r);
 
 bool mw_ring_empty(const mw_ring *r);
+
+/* Bytes committed and not yet released (either side may ask). */
+size_t mw_ring_used(const mw_ring *r);
 
 #endif /* MW_RING_H */
