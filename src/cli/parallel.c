@@ -106,7 +106,9 @@ struct mw_par {
     _Atomic uint64_t expire_arrivals; /* workers at expiry barriers, all ticks */
     /* The reader's own. */
     int linktype;
-    bool ordered; /* capture time never went back in this input so far */
+    bool ordered; /* no step back in capture time that still matters */
+    uint64_t disorder_until_us; /* a step back in time matters until then */
+    uint64_t max_timeout_us;    /* the longest flow idle timeout */
     uint64_t now_us, next_expire_us;
     uint64_t reader_waits;
     unsigned since_refresh;
@@ -411,6 +413,7 @@ void mw_par_begin_input(mw_par *p, int linktype, const char *name, const char *v
     atomic_store(&p->pos, 0);
     p->linktype = linktype;
     p->ordered = true;
+    p->disorder_until_us = 0;
     p->now_us = 0;
     p->next_expire_us = 0;
     send_all(p, &m);
@@ -419,8 +422,17 @@ void mw_par_begin_input(mw_par *p, int linktype, const char *name, const char *v
 void mw_par_packet(mw_par *p, const mw_source_packet *sp)
 {
     /* Expiry exactly where a single worker would run it (pipeline.c). */
-    if (sp->ts_us < p->now_us)
+    /* A flow kept behind an expired one in the merged list needs a step
+     * back in time between their last packets, and lives at most the
+     * longest timeout past the time reached before that step: after
+     * that, the lists stop where one list would again. */
+    if (sp->ts_us < p->now_us) {
         p->ordered = false;
+        p->disorder_until_us = p->now_us > UINT64_MAX - p->max_timeout_us
+                                   ? UINT64_MAX : p->now_us + p->max_timeout_us;
+    }
+    if (!p->ordered && p->now_us >= p->disorder_until_us && sp->ts_us >= p->now_us)
+        p->ordered = true;
     if (sp->ts_us > p->now_us)
         p->now_us = sp->ts_us;
     if (p->now_us >= p->next_expire_us) {
@@ -479,6 +491,9 @@ mw_par *mw_par_new(unsigned threads, const mw_config *cfg, const mw_session_conf
         free(p);
         return NULL;
     }
+    for (int st = 0; st < MW_FLOW_STATE_COUNT; st++)
+        if (cfg->flow.timeout_us[st] > p->max_timeout_us)
+            p->max_timeout_us = cfg->flow.timeout_us[st];
     mw_config wc = *cfg;
     wc.expire_by_caller = true;
     wc.flow.max_flows = cfg->flow.max_flows / threads ? cfg->flow.max_flows / threads : 1;
