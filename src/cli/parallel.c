@@ -58,7 +58,7 @@ typedef struct msg {
     uint32_t caplen, wirelen;
     uint64_t number;    /* PACKET: the record number; EXPIRE: the next packet */
     uint64_t ts_us;     /* PACKET: capture time; EXPIRE: now */
-    uint32_t ordered;   /* EXPIRE: capture time has not gone back in this input */
+    uint32_t ordered;   /* EXPIRE: no step back in capture time that still matters */
     const char *name;   /* BEGIN */
     const char *vantage; /* BEGIN */
     /* PACKET: caplen bytes of frame follow */
@@ -66,13 +66,9 @@ typedef struct msg {
 
 typedef struct pworker {
     struct mw_par *par;
-    unsigned index;
     pthread_t thread;
-    bool started;
     mw_ring ring;
-    mw_hub hub;         /* where it sleeps */
-    bool hub_ok;
-    atomic_bool asleep; /* waiting for its ring */
+    mw_hub hub; /* where it sleeps */
     _Atomic uint64_t f_hi, f_lo; /* frontier */
     /* While it sleeps for a turn: the turn's key (else KEY_INF), so that
      * only the frontier that passes it wakes the sleeper. */
@@ -80,17 +76,21 @@ typedef struct pworker {
     mw_worker *worker;
     mw_sessions *sessions;
     /* Owned by the worker thread. */
-    int linktype;
     const char *name;
-    bool in_input;
     uint64_t cur_hi;   /* key of the message being processed */
-    bool cur_packet;   /* it is a packet (lo = 0) */
     uint64_t idle_pos; /* the reader's position its idle frontier used */
     uint64_t done_hi;  /* every message below this key is processed */
     uint64_t want_hi, want_lo; /* the turn asked for */
     /* Expiry: what this worker would keep, by tick parity (see expire). */
     uint64_t first_kept[2][MW_FLOW_STATE_COUNT];
-    uint64_t ticks;    /* EXPIRE messages processed, this run */
+    uint64_t ticks;    /* barrier ticks passed, this run */
+    unsigned index;
+    int linktype;
+    atomic_bool asleep; /* waiting for its ring */
+    bool started;
+    bool hub_ok;
+    bool in_input;
+    bool cur_packet;   /* the message is a packet (lo = 0) */
 } pworker;
 
 struct mw_par {
