@@ -36,17 +36,14 @@
 #include "detect/rules.h"
 #include "session/session.h"
 #include "common/stats.h"
+#include "cli/paths.h"
+#include "cli/version.h"
 #include "output/summary.h"
 
 #define EXIT_INPUT 1
 #define EXIT_USAGE 2
 #define EXIT_FATAL 3
 
-/* The built-in rules: the source tree's rules/ for a build used in place,
- * the installed copy for `cmake -DMW_INSTALLED_RULES=ON` (CMakeLists.txt). */
-#ifndef MW_RULES_DIR
-#define MW_RULES_DIR "rules"
-#endif
 
 typedef struct mw_cli {
     mw_config cfg;
@@ -139,7 +136,7 @@ static void usage(FILE *out)
         "detection:\n"
         "      --rules DIR         also load DIR/rogue-roots/*.pem, DIR/rogue-names.txt,\n"
         "                          DIR/targets/*.txt and DIR/fingerprints/*.txt\n"
-        "                          (built-in: " MW_RULES_DIR ")\n"
+        "                          (built-in: see --version)\n"
         "      --targets FILE      use FILE as the only target domain list\n"
         "      --trust-store PATH  PEM file or hashed directory of trusted roots\n"
         "      --trust-extra FILE  PEM file of roots trusted besides the trust store\n"
@@ -545,7 +542,7 @@ static void parse_args(mw_cli *cli, int argc, char **argv)
             break;
         }
         case 'h': usage(stdout); exit(0);
-        case 'V': printf("mitmwatch %s\n", MW_VERSION); exit(0);
+        case 'V': mw_print_version(stdout); exit(0);
         default: usage(stderr); exit(EXIT_USAGE);
         }
     }
@@ -588,7 +585,14 @@ static mw_rules *load_rules(const mw_cli *cli)
         fprintf(stderr, "mitmwatch: out of memory loading rules\n");
         exit(EXIT_FATAL);
     }
-    bool ok = mw_rules_load_dir(r, MW_RULES_DIR, !cli->targets, err, sizeof err) &&
+    char builtin[4200];
+    if (!mw_builtin_rules_dir(NULL, builtin, sizeof builtin)) {
+        fprintf(stderr, "mitmwatch: built-in rules not found (looked in %s): "
+                        "reinstall, or run from the build tree\n", builtin);
+        mw_rules_free(r);
+        exit(EXIT_FATAL);
+    }
+    bool ok = mw_rules_load_dir(r, builtin, !cli->targets, err, sizeof err) &&
               (!cli->rules_dir ||
                mw_rules_load_dir(r, cli->rules_dir, !cli->targets, err, sizeof err)) &&
               (!cli->targets || mw_rules_load_targets_file(r, cli->targets, err, sizeof err)) &&
