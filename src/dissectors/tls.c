@@ -9,12 +9,12 @@
  */
 #include "dissectors/tls.h"
 
+#include "dissectors/tls_fingerprint.h"
+
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <openssl/evp.h>
 
 #define TLS_MAX_RECORD (16384 + 2048) /* RFC 5246 6.2.3 ciphertext bound */
 #define TLS_HDR 5
@@ -108,11 +108,6 @@ static void blk_free(tls_blk **list)
         b = next;
     }
     *list = NULL;
-}
-
-static bool is_grease(uint16_t v)
-{
-    return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
 }
 
 void mw_tls_limits_default(mw_tls_limits *lim)
@@ -211,206 +206,6 @@ static void update_state(mw_tls_session *s)
         f->state = MW_TLS_HS_NO_CERT;
 }
 
-/* ---- hashing and fingerprints ---- */
-
-static void hex_digest(const EVP_MD *md, const void *data, size_t len, char *out,
-                       size_t hexchars)
-{
-    static const char hx[] = "0123456789abcdef";
-    unsigned char d[EVP_MAX_MD_SIZE];
-    unsigned int dlen = 0;
-
-    if (!EVP_Digest(data, len, d, &dlen, md, NULL))
-        dlen = 0;
-    size_t i;
-    for (i = 0; i < hexchars && i / 2 < dlen; i++)
-        out[i] = hx[(i & 1) ? d[i / 2] & 0xf : d[i / 2] >> 4];
-    for (; i < hexchars; i++)
-        out[i] = '0';
-    out[hexchars] = '\0';
-}
-
-/* Appends values as decimal joined by '-'; the caller sized buf for 6
- * chars per value. */
-static void put_dec_list(char *buf, size_t cap, size_t *p, const uint16_t *v, size_t n,
-                         bool skip_grease)
-{
-    bool first = true;
-    for (size_t i = 0; i < n; i++) {
-        if (skip_grease && is_grease(v[i]))
-            continue;
-        int w = snprintf(buf + *p, cap - *p, first ? "%u" : "-%u", (unsigned)v[i]);
-        if (w > 0 && (size_t)w < cap - *p)
-            *p += (size_t)w;
-        first = false;
-    }
-}
-
-static bool build_ja3(tls_blk **mem, mw_tls_client_hello *ch)
-{
-    size_t npf = ch->ec_point_formats.len;
-    size_t cap = 16 + 6 * (ch->ciphers.n + ch->extensions.n + ch->supported_groups.n) + 4 * npf;
-    char *buf = blk_alloc(mem, cap);
-    if (!buf)
-        return false;
-
-    size_t p = (size_t)snprintf(buf, cap, "%u,", (unsigned)ch->legacy_version);
-    put_dec_list(buf, cap, &p, ch->ciphers.v, ch->ciphers.n, true);
-    buf[p++] = ',';
-    put_dec_list(buf, cap, &p, ch->extensions.v, ch->extensions.n, true);
-    buf[p++] = ',';
-    put_dec_list(buf, cap, &p, ch->supported_groups.v, ch->supported_groups.n, true);
-    buf[p++] = ',';
-    mw_cursor pf;
-    mw_cursor_init(&pf, ch->ec_point_formats.data, npf);
-    uint8_t b;
-    for (bool first = true; mw_cursor_get_u8(&pf, &b); first = false) {
-        int w = snprintf(buf + p, cap - p, first ? "%u" : "-%u", (unsigned)b);
-        if (w > 0 && (size_t)w < cap - p)
-            p += (size_t)w;
-    }
-    buf[p] = '\0';
-    ch->ja3 = buf;
-    hex_digest(EVP_md5(), buf, p, ch->ja3_md5, 32);
-    return true;
-}
-
-static int cmp_u16(const void *a, const void *b)
-{
-    uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* DTLS versions count down, so "highest" means numerically lowest. */
-static unsigned version_rank(uint16_t v)
-{
-    return v >= 0xfe00 ? 0x10000u - v : v;
-}
-
-static const char *ja4_version(uint16_t v)
-{
-    switch (v) {
-    case 0x0304: return "13";
-    case 0x0303: return "12";
-    case 0x0302: return "11";
-    case 0x0301: return "10";
-    case 0x0300: return "s3";
-    case 0x0002: return "s2";
-    case 0xfeff: return "d1";
-    case 0xfefd: return "d2";
-    case 0xfefc: return "d3";
-    default: return "00";
-    }
-}
-
-static bool is_alnum(uint8_t c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-}
-
-/* Writes "xxxx,xxxx,..." of the n values; buf holds 5 * n + 1. */
-static size_t put_hex_list(char *buf, const uint16_t *v, size_t n)
-{
-    size_t p = 0;
-    for (size_t i = 0; i < n; i++) {
-        snprintf(buf + p, 6, i ? ",%04x" : "%04x", (unsigned)v[i]);
-        p += i ? 5 : 4;
-    }
-    buf[p] = '\0';
-    return p;
-}
-
-/* Copies the non-GREASE values of l into out, minus SNI/ALPN if asked. */
-static size_t filter_u16(const mw_tls_u16_list *l, uint16_t *out, bool drop_sni_alpn)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < l->n; i++) {
-        uint16_t v = l->v[i];
-        if (is_grease(v))
-            continue;
-        if (drop_sni_alpn && (v == EXT_SERVER_NAME || v == EXT_ALPN))
-            continue;
-        out[n++] = v;
-    }
-    return n;
-}
-
-static bool build_ja4(mw_tls_client_hello *ch, char transport)
-{
-    static const char hx[] = "0123456789abcdef";
-    uint16_t ver = ch->legacy_version;
-    bool have = false;
-    for (size_t i = 0; i < ch->supported_versions.n; i++) {
-        uint16_t v = ch->supported_versions.v[i];
-        if (is_grease(v))
-            continue;
-        if (!have || version_rank(v) > version_rank(ver))
-            ver = v;
-        have = true;
-    }
-
-    bool sni = false;
-    for (size_t i = 0; i < ch->extensions.n; i++)
-        sni |= ch->extensions.v[i] == EXT_SERVER_NAME;
-
-    char alpn[3] = "00";
-    if (ch->n_alpn && ch->alpn[0].len) {
-        mw_cursor a;
-        uint8_t first = 0, last = 0;
-        mw_cursor_init(&a, ch->alpn[0].data, ch->alpn[0].len);
-        (void)mw_cursor_peek_u8(&a, 0, &first);
-        (void)mw_cursor_peek_u8(&a, ch->alpn[0].len - 1, &last);
-        if (is_alnum(first) && is_alnum(last)) {
-            alpn[0] = (char)first;
-            alpn[1] = (char)last;
-        } else {
-            alpn[0] = hx[first >> 4];
-            alpn[1] = hx[last & 0xf];
-        }
-    }
-
-    size_t nmax = ch->ciphers.n > ch->extensions.n ? ch->ciphers.n : ch->extensions.n;
-    uint16_t *tmp = malloc((nmax + ch->signature_algorithms.n + 1) * sizeof(uint16_t));
-    char *str = malloc(5 * (nmax + ch->signature_algorithms.n) + 2);
-    if (!tmp || !str) {
-        free(tmp);
-        free(str);
-        return false;
-    }
-
-    char hb[13], hc[13];
-    size_t nc = filter_u16(&ch->ciphers, tmp, false);
-    size_t ncount = nc;
-    if (nc) {
-        qsort(tmp, nc, sizeof(uint16_t), cmp_u16);
-        size_t len = put_hex_list(str, tmp, nc);
-        hex_digest(EVP_sha256(), str, len, hb, 12);
-    } else {
-        memcpy(hb, "000000000000", 13);
-    }
-
-    size_t next = filter_u16(&ch->extensions, tmp, false);
-    size_t ne = filter_u16(&ch->extensions, tmp, true);
-    if (ne) {
-        qsort(tmp, ne, sizeof(uint16_t), cmp_u16);
-        size_t len = put_hex_list(str, tmp, ne);
-        size_t ns = filter_u16(&ch->signature_algorithms, tmp, false);
-        if (ns) {
-            str[len++] = '_';
-            len += put_hex_list(str + len, tmp, ns);
-        }
-        hex_digest(EVP_sha256(), str, len, hc, 12);
-    } else {
-        memcpy(hc, "000000000000", 13);
-    }
-    free(tmp);
-    free(str);
-
-    snprintf(ch->ja4, sizeof(ch->ja4), "%c%s%c%02u%02u%s_%s_%s", transport, ja4_version(ver),
-             sni ? 'd' : 'i', (unsigned)(ncount > 99 ? 99 : ncount),
-             (unsigned)(next > 99 ? 99 : next), alpn, hb, hc);
-    return true;
-}
 
 /* ---- hello parsing ---- */
 
@@ -552,8 +347,12 @@ static const char *parse_ch_ext(mw_cursor *exts, tls_blk **mem, mw_tls_client_he
 /* Computes the fingerprints and makes ch (allocated in *mem) the facts. */
 static const char *install_ch(mw_tls_session *s, mw_tls_client_hello *ch, tls_blk **mem)
 {
-    if (!build_ja3(mem, ch) || !build_ja4(ch, s->lim.transport))
+    size_t cap = mw_tls_ja3_cap(ch);
+    char *ja3 = blk_alloc(mem, cap);
+    if (!ja3 || !mw_tls_ja4(ch, s->lim.transport, ch->ja4))
         return "out of memory";
+    mw_tls_ja3(ch, ja3, cap, ch->ja3_md5);
+    ch->ja3 = ja3;
     ch->seen = true;
     blk_free(&s->ch_mem);
     s->ch_mem = *mem;
@@ -708,18 +507,14 @@ static const char *parse_server_hello(mw_tls_session *s, mw_cursor *m)
         return NULL;
     }
 
-    size_t cap = 16 + 6 * sh.extensions.n;
+    size_t cap = mw_tls_ja3s_cap(&sh);
     char *ja3s = blk_alloc(&mem, cap);
     if (!ja3s) {
         blk_free(&mem);
         return "out of memory";
     }
-    size_t p = (size_t)snprintf(ja3s, cap, "%u,%u,", (unsigned)sh.legacy_version,
-                                (unsigned)sh.cipher);
-    put_dec_list(ja3s, cap, &p, sh.extensions.v, sh.extensions.n, true);
-    ja3s[p] = '\0';
+    mw_tls_ja3s(&sh, ja3s, cap, sh.ja3s_md5);
     sh.ja3s = ja3s;
-    hex_digest(EVP_md5(), ja3s, p, sh.ja3s_md5, 32);
     if (!sh.extensions.n)
         sh.extensions.v = NULL;
 
@@ -1134,3 +929,4 @@ bool mw_tls_looks_like_handshake(const mw_cursor *c)
         return false;
     return true;
 }
+

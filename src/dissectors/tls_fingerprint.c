@@ -1,0 +1,230 @@
+/*
+ * tls_fingerprint.c - JA3, JA3S and JA4 of parsed hellos; see
+ * tls_fingerprint.h.
+ */
+#include "dissectors/tls_fingerprint.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+enum { EXT_SERVER_NAME = 0x0000, EXT_ALPN = 0x0010 };
+
+bool mw_tls_is_grease(uint16_t v)
+{
+    return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
+}
+
+static void hex_digest(const EVP_MD *md, const void *data, size_t len, char *out,
+                       size_t hexchars)
+{
+    static const char hx[] = "0123456789abcdef";
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int dlen = 0;
+
+    if (!EVP_Digest(data, len, d, &dlen, md, NULL))
+        dlen = 0;
+    size_t i;
+    for (i = 0; i < hexchars && i / 2 < dlen; i++)
+        out[i] = hx[(i & 1) ? d[i / 2] & 0xf : d[i / 2] >> 4];
+    for (; i < hexchars; i++)
+        out[i] = '0';
+    out[hexchars] = '\0';
+}
+
+/* Appends values as decimal joined by '-'; the caller sized buf for 6
+ * chars per value. */
+static void put_dec_list(char *buf, size_t cap, size_t *p, const uint16_t *v, size_t n,
+                         bool skip_grease)
+{
+    bool first = true;
+    for (size_t i = 0; i < n; i++) {
+        if (skip_grease && mw_tls_is_grease(v[i]))
+            continue;
+        int w = snprintf(buf + *p, cap - *p, first ? "%u" : "-%u", (unsigned)v[i]);
+        if (w > 0 && (size_t)w < cap - *p)
+            *p += (size_t)w;
+        first = false;
+    }
+}
+
+size_t mw_tls_ja3_cap(const mw_tls_client_hello *ch)
+{
+    return 16 + 6 * (ch->ciphers.n + ch->extensions.n + ch->supported_groups.n) +
+           4 * ch->ec_point_formats.len;
+}
+
+void mw_tls_ja3(const mw_tls_client_hello *ch, char *buf, size_t cap, char md5[33])
+{
+    size_t npf = ch->ec_point_formats.len;
+    size_t p = (size_t)snprintf(buf, cap, "%u,", (unsigned)ch->legacy_version);
+    put_dec_list(buf, cap, &p, ch->ciphers.v, ch->ciphers.n, true);
+    buf[p++] = ',';
+    put_dec_list(buf, cap, &p, ch->extensions.v, ch->extensions.n, true);
+    buf[p++] = ',';
+    put_dec_list(buf, cap, &p, ch->supported_groups.v, ch->supported_groups.n, true);
+    buf[p++] = ',';
+    mw_cursor pf;
+    mw_cursor_init(&pf, ch->ec_point_formats.data, npf);
+    uint8_t b;
+    for (bool first = true; mw_cursor_get_u8(&pf, &b); first = false) {
+        int w = snprintf(buf + p, cap - p, first ? "%u" : "-%u", (unsigned)b);
+        if (w > 0 && (size_t)w < cap - p)
+            p += (size_t)w;
+    }
+    buf[p] = '\0';
+    hex_digest(EVP_md5(), buf, p, md5, 32);
+}
+
+size_t mw_tls_ja3s_cap(const mw_tls_server_hello *sh)
+{
+    return 16 + 6 * sh->extensions.n;
+}
+
+void mw_tls_ja3s(const mw_tls_server_hello *sh, char *buf, size_t cap, char md5[33])
+{
+    size_t p = (size_t)snprintf(buf, cap, "%u,%u,", (unsigned)sh->legacy_version,
+                                (unsigned)sh->cipher);
+    put_dec_list(buf, cap, &p, sh->extensions.v, sh->extensions.n, true);
+    buf[p] = '\0';
+    hex_digest(EVP_md5(), buf, p, md5, 32);
+}
+
+static int cmp_u16(const void *a, const void *b)
+{
+    uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* DTLS versions count down, so "highest" means numerically lowest. */
+static unsigned version_rank(uint16_t v)
+{
+    return v >= 0xfe00 ? 0x10000u - v : v;
+}
+
+static const char *ja4_version(uint16_t v)
+{
+    switch (v) {
+    case 0x0304: return "13";
+    case 0x0303: return "12";
+    case 0x0302: return "11";
+    case 0x0301: return "10";
+    case 0x0300: return "s3";
+    case 0x0002: return "s2";
+    case 0xfeff: return "d1";
+    case 0xfefd: return "d2";
+    case 0xfefc: return "d3";
+    default: return "00";
+    }
+}
+
+static bool is_alnum(uint8_t c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+/* Writes "xxxx,xxxx,..." of the n values; buf holds 5 * n + 1. */
+static size_t put_hex_list(char *buf, const uint16_t *v, size_t n)
+{
+    size_t p = 0;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(buf + p, 6, i ? ",%04x" : "%04x", (unsigned)v[i]);
+        p += i ? 5 : 4;
+    }
+    buf[p] = '\0';
+    return p;
+}
+
+/* Copies the non-GREASE values of l into out, minus SNI/ALPN if asked. */
+static size_t filter_u16(const mw_tls_u16_list *l, uint16_t *out, bool drop_sni_alpn)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        uint16_t v = l->v[i];
+        if (mw_tls_is_grease(v))
+            continue;
+        if (drop_sni_alpn && (v == EXT_SERVER_NAME || v == EXT_ALPN))
+            continue;
+        out[n++] = v;
+    }
+    return n;
+}
+
+bool mw_tls_ja4(const mw_tls_client_hello *ch, char transport, char out[37])
+{
+    static const char hx[] = "0123456789abcdef";
+    uint16_t ver = ch->legacy_version;
+    bool have = false;
+    for (size_t i = 0; i < ch->supported_versions.n; i++) {
+        uint16_t v = ch->supported_versions.v[i];
+        if (mw_tls_is_grease(v))
+            continue;
+        if (!have || version_rank(v) > version_rank(ver))
+            ver = v;
+        have = true;
+    }
+
+    bool sni = false;
+    for (size_t i = 0; i < ch->extensions.n; i++)
+        sni |= ch->extensions.v[i] == EXT_SERVER_NAME;
+
+    char alpn[3] = "00";
+    if (ch->n_alpn && ch->alpn[0].len) {
+        mw_cursor a;
+        uint8_t first = 0, last = 0;
+        mw_cursor_init(&a, ch->alpn[0].data, ch->alpn[0].len);
+        (void)mw_cursor_peek_u8(&a, 0, &first);
+        (void)mw_cursor_peek_u8(&a, ch->alpn[0].len - 1, &last);
+        if (is_alnum(first) && is_alnum(last)) {
+            alpn[0] = (char)first;
+            alpn[1] = (char)last;
+        } else {
+            alpn[0] = hx[first >> 4];
+            alpn[1] = hx[last & 0xf];
+        }
+    }
+
+    size_t nmax = ch->ciphers.n > ch->extensions.n ? ch->ciphers.n : ch->extensions.n;
+    uint16_t *tmp = malloc((nmax + ch->signature_algorithms.n + 1) * sizeof(uint16_t));
+    char *str = malloc(5 * (nmax + ch->signature_algorithms.n) + 2);
+    if (!tmp || !str) {
+        free(tmp);
+        free(str);
+        return false;
+    }
+
+    char hb[13], hc[13];
+    size_t nc = filter_u16(&ch->ciphers, tmp, false);
+    size_t ncount = nc;
+    if (nc) {
+        qsort(tmp, nc, sizeof(uint16_t), cmp_u16);
+        size_t len = put_hex_list(str, tmp, nc);
+        hex_digest(EVP_sha256(), str, len, hb, 12);
+    } else {
+        memcpy(hb, "000000000000", 13);
+    }
+
+    size_t next = filter_u16(&ch->extensions, tmp, false);
+    size_t ne = filter_u16(&ch->extensions, tmp, true);
+    if (ne) {
+        qsort(tmp, ne, sizeof(uint16_t), cmp_u16);
+        size_t len = put_hex_list(str, tmp, ne);
+        size_t ns = filter_u16(&ch->signature_algorithms, tmp, false);
+        if (ns) {
+            str[len++] = '_';
+            len += put_hex_list(str + len, tmp, ns);
+        }
+        hex_digest(EVP_sha256(), str, len, hc, 12);
+    } else {
+        memcpy(hc, "000000000000", 13);
+    }
+    free(tmp);
+    free(str);
+
+    snprintf(out, 37, "%c%s%c%02u%02u%s_%s_%s", transport, ja4_version(ver),
+             sni ? 'd' : 'i', (unsigned)(ncount > 99 ? 99 : ncount),
+             (unsigned)(next > 99 ? 99 : next), alpn, hb, hc);
+    return true;
+}
