@@ -6,7 +6,8 @@
 set -eu
 pkgs="build-essential cmake pkg-config libpcap-dev libndpi-dev libssl-dev
       zlib1g-dev libsqlite3-dev python3 gzip tshark clang clang-tidy cppcheck
-      ca-certificates chromium chromium-driver python3-selenium"
+      ca-certificates chromium chromium-driver python3-selenium
+      dpkg-dev debhelper fakeroot lintian man-db adduser"
 if [ "${1:-}" = "--bench" ]; then
     pkgs="$pkgs libndpi-bin"
 fi
