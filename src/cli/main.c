@@ -81,6 +81,12 @@ typedef struct mw_cli {
     char **argv;
     mw_vantage_net *nets; /* --vantage-net */
     size_t n_nets;
+    /* The inputs to read, in order: every -r FILE as given, then the
+     * positional arguments (NAME=PATH pairs come after, see main). */
+    const char **inputs;
+    size_t n_inputs;
+    uint64_t max_packets;  /* -c: stop after this many (0: no limit) */
+    uint64_t packets_read; /* towards -c, over all inputs */
 } mw_cli;
 
 /* The one global: a signal handler can reach nothing else. It points at the
@@ -96,10 +102,27 @@ static void on_signal(int sig)
         mw_source_stop(s);
 }
 
+/* A signal, or -c's count reached: no further input is opened. */
+static bool stopped(const mw_cli *cli)
+{
+    return g_stop_signal || (cli->max_packets && cli->packets_read >= cli->max_packets);
+}
+
+static void add_input(mw_cli *cli, const char *path)
+{
+    const char **in = realloc(cli->inputs, (cli->n_inputs + 1) * sizeof(*in));
+    if (!in) {
+        fputs("mitmwatch: out of memory\n", stderr);
+        exit(EXIT_FATAL);
+    }
+    in[cli->n_inputs++] = path;
+    cli->inputs = in;
+}
+
 static void usage(FILE *out)
 {
     fputs(
-        "usage: mitmwatch [options] FILE|DIR|- ...\n"
+        "usage: mitmwatch [options] [-r FILE] FILE|DIR|- ...\n"
         "       mitmwatch [options] -i IFACE\n"
         "       mitmwatch merge [--report DIR] [--color WHEN] [-q] SUMMARY.json ...\n"
         "\n"
@@ -107,7 +130,10 @@ static void usage(FILE *out)
         "or not) and on live interfaces.\n"
         "\n"
         "input:\n"
+        "  -r FILE                 read FILE (as a FILE operand; - is standard input)\n"
         "  -i, --interface IFACE   capture live from IFACE until SIGINT/SIGTERM\n"
+        "  -c COUNT                stop after COUNT packets (over all inputs)\n"
+        "  -n                      accepted for tcpdump's habit: names are never resolved\n"
         "  -f, --filter EXPR       BPF filter, for files and interfaces\n"
         "  -s, --snaplen N         live: bytes kept per packet (65535)\n"
         "  -p, --no-promisc        live: do not put the interface in promiscuous mode\n"
@@ -242,6 +268,8 @@ static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
         mw_source_status s = mw_source_next(src, &p);
         if (s == MW_SOURCE_PACKET) {
             mw_worker_packet(w, linktype, name, &p);
+            if (cli->max_packets && ++cli->packets_read >= cli->max_packets)
+                break; /* -c: as if the input ended here */
         } else if (s == MW_SOURCE_IDLE) {
             struct timeval tv;
             gettimeofday(&tv, NULL);
@@ -300,7 +328,7 @@ static void run_path(mw_cli *cli, mw_worker *w, const char *path)
         }
         if (n == 0)
             fprintf(stderr, "mitmwatch: %s: no capture files in directory\n", path);
-        for (int i = 0; i < n && !g_stop_signal; i++)
+        for (int i = 0; i < n && !stopped(cli); i++)
             run_file(cli, w, paths[i]);
         mw_capture_free_paths(paths, n);
         return;
@@ -446,8 +474,17 @@ static void parse_args(mw_cli *cli, int argc, char **argv)
     uint64_t v;
     int c;
 
-    while ((c = getopt_long(argc, argv, "i:f:s:po:qvhV", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "r:c:ni:f:s:po:qvhV", opts, NULL)) != -1) {
         switch (c) {
+        case 'r': add_input(cli, optarg); break;
+        case 'c':
+            /* A plain count, as tcpdump's: no K/M suffix. */
+            if (strspn(optarg, "0123456789") != strlen(optarg) ||
+                !parse_size(optarg, UINT64_MAX / 2, &v) || v == 0)
+                bad_value("-c (a packet count, at least 1)", optarg);
+            cli->max_packets = v;
+            break;
+        case 'n': break;
         case 'i': cli->iface = optarg; break;
         case 'f': cfg->capture.filter = optarg; break;
         case 's':
@@ -546,11 +583,13 @@ static void parse_args(mw_cli *cli, int argc, char **argv)
         default: usage(stderr); exit(EXIT_USAGE);
         }
     }
-    if (cli->iface && (optind < argc || cli->n_pairs)) {
+    for (int i = optind; i < argc; i++)
+        add_input(cli, argv[i]);
+    if (cli->iface && (cli->n_inputs || cli->n_pairs)) {
         fprintf(stderr, "mitmwatch: -i and input files are exclusive\n");
         exit(EXIT_USAGE);
     }
-    if (!cli->iface && optind == argc && cli->n_pairs == 0) {
+    if (!cli->iface && cli->n_inputs == 0 && cli->n_pairs == 0) {
         usage(stderr);
         exit(EXIT_USAGE);
     }
@@ -749,8 +788,8 @@ static void open_outputs(mw_cli *cli, mw_rules *rules, mw_stats *out_stats,
     /* Standard input and interfaces cannot be read a second time: then
      * frames are held until their flow is judged (flagged.h). */
     bool once = cli->iface != NULL;
-    for (int i = optind; cli->flagged && i < cli->argc; i++)
-        once |= strcmp(cli->argv[i], "-") == 0;
+    for (size_t i = 0; cli->flagged && i < cli->n_inputs; i++)
+        once |= strcmp(cli->inputs[i], "-") == 0;
     for (size_t i = 0; cli->flagged && i < cli->n_pairs; i++)
         once |= strcmp(cli->pairs[i].path, "-") == 0;
     if (cli->flagged && once &&
@@ -837,19 +876,23 @@ int main(int argc, char **argv)
 
     if (cli.iface)
         run_live(&cli, w);
-    for (int i = optind; i < argc && !g_stop_signal; i++)
-        run_path(&cli, w, argv[i]);
+    for (size_t i = 0; i < cli.n_inputs && !stopped(&cli); i++)
+        run_path(&cli, w, cli.inputs[i]);
     /* NAME=PATH pairs name inputs too; one also given plainly is read once. */
-    for (size_t i = 0; i < cli.n_pairs && !g_stop_signal; i++) {
+    for (size_t i = 0; i < cli.n_pairs && !stopped(&cli); i++) {
         bool listed = false;
-        for (int k = optind; k < argc; k++)
-            listed |= strcmp(argv[k], cli.pairs[i].path) == 0;
+        for (size_t k = 0; k < cli.n_inputs; k++)
+            listed |= strcmp(cli.inputs[k], cli.pairs[i].path) == 0;
         for (size_t k = 0; k < i; k++)
             listed |= strcmp(cli.pairs[k].path, cli.pairs[i].path) == 0;
         if (!listed)
             run_path(&cli, w, cli.pairs[i].path);
     }
 
+    /* Said, since the rest of the input was not read (tcpdump is silent). */
+    if (cli.max_packets && cli.packets_read >= cli.max_packets && !cli.quiet)
+        fprintf(stderr, "mitmwatch: stopped after %" PRIu64 " packets (-c); later packets and inputs not read\n",
+                cli.packets_read);
     /* Every input's flows have ended (mw_worker_end_input), so all
      * session events are out before the counters. */
     mw_stats *st = mw_worker_stats(w);
@@ -912,6 +955,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < cli.n_pairs; i++)
         free((char *)cli.pairs[i].name);
     free(cli.pairs);
+    free(cli.inputs);
     for (size_t i = 0; i < cli.n_nets; i++)
         free((char *)cli.nets[i].name);
     free(cli.nets);

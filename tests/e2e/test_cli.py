@@ -199,6 +199,46 @@ class Cli(unittest.TestCase):
         self.assertEqual(rc, 0)
         self.assertTrue(out.startswith("mitmwatch "))
 
+    def test_version_names_libraries_and_rules(self):
+        rc, out, _ = run("--version")
+        self.assertEqual(rc, 0)
+        lines = out.splitlines()
+        self.assertRegex(lines[0], r"^mitmwatch \d+\.\d+\.\d+$")
+        # The libraries as loaded: the same strings their own tools print.
+        ssl = subprocess.run(["openssl", "version"], capture_output=True, text=True)
+        self.assertIn(ssl.stdout.split()[1], out)
+        self.assertTrue(any(l.startswith("nDPI ") for l in lines), out)
+        self.assertTrue(any(l.startswith("libpcap version ") for l in lines), out)
+        src_rules = os.path.join(os.path.dirname(__file__), "..", "..", "rules")
+        with open(os.path.join(src_rules, "VERSION")) as f:
+            date = f.readline().strip()
+        self.assertIn("rules %s (%s)" % (date, os.path.realpath(src_rules)), lines)
+
+    def test_tcpdump_read_count_numeric(self):
+        # -r FILE is the FILE operand; -n is accepted and changes nothing.
+        _, plain, _ = run("--json", self.curl)
+        rc, with_r, err = run("--json", "-n", "-r", self.curl)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(plain, with_r)
+        # -c 20: the first 20 of the 109 records; the stop is said, the
+        # second input is not opened.
+        rc, out, err = run("--json", "-c", "20", "-r", self.curl, self.curl)
+        self.assertEqual(rc, 0, err)
+        st = stats_of(out)
+        self.assertEqual(st["capture"]["packets"], 20)
+        self.assertEqual(st["capture"]["inputs_opened"], 1)
+        self.assertIn("stopped after 20 packets (-c)", err)
+        # -c counts over inputs: 109 from the first, 1 from the second.
+        rc, out, err = run("--json", "-c", "110", self.curl, "-r", self.curl)
+        self.assertEqual(rc, 0, err)
+        st = stats_of(out)
+        self.assertEqual(st["capture"]["packets"], 110)
+        self.assertEqual(st["capture"]["inputs_opened"], 2)
+        for bad in ("0", "10k", "-3", "x"):
+            rc, _, err = run("-c", bad, self.curl)
+            self.assertEqual(rc, 2, bad)
+            self.assertIn("-c", err)
+
 
 if __name__ == "__main__":
     BIN, CORPUS = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
