@@ -9,6 +9,7 @@ nDPI's own result file for that capture, link types from the file headers.
 """
 import gzip
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -95,6 +96,54 @@ class Cli(unittest.TestCase):
             self.assertEqual(strip(records(out)), strip(records(plain)))
             self.assertEqual(records(out)[0]["capture"],
                              "stdin" if out is piped else "curl.noext")
+
+    def test_xz_zstd_bzip2_equal_plain(self):
+        # Made by the formats' own tools (xz, zstd, bzip2 as a user would),
+        # named without extension: recognised by content. Each also as two
+        # streams one after the other (what pxz, zstd -T and cat make),
+        # from a file and from standard input.
+        _, plain, _ = run("--json", "--flows", self.curl)
+        with open(self.curl, "rb") as f:
+            data = f.read()
+        strip = lambda recs: [{k: v for k, v in r.items() if k != "capture"}
+                              for r in recs[:-1]]
+        for tool, counter in (("xz", "inputs_xz"), ("zstd", "inputs_zstd"),
+                              ("bzip2", "inputs_bzip2"), ("gzip", "inputs_gzip")):
+            one = subprocess.run([tool, "-c"], input=data, capture_output=True,
+                                 check=True).stdout
+            first, second = (subprocess.run([tool, "-c"], input=part, capture_output=True,
+                                            check=True).stdout
+                             for part in (data[:5000], data[5000:]))
+            two = first + second
+            for name, blob in (("one", one), ("two", two)):
+                path = os.path.join(self.tmp, "%s-%s" % (tool, name))
+                with open(path, "wb") as f:
+                    f.write(blob)
+                rc, out, err = run("--json", "--flows", path)
+                self.assertEqual(rc, 0, (tool, name, err))
+                with open(path, "rb") as f:
+                    rc2, piped, err2 = run("--json", "--flows", "-", stdin=f)
+                self.assertEqual(rc2, 0, (tool, name, err2))
+                for o in (out, piped):
+                    st = stats_of(o)
+                    self.assertEqual(st["capture"][counter], 1, (tool, name))
+                    self.assertEqual(st["capture"]["packets"], 109, (tool, name))
+                    self.assertEqual(strip(records(o)), strip(records(plain)), (tool, name))
+            # Cut in the second stream: read as far as it goes (the first
+            # stream's packets at least: zstd and bzip2 decode whole blocks,
+            # so a cut block yields nothing), then the damage named with the
+            # packet number, exit status 1.
+            cut = os.path.join(self.tmp, "%s-cut" % tool)
+            with open(cut, "wb") as f:
+                f.write(two[: len(first) + len(second) * 6 // 10])
+            rc, out, err = run("--json", cut)
+            self.assertEqual(rc, 1, (tool, err))
+            st = stats_of(out)
+            self.assertGreater(st["capture"]["packets"], 0, tool)
+            self.assertLess(st["capture"]["packets"], 109, tool)
+            self.assertEqual(st["capture"]["inputs_damaged"], 1, tool)
+            self.assertRegex(err, r"%s: packet %d: %s stream damaged: unexpected end of file"
+                             % (re.escape(cut), st["capture"]["packets"] + 1, tool))
 
     def test_truncated_file(self):
         # Record 11 starts at byte 4392 with 192 captured bytes; cutting the
