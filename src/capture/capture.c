@@ -545,6 +545,7 @@ int mw_source_linktype(const mw_source *s) { return s->linktype; }
 bool mw_source_is_live(const mw_source *s) { return s->live; }
 bool mw_source_is_gzip(const mw_source *s) { return s->zkind == MW_Z_GZIP; }
 const char *mw_source_compression(const mw_source *s) { return mw_zkind_name(s->zkind); }
+uint64_t mw_source_bytes_in(const mw_source *s) { return s->z ? mw_zreader_bytes_in(s->z) : 0; }
 const char *mw_source_error(const mw_source *s) { return s->err; }
 
 void mw_source_add_drop_stats(mw_source *s, mw_capture_stats *stats)

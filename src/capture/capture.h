@@ -78,6 +78,9 @@ bool mw_source_is_gzip(const mw_source *s);
 /* The file's compression by content ("gzip", "xz", "zstd", "bzip2"), or
  * NULL for none and for live sources (decompress.h). */
 const char *mw_source_compression(const mw_source *s);
+/* Files: bytes of the file read so far (compressed ones as stored), for
+ * progress against its size; 0 for live sources. */
+uint64_t mw_source_bytes_in(const mw_source *s);
 
 /* After MW_SOURCE_ERROR: "<path>: packet N: <problem>". */
 const char *mw_source_error(const mw_source *s);

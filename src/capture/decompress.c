@@ -49,6 +49,7 @@ struct mw_zreader {
     bool failed;    /* err set; every later read fails */
     bool dec_ready; /* the decoder below is initialised */
     int sniff_errno;
+    uint64_t bytes_in; /* read from the file so far (progress) */
     char err[160];
 
     z_stream gz;
@@ -74,6 +75,7 @@ static int mw_zfill(mw_zreader *z)
     for (;;) {
         ssize_t n = read(z->fd, z->in, MW_Z_INBUF);
         if (n > 0) {
+            z->bytes_in += (size_t)n;
             z->in_pos = 0;
             z->in_len = (size_t)n;
             return 1;
@@ -280,6 +282,7 @@ mw_zreader *mw_zreader_open(int fd)
         ssize_t n = read(fd, head + z->in_len, MW_Z_SNIFF - z->in_len);
         if (n > 0) {
             z->in_len += (size_t)n;
+            z->bytes_in += (size_t)n;
         } else if (n == 0) {
             z->eof = true;
             break;
@@ -298,6 +301,7 @@ mw_zreader *mw_zreader_open(int fd)
 }
 
 mw_zkind mw_zreader_kind(const mw_zreader *z) { return z->kind; }
+uint64_t mw_zreader_bytes_in(const mw_zreader *z) { return z->bytes_in; }
 
 const char *mw_zkind_name(mw_zkind k)
 {
@@ -331,6 +335,7 @@ static ssize_t mw_zread_plain(mw_zreader *z, uint8_t *out, size_t n)
     for (;;) {
         ssize_t r = read(z->fd, out, n);
         if (r >= 0) {
+            z->bytes_in += (size_t)r;
             z->eof = r == 0;
             return r;
         }

@@ -20,6 +20,7 @@
 #define MW_DECOMPRESS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 typedef enum mw_zkind {
@@ -38,6 +39,8 @@ typedef struct mw_zreader mw_zreader;
 mw_zreader *mw_zreader_open(int fd);
 
 mw_zkind mw_zreader_kind(const mw_zreader *z);
+/* Bytes read from the file so far, compressed: progress against its size. */
+uint64_t mw_zreader_bytes_in(const mw_zreader *z);
 /* "gzip", "xz", "zstd", "bzip2", or NULL for none. */
 const char *mw_zkind_name(mw_zkind k);
 

@@ -11,6 +11,7 @@
  *   3  fatal error (out of memory, output cannot be written)
  *   130 / 143  stopped by SIGINT / SIGTERM (after a clean shutdown)
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -37,6 +38,7 @@
 #include "session/session.h"
 #include "common/stats.h"
 #include "cli/paths.h"
+#include "cli/progress.h"
 #include "cli/version.h"
 #include "output/summary.h"
 
@@ -87,6 +89,9 @@ typedef struct mw_cli {
     size_t n_inputs;
     uint64_t max_packets;  /* -c: stop after this many (0: no limit) */
     uint64_t packets_read; /* towards -c, over all inputs */
+    bool no_progress;      /* --no-progress */
+    mw_progress *progress; /* the progress line, or NULL */
+    uint64_t bytes_done;   /* of the inputs already read (progress) */
 } mw_cli;
 
 /* The one global: a signal handler can reach nothing else. It points at the
@@ -100,6 +105,18 @@ static void on_signal(int sig)
     mw_source *s = g_current_source;
     if (s)
         mw_source_stop(s);
+}
+
+static void show_progress(mw_cli *cli, const mw_source *src, const mw_stats *st)
+{
+    const mw_session_stats *ss = mw_sessions_stats(cli->sessions);
+    mw_progress_counts c = {
+        .bytes = cli->bytes_done + mw_source_bytes_in(src),
+        .packets = st->capture.packets,
+        .sessions = ss->tls + ss->dtls + ss->quic,
+        .intercepted = ss->verdict_intercepted,
+    };
+    mw_progress_update(cli->progress, &c);
 }
 
 /* A signal, or -c's count reached: no further input is opened. */
@@ -148,6 +165,7 @@ static void usage(FILE *out)
         "      --vantage-net NAME=ADDR/BITS  label sessions whose client is in the\n"
         "                          network (checked first, in the order given)\n"
         "  -q, --quiet             events only: no summary, no counters on stderr\n"
+        "      --no-progress       no progress line (shown offline when stderr is a terminal)\n"
         "      --color WHEN        colour the summary: auto (a terminal), always, never\n"
         "\n"
         "report and forensics:\n"
@@ -251,6 +269,7 @@ static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
     mw_stats *st = mw_worker_stats(w);
 
     if (!mw_linktype_supported(linktype)) {
+        mw_progress_clear(cli->progress);
         fprintf(stderr, "mitmwatch: %s: unsupported link type %d\n",
                 mw_source_path(src), linktype);
         st->capture.inputs_failed++;
@@ -268,6 +287,8 @@ static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
         mw_source_status s = mw_source_next(src, &p);
         if (s == MW_SOURCE_PACKET) {
             mw_worker_packet(w, linktype, name, &p);
+            if (cli->progress && (p.number & 1023) == 0)
+                show_progress(cli, src, st);
             if (cli->max_packets && ++cli->packets_read >= cli->max_packets)
                 break; /* -c: as if the input ended here */
         } else if (s == MW_SOURCE_IDLE) {
@@ -278,6 +299,7 @@ static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
             (void)mw_baseline_flush(cli->baseline);
         } else {
             if (s == MW_SOURCE_ERROR) {
+                mw_progress_clear(cli->progress);
                 fprintf(stderr, "mitmwatch: %s\n", mw_source_error(src));
                 cli->status = EXIT_INPUT;
             }
@@ -285,11 +307,58 @@ static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
         }
     }
     g_current_source = NULL;
+    cli->bytes_done += mw_source_bytes_in(src);
     if (mw_source_is_live(src))
         mw_source_add_drop_stats(src, &st->capture);
     mw_worker_end_input(w);
     /* Other runs sharing --state see this input's sightings from now. */
     (void)mw_baseline_flush(cli->baseline);
+}
+
+/* Sizes of the inputs to read (directories: their regular files); 0 when
+ * one cannot be known (standard input from a pipe). */
+static uint64_t input_bytes(const char *path)
+{
+    struct stat sb;
+    if (strcmp(path, "-") == 0)
+        return fstat(STDIN_FILENO, &sb) == 0 && S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0;
+    if (stat(path, &sb) != 0)
+        return 0;
+    if (S_ISREG(sb.st_mode))
+        return (uint64_t)sb.st_size;
+    uint64_t sum = 0;
+    DIR *d = S_ISDIR(sb.st_mode) ? opendir(path) : NULL;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        char p[PATH_MAX];
+        if (e->d_name[0] != '.' &&
+            snprintf(p, sizeof p, "%s/%s", path, e->d_name) < (int)sizeof p &&
+            stat(p, &sb) == 0 && S_ISREG(sb.st_mode))
+            sum += (uint64_t)sb.st_size;
+    }
+    if (d)
+        closedir(d);
+    return sum;
+}
+
+/* Offline, not -q, standard error a terminal, not --no-progress. */
+static void start_progress(mw_cli *cli)
+{
+    if (cli->iface || cli->quiet || cli->no_progress || cli->cfg.verbose ||
+        !isatty(STDERR_FILENO))
+        return;
+    uint64_t total = 0;
+    bool known = true;
+    for (size_t i = 0; i < cli->n_inputs; i++) {
+        uint64_t b = input_bytes(cli->inputs[i]);
+        known &= b > 0;
+        total += b;
+    }
+    for (size_t i = 0; i < cli->n_pairs; i++) {
+        uint64_t b = input_bytes(cli->pairs[i].path);
+        known &= b > 0;
+        total += b;
+    }
+    cli->progress = mw_progress_new(stderr, known ? total : 0);
 }
 
 static void run_file(mw_cli *cli, mw_worker *w, const char *path)
@@ -299,6 +368,7 @@ static void run_file(mw_cli *cli, mw_worker *w, const char *path)
     mw_source *src = mw_source_open_file(path, &cli->cfg.capture, &st->capture, err,
                                          sizeof err);
     if (!src) {
+        mw_progress_clear(cli->progress);
         fprintf(stderr, "mitmwatch: %s\n", err);
         cli->status = EXIT_INPUT;
         return;
@@ -322,12 +392,15 @@ static void run_path(mw_cli *cli, mw_worker *w, const char *path)
         int n = mw_capture_list_dir(path, &mw_worker_stats(w)->capture, &paths, err,
                                     sizeof err);
         if (n < 0) {
+            mw_progress_clear(cli->progress);
             fprintf(stderr, "mitmwatch: %s\n", err);
             cli->status = EXIT_INPUT;
             return;
         }
-        if (n == 0)
+        if (n == 0) {
+            mw_progress_clear(cli->progress);
             fprintf(stderr, "mitmwatch: %s: no capture files in directory\n", path);
+        }
         for (int i = 0; i < n && !stopped(cli); i++)
             run_file(cli, w, paths[i]);
         mw_capture_free_paths(paths, n);
@@ -378,6 +451,7 @@ enum {
     OPT_CERTS,
     OPT_WRITE_FLAGGED,
     OPT_VANTAGE_NET,
+    OPT_NO_PROGRESS,
 };
 
 /* "90", "90s", "15m", "1h", "1d" -> seconds. */
@@ -466,6 +540,7 @@ static void parse_args(mw_cli *cli, int argc, char **argv)
         {"certs", required_argument, NULL, OPT_CERTS},
         {"write-flagged", required_argument, NULL, OPT_WRITE_FLAGGED},
         {"vantage-net", required_argument, NULL, OPT_VANTAGE_NET},
+        {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -508,6 +583,7 @@ static void parse_args(mw_cli *cli, int argc, char **argv)
                 cli->vantage = optarg;
             break;
         case 'q': cli->quiet = true; break;
+        case OPT_NO_PROGRESS: cli->no_progress = true; break;
         case 'v': cfg->verbose = true; break;
         case OPT_MAX_FLOWS:
             if (!parse_size(optarg, 1u << 26, &v) || v < 16)
@@ -874,6 +950,7 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
+    start_progress(&cli);
     if (cli.iface)
         run_live(&cli, w);
     for (size_t i = 0; i < cli.n_inputs && !stopped(&cli); i++)
@@ -889,6 +966,8 @@ int main(int argc, char **argv)
             run_path(&cli, w, cli.pairs[i].path);
     }
 
+    mw_progress_end(cli.progress);
+    cli.progress = NULL;
     /* Said, since the rest of the input was not read (tcpdump is silent). */
     if (cli.max_packets && cli.packets_read >= cli.max_packets && !cli.quiet)
         fprintf(stderr, "mitmwatch: stopped after %" PRIu64 " packets (-c); later packets and inputs not read\n",

@@ -11,6 +11,7 @@ import gzip
 import json
 import re
 import os
+import pty
 import shutil
 import subprocess
 import sys
@@ -144,6 +145,56 @@ class Cli(unittest.TestCase):
             self.assertEqual(st["capture"]["inputs_damaged"], 1, tool)
             self.assertRegex(err, r"%s: packet %d: %s stream damaged: unexpected end of file"
                              % (re.escape(cut), st["capture"]["packets"] + 1, tool))
+
+    def run_on_tty(self, *args):
+        # Standard error on a pseudo-terminal, as in an interactive shell.
+        master, slave = pty.openpty()
+        p = subprocess.Popen([BIN, *args], stdout=subprocess.DEVNULL, stderr=slave)
+        os.close(slave)
+        err = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            err += chunk
+        os.close(master)
+        self.assertEqual(p.wait(), 1)  # the corpus holds damaged captures
+        return err.decode(errors="replace")
+
+    def test_progress_line_on_a_terminal(self):
+        # The corpus four times: long enough (> 0.25 s) for a redraw.
+        size = 0
+        for e in os.scandir(CORPUS):
+            if not e.name.startswith(".") and e.is_file():
+                size += e.stat().st_size
+        total = 4 * size
+        unit = ["B", "KiB", "MiB", "GiB"]
+        d, u = float(total), 0
+        while d >= 1024:
+            d, u = d / 1024, u + 1
+        want_total = "%.1f %s" % (d, unit[u])
+        err = self.run_on_tty("--json", *[CORPUS] * 4)
+        lines = re.findall(r"\r\x1b\[K(\d+) % \(([\d.]+ \w+) of ([\d.]+ \w+)\), "
+                           r"(\d+) packets/s, (\d+) sessions, (\d+) intercepted, "
+                           r"ETA \d+:\d\d:\d\d", err)
+        self.assertTrue(lines, err[-2000:])
+        for pct, _, of, rate, _, _ in lines:
+            self.assertEqual(of, want_total)
+            self.assertLessEqual(int(pct), 100)
+            self.assertGreater(int(rate), 0)
+        # Percentages only grow, and the line is erased at the end.
+        pcts = [int(l[0]) for l in lines]
+        self.assertEqual(pcts, sorted(pcts))
+        last = list(re.finditer(r"ETA \d+:\d\d:\d\d", err))[-1]
+        self.assertTrue(err[last.end():].startswith("\r\x1b[K"), repr(err[last.end():][:80]))
+        # Error messages start on a clean line, never after a progress line.
+        self.assertNotRegex(err, r"intercepted, ETA [\d:]+mitmwatch:")
+        for quiet in (["-q"], ["--no-progress"]):
+            err = self.run_on_tty("--json", *quiet, CORPUS, CORPUS)
+            self.assertNotIn("packets/s", err, quiet)
 
     def test_truncated_file(self):
         # Record 11 starts at byte 4392 with 192 captured bytes; cutting the
