@@ -167,7 +167,7 @@ static void mw_zdec_end(mw_zreader *z)
 static mw_zstep mw_zstep_run(mw_zreader *z, size_t *ip, size_t il, uint8_t *out,
                              size_t *op, size_t ol)
 {
-    const uint8_t *in = z->in;
+    uint8_t *in = z->in; /* not const: zlib's and libbz2's next_in are not */
     /* zlib and libbz2 count in unsigned int: clamp, the loop comes back. */
     size_t in_n = il - *ip, out_n = ol - *op;
     if (in_n > UINT_MAX)
@@ -177,7 +177,7 @@ static mw_zstep mw_zstep_run(mw_zreader *z, size_t *ip, size_t il, uint8_t *out,
 
     switch (z->kind) {
     case MW_Z_GZIP: {
-        z->gz.next_in = (Bytef *)(uintptr_t)(in + *ip);
+        z->gz.next_in = in + *ip;
         z->gz.avail_in = (uInt)in_n;
         z->gz.next_out = out + *op;
         z->gz.avail_out = (uInt)out_n;
@@ -222,7 +222,7 @@ static mw_zstep mw_zstep_run(mw_zreader *z, size_t *ip, size_t il, uint8_t *out,
         return r == 0 ? MW_ZSTEP_END : MW_ZSTEP_MORE;
     }
     case MW_Z_BZIP2: {
-        z->bz.next_in = (char *)(uintptr_t)(in + *ip);
+        z->bz.next_in = (char *)(in + *ip);
         z->bz.avail_in = (unsigned)in_n;
         z->bz.next_out = (char *)(out + *op);
         z->bz.avail_out = (unsigned)out_n;
