@@ -40,6 +40,7 @@
 #include "cli/paths.h"
 #include "cli/progress.h"
 #include "cli/version.h"
+#include "output/csv.h"
 #include "output/summary.h"
 
 #define EXIT_INPUT 1
@@ -74,6 +75,8 @@ typedef struct mw_cli {
     uint64_t bucket;         /* --bucket, seconds */
     int color;               /* --color: -1 auto, 0 never, 1 always */
     const char *certs_dir;   /* --certs */
+    const char *csv_path;    /* --csv */
+    mw_csv *csv;
     const char *flagged_path; /* --write-flagged */
     mw_sessions *sessions;
     mw_flagged *flagged;
@@ -141,7 +144,7 @@ static void usage(FILE *out)
     fputs(
         "usage: mitmwatch [options] [-r FILE] FILE|DIR|- ...\n"
         "       mitmwatch [options] -i IFACE\n"
-        "       mitmwatch merge [--report DIR] [--color WHEN] [-q] SUMMARY.json ...\n"
+        "       mitmwatch merge [--report DIR] [--csv FILE] [--color WHEN] [-q] FILE ...\n"
         "\n"
         "Finds TLS interception in packet captures (pcap, pcapng; plain, gzip, xz,\n"
         "zstd or bzip2) and on live interfaces.\n"
@@ -172,6 +175,7 @@ static void usage(FILE *out)
         "      --report DIR        write DIR/summary.json and DIR/report.html\n"
         "      --bucket DURATION   timeline bucket: N[s|m|h|d] (1h)\n"
         "      --write-flagged FILE  packets of flows judged intercepted or suspicious\n"
+        "      --csv FILE          a CSV row per session (for spreadsheets)\n"
         "      --certs DIR         every distinct certificate seen, DIR/SHA256.pem\n"
         "      --state FILE        baseline store (SQLite) shared across runs\n"
         "      --state-max SIZE    cap of the baseline store (256M)\n"
@@ -449,6 +453,7 @@ enum {
     OPT_BUCKET,
     OPT_COLOR,
     OPT_CERTS,
+    OPT_CSV,
     OPT_WRITE_FLAGGED,
     OPT_VANTAGE_NET,
     OPT_NO_PROGRESS,
@@ -538,6 +543,7 @@ static void parse_args(mw_cli *cli, int argc, char **argv)
         {"bucket", required_argument, NULL, OPT_BUCKET},
         {"color", required_argument, NULL, OPT_COLOR},
         {"certs", required_argument, NULL, OPT_CERTS},
+        {"csv", required_argument, NULL, OPT_CSV},
         {"write-flagged", required_argument, NULL, OPT_WRITE_FLAGGED},
         {"vantage-net", required_argument, NULL, OPT_VANTAGE_NET},
         {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
@@ -638,6 +644,7 @@ static void parse_args(mw_cli *cli, int argc, char **argv)
             break;
         case OPT_COLOR: cli->color = parse_color(optarg); break;
         case OPT_CERTS: cli->certs_dir = optarg; break;
+        case OPT_CSV: cli->csv_path = optarg; break;
         case OPT_WRITE_FLAGGED: cli->flagged_path = optarg; break;
         case OPT_VANTAGE_NET: {
             mw_vantage_net *n = realloc(cli->nets, (cli->n_nets + 1) * sizeof(*n));
@@ -772,17 +779,23 @@ static bool use_color(int color, FILE *out)
     return color < 0 ? isatty(fileno(out)) && getenv("NO_COLOR") == NULL : color != 0;
 }
 
-/* mitmwatch merge [--report DIR] [--color WHEN] [-q] SUMMARY.json ... */
+/* mitmwatch merge [--report DIR] [--csv FILE] [--color WHEN] [-q] FILE ...
+ * FILE: a summary.json, or with --csv an event file (JSON Lines). */
 static int merge_main(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"report", required_argument, NULL, OPT_REPORT},
         {"color", required_argument, NULL, OPT_COLOR},
+        {"csv", required_argument, NULL, OPT_CSV},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *report = NULL;
+    static const char usage_line[] =
+        "usage: mitmwatch merge [--report DIR] [--csv FILE] [--color WHEN] [-q] "
+        "SUMMARY.json|EVENTS.json ...";
+    const char *report = NULL, *csv_path = NULL;
+    mw_csv *csv = NULL;
     int color = -1, c;
     bool quiet = false;
     optind = 1;
@@ -790,13 +803,13 @@ static int merge_main(int argc, char **argv)
         switch (c) {
         case OPT_REPORT: report = optarg; break;
         case OPT_COLOR: color = parse_color(optarg); break;
+        case OPT_CSV: csv_path = optarg; break;
         case 'q': quiet = true; break;
         case 'h':
-            puts("usage: mitmwatch merge [--report DIR] [--color WHEN] [-q] SUMMARY.json ...");
+            puts(usage_line);
             return 0;
         default:
-            fputs("usage: mitmwatch merge [--report DIR] [--color WHEN] [-q] SUMMARY.json ...\n",
-                  stderr);
+            fprintf(stderr, "%s\n", usage_line);
             return EXIT_USAGE;
         }
     }
@@ -804,10 +817,31 @@ static int merge_main(int argc, char **argv)
         fputs("mitmwatch merge: no summary.json given\n", stderr);
         return EXIT_USAGE;
     }
+    if (csv_path) {
+        char err[600];
+        if (!(csv = mw_csv_open(csv_path, err, sizeof err))) {
+            fprintf(stderr, "mitmwatch merge: --csv: %s\n", err);
+            return EXIT_FATAL;
+        }
+    }
     mw_summary *sum = NULL;
     int status = 0;
     for (int i = optind; i < argc; i++) {
         char err[600];
+        /* Event files hold sessions, summaries only their counts: the CSV
+         * rows come from the former. */
+        if (mw_csv_is_events_file(argv[i])) {
+            size_t rows;
+            if (!csv) {
+                fprintf(stderr, "mitmwatch merge: %s: an event file (JSON Lines): "
+                                "give --csv FILE to tabulate its sessions\n", argv[i]);
+                status = EXIT_USAGE;
+            } else if (!mw_csv_add_events_file(csv, argv[i], &rows, err, sizeof err)) {
+                fprintf(stderr, "mitmwatch merge: %s\n", err);
+                status = EXIT_INPUT;
+            }
+            continue;
+        }
         mw_jdoc *doc = mw_jdoc_load_file(argv[i], SUMMARY_MAX_BYTES, err, sizeof err);
         if (doc && !sum) {
             /* The first file sets the bucket width; the others must agree. */
@@ -830,6 +864,11 @@ static int merge_main(int argc, char **argv)
             status = EXIT_INPUT;
         }
         mw_jdoc_free(doc);
+    }
+    if (!mw_csv_close(csv)) {
+        fprintf(stderr, "mitmwatch merge: --csv: %s: not all rows could be written\n",
+                csv_path);
+        status = EXIT_FATAL;
     }
     if (!sum)
         return status;
@@ -856,6 +895,10 @@ static void open_outputs(mw_cli *cli, mw_rules *rules, mw_stats *out_stats,
     if (cli->certs_dir && !(*certs = mw_certdir_open(cli->certs_dir, err, sizeof err))) {
         fprintf(stderr, "mitmwatch: --certs: %s\n", err);
         exit(EXIT_USAGE);
+    }
+    if (cli->csv_path && !(cli->csv = mw_csv_open(cli->csv_path, err, sizeof err))) {
+        fprintf(stderr, "mitmwatch: --csv: %s\n", err);
+        exit(EXIT_FATAL);
     }
     if (cli->flagged_path && !(cli->flagged = mw_flagged_new(0))) {
         fputs("mitmwatch: out of memory\n", stderr);
@@ -928,6 +971,7 @@ int main(int argc, char **argv)
         .rules = rules,
         .baseline = baseline,
         .summary = cli.summary,
+        .csv = cli.csv,
         .certs = certs,
         .flagged = cli.flagged,
         .output_stats = &out_stats,
@@ -980,6 +1024,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "mitmwatch: state: %s: the last changes could not be saved\n",
                 cli.state_path ? cli.state_path : "(memory)");
     mw_certdir_close(certs);
+    if (!mw_csv_close(cli.csv)) {
+        fprintf(stderr, "mitmwatch: --csv: %s: not all rows could be written\n", cli.csv_path);
+        cli.status = EXIT_FATAL;
+    }
+    cli.csv = NULL;
     if (cli.flagged) {
         char err[MW_CAPTURE_ERRLEN];
         if (!mw_flagged_write(cli.flagged, cli.flagged_path, &cli.cfg.capture, &out_stats, err,

@@ -19,6 +19,7 @@
 #include "dissectors/tls.h"
 #include "detect/verdict.h"
 #include "dissectors/x509.h"
+#include "output/csv.h"
 
 typedef enum flow_kind {
     KIND_UNKNOWN, /* still looking */
@@ -372,7 +373,7 @@ static void share_result(mw_sessions *s, const mw_flow *flow, const sflow *sf,
         mw_baseline_record(s->cfg.baseline, sight);
         sight->chain_sha256 = NULL; /* chain_hex ends here */
     }
-    if (s->cfg.summary) {
+    if (s->cfg.summary || s->cfg.csv) {
         bool swapped = sf->tls_client_dir != MW_DIR_TO_SERVER;
         mw_session_result r = {
             .ts_us = sf->first_ts_us,
@@ -394,7 +395,10 @@ static void share_result(mw_sessions *s, const mw_flow *flow, const sflow *sf,
             .chain_der_len = der_len,
             .chain_sha256 = (const uint8_t (*)[32])digests,
         };
-        mw_summary_add_session(s->cfg.summary, &r);
+        if (s->cfg.summary)
+            mw_summary_add_session(s->cfg.summary, &r);
+        if (s->cfg.csv && !mw_csv_add_session(s->cfg.csv, &r))
+            s->ok = false;
     }
 }
 

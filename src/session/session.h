@@ -54,6 +54,7 @@ typedef struct mw_session_config {
     /* Optional, owned by the caller; NULL: not used. */
     mw_baseline *baseline; /* history for CLONED_CERT, CHAIN_CHANGED, ... */
     mw_summary *summary;   /* every judged session is added */
+    struct mw_csv *csv;    /* a row per session (--csv) */
     mw_certdir *certs;     /* every certificate is written (--certs) */
     mw_flagged *flagged;   /* intercepted and suspicious flows (--write-flagged) */
     mw_stats *output_stats; /* where certdir counts (its output group) */
