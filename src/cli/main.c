@@ -76,6 +76,7 @@ typedef struct mw_cli {
     int color;               /* --color: -1 auto, 0 never, 1 always */
     const char *certs_dir;   /* --certs */
     const char *csv_path;    /* --csv */
+    uint16_t community_id_seed; /* --community-id-seed */
     mw_csv *csv;
     const char *flagged_path; /* --write-flagged */
     mw_sessions *sessions;
@@ -175,7 +176,7 @@ static void usage(FILE *out)
         "      --report DIR        write DIR/summary.json and DIR/report.html\n"
         "      --bucket DURATION   timeline bucket: N[s|m|h|d] (1h)\n"
         "      --write-flagged FILE  packets of flows judged intercepted or suspicious\n"
-        "      --csv FILE          a CSV row per session (for spreadsheets)\n"
+        "      --csv FILE          a CSV row per session (for spreadsheets)\n"        "      --community-id-seed N  seed of the events' community_id (0)\n"
         "      --certs DIR         every distinct certificate seen, DIR/SHA256.pem\n"
         "      --state FILE        baseline store (SQLite) shared across runs\n"
         "      --state-max SIZE    cap of the baseline store (256M)\n"
@@ -454,6 +455,7 @@ enum {
     OPT_COLOR,
     OPT_CERTS,
     OPT_CSV,
+    OPT_COMMUNITY_ID_SEED,
     OPT_WRITE_FLAGGED,
     OPT_VANTAGE_NET,
     OPT_NO_PROGRESS,
@@ -544,6 +546,7 @@ static void parse_args(mw_cli *cli, int argc, char **argv)
         {"color", required_argument, NULL, OPT_COLOR},
         {"certs", required_argument, NULL, OPT_CERTS},
         {"csv", required_argument, NULL, OPT_CSV},
+        {"community-id-seed", required_argument, NULL, OPT_COMMUNITY_ID_SEED},
         {"write-flagged", required_argument, NULL, OPT_WRITE_FLAGGED},
         {"vantage-net", required_argument, NULL, OPT_VANTAGE_NET},
         {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
@@ -645,6 +648,12 @@ static void parse_args(mw_cli *cli, int argc, char **argv)
         case OPT_COLOR: cli->color = parse_color(optarg); break;
         case OPT_CERTS: cli->certs_dir = optarg; break;
         case OPT_CSV: cli->csv_path = optarg; break;
+        case OPT_COMMUNITY_ID_SEED:
+            if (strspn(optarg, "0123456789") != strlen(optarg) ||
+                !parse_size(optarg, 65535, &v))
+                bad_value("--community-id-seed (0..65535)", optarg);
+            cli->community_id_seed = (uint16_t)v;
+            break;
         case OPT_WRITE_FLAGGED: cli->flagged_path = optarg; break;
         case OPT_VANTAGE_NET: {
             mw_vantage_net *n = realloc(cli->nets, (cli->n_nets + 1) * sizeof(*n));
@@ -968,6 +977,7 @@ int main(int argc, char **argv)
         .events = cli.events,
         .text = cli.events ? NULL : stdout,
         .flow_records = cli.flows,
+        .community_id_seed = cli.community_id_seed,
         .rules = rules,
         .baseline = baseline,
         .summary = cli.summary,

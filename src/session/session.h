@@ -48,6 +48,7 @@ typedef struct mw_session_config {
     FILE *events;        /* JSON Lines, or NULL */
     FILE *text;          /* a readable line per session, or NULL */
     bool flow_records;   /* also a "flow" record per flow (--flows) */
+    uint16_t community_id_seed; /* --community-id-seed (0) */
     /* Detection rules and trust store (read only, outlive the sessions);
      * NULL: no verdicts (the fields are written as null). */
     const mw_rules *rules;
