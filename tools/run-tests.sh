@@ -3,7 +3,8 @@
 # release build (-O2) and an AddressSanitizer + UndefinedBehaviorSanitizer
 # build; then the threaded tests (ctest label "threads": --threads 1, 2, 4
 # compared) under ThreadSanitizer. Then the static checks (clang build,
-# clang-tidy, cppcheck).
+# clang-tidy, cppcheck), and the Debian package built, installed, tried
+# and removed (test-package.sh).
 # Exits non-zero if anything fails. CI runs exactly this (.ci/run).
 set -eu
 cd "$(dirname "$0")/.."
@@ -31,6 +32,8 @@ cmake --build build-tsan -j "$jobs" --target mitmwatch
     ctest -L threads --output-on-failure -j "$jobs") || status=1
 echo "==> static checks"
 tools/lint.sh || status=1
+echo "==> Debian package: build, lintian, install, run, remove"
+tools/test-package.sh || status=1
 if [ $status -ne 0 ]; then
     echo "run-tests: FAILED"
 else

@@ -73,6 +73,8 @@ typedef struct pworker {
     /* While it sleeps for a turn: the turn's key (else KEY_INF), so that
      * only the frontier that passes it wakes the sleeper. */
     _Atomic uint64_t w_hi, w_lo;
+    /* For the progress line: its sessions so far, refreshed now and then. */
+    _Atomic uint64_t seen_sessions, seen_intercepted;
     mw_worker *worker;
     mw_sessions *sessions;
     /* Owned by the worker thread. */
@@ -322,6 +324,13 @@ static void *worker_main(void *arg)
             w->cur_packet = true;
             publish(w, w->cur_hi, 0);
             mw_worker_packet(w->worker, w->linktype, w->name, &sp);
+            if ((m->number & 1023) == 0) {
+                const mw_session_stats *ss = mw_sessions_stats(w->sessions);
+                atomic_store_explicit(&w->seen_sessions, ss->tls + ss->dtls + ss->quic,
+                                      memory_order_relaxed);
+                atomic_store_explicit(&w->seen_intercepted, ss->verdict_intercepted,
+                                      memory_order_relaxed);
+            }
             w->done_hi = (m->number + 1) << 1; /* next: after this packet */
             break;
         }
@@ -575,6 +584,15 @@ void mw_par_add_stats(mw_par *p, mw_stats *out)
         mw_stats st = *mw_worker_stats(p->w[i].worker);
         st.session = *mw_sessions_stats(p->w[i].sessions);
         mw_stats_add(out, &st);
+    }
+}
+
+void mw_par_progress(const mw_par *p, uint64_t *sessions, uint64_t *intercepted)
+{
+    *sessions = *intercepted = 0;
+    for (unsigned i = 0; i < p->n; i++) {
+        *sessions += atomic_load_explicit(&p->w[i].seen_sessions, memory_order_relaxed);
+        *intercepted += atomic_load_explicit(&p->w[i].seen_intercepted, memory_order_relaxed);
     }
 }
 

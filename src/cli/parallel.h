@@ -67,6 +67,10 @@ bool mw_par_ok(const mw_par *p);
  * *out. Peak counters are the largest of one worker's. */
 void mw_par_add_stats(mw_par *p, mw_stats *out);
 
+/* For a progress line: sessions and intercepted ones so far (each worker
+ * refreshes its share every 1024 packets). */
+void mw_par_progress(const mw_par *p, uint64_t *sessions, uint64_t *intercepted);
+
 /* Times the reader waited for room in a full ring (timing, not data: on
  * standard error only). */
 uint64_t mw_par_reader_waits(const mw_par *p);
