@@ -75,6 +75,7 @@ typedef struct mw_cli {
     const char *report_dir;  /* --report */
     uint64_t bucket;         /* --bucket, seconds */
     int color;               /* --color: -1 auto, 0 never, 1 always */
+    unsigned threads;        /* --threads; 0: not given (online cores) */
     const char *certs_dir;   /* --certs */
     const char *csv_path;    /* --csv */
     uint16_t community_id_seed; /* --community-id-seed */
@@ -88,7 +89,6 @@ typedef struct mw_cli {
     char **argv;
     mw_vantage_net *nets; /* --vantage-net */
     size_t n_nets;
-    unsigned threads;        /* --threads; 0: not given (online cores) */
     mw_par *par;             /* threads > 1: the workers; else NULL */
     const char *cur_vantage; /* the vantage of the input being read */
     /* The inputs to read, in order: every -r FILE as given, then the
