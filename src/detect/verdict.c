@@ -4,6 +4,7 @@
 #include "detect/verdict.h"
 
 #include "detect/baseline.h"
+#include "common/json.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -48,6 +49,47 @@ const char *mw_reason_name(mw_reason_code c)
     case MW_REASON_COUNT: break;
     }
     return "?";
+}
+
+const char *mw_note_name(mw_note_code c)
+{
+    switch (c) {
+    case MW_NOTE_REMOVED_ROOT: return "REMOVED_ROOT";
+    case MW_NOTE_COUNT: break;
+    }
+    return "?";
+}
+
+void mw_verdict_write_json(const mw_verdict *v, mw_json *j)
+{
+    mw_json_kv_string(j, "verdict", v ? mw_verdict_name(v->kind) : NULL);
+    mw_json_key(j, "reasons");
+    if (v) {
+        mw_json_array_begin(j);
+        for (size_t i = 0; i < v->n_reasons; i++) {
+            mw_json_object_begin(j);
+            mw_json_kv_string(j, "code", mw_reason_name(v->reasons[i].code));
+            mw_json_kv_string(j, "detail", v->reasons[i].detail);
+            mw_json_object_end(j);
+        }
+        mw_json_array_end(j);
+    } else {
+        mw_json_null(j);
+    }
+    mw_json_key(j, "notes");
+    if (v) {
+        mw_json_array_begin(j);
+        for (size_t i = 0; i < v->n_notes; i++) {
+            mw_json_object_begin(j);
+            mw_json_kv_string(j, "code", mw_note_name(v->notes[i].code));
+            mw_json_kv_string(j, "detail", v->notes[i].detail);
+            mw_json_object_end(j);
+        }
+        mw_json_array_end(j);
+    } else {
+        mw_json_null(j);
+    }
+    mw_json_kv_string(j, "target", v ? v->target : NULL);
 }
 
 const mw_reason *mw_verdict_reason(const mw_verdict *v, mw_reason_code c)
@@ -164,8 +206,6 @@ static void fmt_time(const ASN1_TIME *t, char *buf, size_t n)
         snprintf(buf, n, "?");
 }
 
-/* On success *verified holds the chain OpenSSL built, root included (pins
- * may name a root the server does not send). */
 static void fmt_secs(int64_t secs, char *buf, size_t n)
 {
     struct tm tm;
@@ -174,6 +214,24 @@ static void fmt_secs(int64_t secs, char *buf, size_t n)
         snprintf(buf, n, "?");
 }
 
+static void add_note(mw_verdict *v, mw_note_code c, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void add_note(mw_verdict *v, mw_note_code c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (v->n_notes < MW_NOTE_COUNT) {
+        mw_note *n = &v->notes[v->n_notes++];
+        n->code = c;
+        vsnprintf(n->detail, sizeof n->detail, fmt, ap);
+    }
+    va_end(ap);
+}
+
+/* Trust at capture time (trust.h): today's store, then the removed roots
+ * shipped then. On success *verified holds the path OpenSSL built, root
+ * included (pins may name a root the server does not send). */
 static bool untrusted(const mw_rules *rules, const mw_verdict_input *in, mw_verdict *v,
                       STACK_OF(X509) **verified)
 {
@@ -186,48 +244,53 @@ static bool untrusted(const mw_rules *rules, const mw_verdict_input *in, mw_verd
         return true;
     }
     STACK_OF(X509) *rest = sk_X509_new_null();
-    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-    bool fired = false;
-    if (!rest || !ctx)
-        goto out;
-    for (size_t i = 1; i < in->n_chain; i++)
-        if (in->chain[i] && !sk_X509_push(rest, in->chain[i]))
-            goto out;
-    if (X509_STORE_CTX_init(ctx, store, in->chain[0], rest) != 1)
-        goto out;
-    /* Judged at capture time: a chain valid then was valid, however old
-     * the capture is now. */
-    if (in->time > 0)
-        X509_STORE_CTX_set_time(ctx, 0, (time_t)in->time);
-    if (X509_verify_cert(ctx) == 1) {
-        *verified = X509_STORE_CTX_get1_chain(ctx);
-        goto out;
+    if (!rest)
+        return false;
+    for (size_t i = 1; i < in->n_chain; i++) {
+        if (in->chain[i] && !sk_X509_push(rest, in->chain[i])) {
+            sk_X509_free(rest);
+            return false;
+        }
     }
-    fired = true;
-    int err = X509_STORE_CTX_get_error(ctx);
-    int depth = X509_STORE_CTX_get_error_depth(ctx);
-    X509 *bad = X509_STORE_CTX_get_current_cert(ctx);
-    char *subj = name_of(bad ? X509_get_subject_name(bad) : NULL);
+    mw_trust_result tr;
+    bool ok = mw_trust_verify(store, mw_rules_removed_roots(rules), in->chain[0], rest,
+                              in->time, &tr);
+    sk_X509_free(rest);
+    if (ok) {
+        *verified = tr.path;
+        tr.path = NULL;
+        if (tr.removed)
+            add_note(v, MW_NOTE_REMOVED_ROOT,
+                     "trusted at capture time through %s, a root Mozilla's store shipped "
+                     "until %s (removed in the release of %s); today's store lacks it",
+                     tr.removed->subject, tr.removed->last_shipped, tr.removed->removed_in);
+        mw_trust_result_free(&tr);
+        return false;
+    }
+    if (tr.error == 0) { /* out of memory: no verdict on trust either way */
+        mw_trust_result_free(&tr);
+        return false;
+    }
+    int err = tr.error, depth = tr.depth;
+    char *subj = name_of(tr.bad ? X509_get_subject_name(tr.bad) : NULL);
+    const char *via = tr.via_removed ? ", with the removed roots shipped then" : "";
     char when[32];
-    if (err == X509_V_ERR_CERT_HAS_EXPIRED && depth > 0 && bad) {
-        fmt_time(X509_get0_notAfter(bad), when, sizeof when);
+    if (err == X509_V_ERR_CERT_HAS_EXPIRED && depth > 0 && tr.bad) {
+        fmt_time(X509_get0_notAfter(tr.bad), when, sizeof when);
         add_reason(v, MW_REASON_UNTRUSTED_CHAIN,
-                   "intermediate %s expired %s and is still being served (OpenSSL: %s)",
-                   subj, when, X509_verify_cert_error_string(err));
-    } else if (err == X509_V_ERR_CERT_HAS_EXPIRED && bad) {
-        fmt_time(X509_get0_notAfter(bad), when, sizeof when);
-        add_reason(v, MW_REASON_UNTRUSTED_CHAIN, "%s (depth %d: %s, notAfter %s)",
-                   X509_verify_cert_error_string(err), depth, subj, when);
+                   "intermediate %s expired %s and is still being served (OpenSSL: %s%s)",
+                   subj, when, X509_verify_cert_error_string(err), via);
+    } else if (err == X509_V_ERR_CERT_HAS_EXPIRED && tr.bad) {
+        fmt_time(X509_get0_notAfter(tr.bad), when, sizeof when);
+        add_reason(v, MW_REASON_UNTRUSTED_CHAIN, "%s (depth %d: %s, notAfter %s%s)",
+                   X509_verify_cert_error_string(err), depth, subj, when, via);
     } else {
-        add_reason(v, MW_REASON_UNTRUSTED_CHAIN, "%s (depth %d: %s)",
-                   X509_verify_cert_error_string(err), depth, subj);
+        add_reason(v, MW_REASON_UNTRUSTED_CHAIN, "%s (depth %d: %s%s)",
+                   X509_verify_cert_error_string(err), depth, subj, via);
     }
     free(subj);
-out:
-    ERR_clear_error();
-    X509_STORE_CTX_free(ctx);
-    sk_X509_free(rest);
-    return fired;
+    mw_trust_result_free(&tr);
+    return true;
 }
 
 /* ---- FORGERY_TRAITS -------------------------------------------------- */
