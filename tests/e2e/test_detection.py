@@ -231,6 +231,43 @@ class Detection(unittest.TestCase):
         self.assertEqual(rc, 2)
         self.assertIn("none: No such file or directory", err)
 
+    def test_trust_at_capture_time(self):
+        # 443-curl.pcap: www.ntop.org in February 2020, a Let's Encrypt chain
+        # to DST Root CA X3 (shipped by Mozilla until 2021-10-08, not in
+        # today's store).
+        curl = os.path.join(SAMPLES, "443-curl.pcap")
+        report = os.path.join(self.tmp, "trust-report")
+
+        def judge(*extra):
+            rc, out, err = run("--json", "-q", *extra, curl)
+            self.assertEqual(rc, 0, err)
+            (r,) = [x for x in sessions(out) if x["sni"] == "www.ntop.org"]
+            return r
+
+        r = judge("--report", report)
+        self.assertEqual((r["verdict"], r["reasons"]), ("clean", []))
+        self.assertEqual([n["code"] for n in r["notes"]], ["REMOVED_ROOT"])
+        self.assertIn("through CN=DST Root CA X3,O=Digital Signature Trust Co., a root "
+                      "Mozilla's store shipped until 2021-10-08 (removed in the release "
+                      "of 2022-05-18)", r["notes"][0]["detail"])
+        with open(os.path.join(report, "summary.json")) as f:
+            summary = json.load(f)
+        self.assertEqual(summary["forged_certificates"], [])
+        self.assertEqual(summary["counters"]["sessions"]["trusted_removed_root"], 1)
+        for extra in (("--trust-at", "now"), ("--trust-store", SYSTEM_BUNDLE)):
+            r = judge(*extra)
+            self.assertEqual(r["verdict"], "suspicious", extra)
+            self.assertEqual(codes(r), ["UNTRUSTED_CHAIN"])
+            self.assertIn("unable to get local issuer certificate",
+                          r["reasons"][0]["detail"])
+            self.assertEqual(r["notes"], [])
+        r = judge("--trust-store", SYSTEM_BUNDLE, "--trust-at", "capture")
+        self.assertEqual(r["verdict"], "clean")
+        self.assertEqual([n["code"] for n in r["notes"]], ["REMOVED_ROOT"])
+        rc, _, err = run("--trust-at", "then", curl)
+        self.assertEqual(rc, 2)
+        self.assertIn("--trust-at", err)
+
     def test_corpus_default_rules(self):
         if not os.path.exists(SYSTEM_BUNDLE):
             self.fail("system trust store %s is missing: install the ca-certificates "
