@@ -17,7 +17,8 @@ set_tests_properties(e2e_corpus PROPERTIES TIMEOUT 1800)
 # docs/counters.md is generated from src/common/stats.h: keep it current.
 add_test(NAME docs_counters
   COMMAND ${PYTHON3} ${CMAKE_SOURCE_DIR}/tools/gen-counters-doc.py --check
-          ${CMAKE_SOURCE_DIR}/src/common/stats.h ${CMAKE_SOURCE_DIR}/docs/counters.md)
+          ${CMAKE_SOURCE_DIR}/src/common/stats.h ${CMAKE_SOURCE_DIR}/docs/counters.md
+          ${CMAKE_SOURCE_DIR}/docs/schema/stats.schema.json)
 
 # Differential test against tshark: SNI and chain hashes of every session
 # in the corpus (exceptions, each with its reason, in the script).

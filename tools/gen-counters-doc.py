@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Writes docs/counters.md from the X-macro lists in src/common/stats.h, so
-the documentation of the counters cannot drift from the code. A test
-(unit_counters_doc) fails when the committed file is stale.
+"""Writes docs/counters.md, and the JSON Schema of the "stats" record
+(docs/schema/stats.schema.json), from the X-macro lists in
+src/common/stats.h, so neither can drift from the code. A test
+(docs_counters) fails when a committed file is stale.
 
-usage: gen-counters-doc.py [--check] STATS_H COUNTERS_MD
+usage: gen-counters-doc.py [--check] STATS_H COUNTERS_MD [STATS_SCHEMA]
 """
+import json
 import re
 import sys
 
@@ -41,23 +43,56 @@ def render(header):
     return "\n".join(out)
 
 
+def render_schema(header):
+    """The stats record: every group, every counter, nothing else."""
+    props = {"event": {"const": "stats"}}
+    for macro, key, title in GROUPS:
+        m = re.search(r"#define %s\(X\)(.*?)\n\n" % macro, header, re.S)
+        if not m:
+            sys.exit(f"{macro} not found")
+        names = [n for n, _ in re.findall(r'X\((\w+),\s*"([^"]*)"\)', m.group(1))]
+        props[key] = {
+            "description": title,
+            "type": "object",
+            "required": names,
+            "properties": {n: {"type": "integer", "minimum": 0} for n in names},
+            "additionalProperties": False,
+        }
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "stats.schema.json",
+        "title": "mitmwatch stats record (docs/counters.md); generated from "
+                 "src/common/stats.h by tools/gen-counters-doc.py",
+        "type": "object",
+        "required": list(props),
+        "properties": props,
+        "additionalProperties": False,
+    }
+    return json.dumps(schema, indent=2) + "\n"
+
+
 def main():
     args = sys.argv[1:]
     check = args and args[0] == "--check"
     if check:
         args = args[1:]
     with open(args[0]) as f:
-        text = render(f.read() + "\n\n")
+        header = f.read() + "\n\n"
+    outputs = [(args[1], render(header))]
+    if len(args) > 2:
+        outputs.append((args[2], render_schema(header)))
     if check:
-        with open(args[1]) as f:
-            if f.read() != text:
-                print(f"{args[1]} is stale: run tools/gen-counters-doc.py {args[0]} {args[1]}")
-                print("0 passed, 1 failed")
-                sys.exit(1)
+        for path, text in outputs:
+            with open(path) as f:
+                if f.read() != text:
+                    print(f"{path} is stale: run tools/gen-counters-doc.py {' '.join(args)}")
+                    print("0 passed, 1 failed")
+                    sys.exit(1)
         print("1 passed, 0 failed")
         return
-    with open(args[1], "w") as f:
-        f.write(text)
+    for path, text in outputs:
+        with open(path, "w") as f:
+            f.write(text)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
 /*
- * capture.c - packet sources on top of libpcap, with zlib underneath files.
+ * capture.c - packet sources on top of libpcap, with decompression
+ * underneath files.
  *
- * Every file goes through zlib: gzread() decompresses gzip and passes any
- * other bytes through unchanged, so plain and compressed captures, seekable
- * or not (stdin, pipes), take the same path. libpcap reads a FILE*, so the
- * gzFile is wrapped in one with fopencookie(); nothing touches the disk.
+ * Every file goes through decompress.h, which recognises gzip, xz, zstd
+ * and bzip2 by content and passes any other bytes through unchanged, so
+ * plain and compressed captures, seekable or not (stdin, pipes), take the
+ * same path. libpcap reads a FILE*, so the reader is wrapped in one with
+ * fopencookie(); nothing touches the disk.
  *
  * libpcap limitation worth knowing: a pcapng section whose interfaces have
  * different link types is refused by libpcap at the first interface that
@@ -25,8 +27,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
-#include <zlib.h>
-
+#include "capture/decompress.h"
 #include "common/cursor.h"
 
 #define MW_MAGIC_PCAP_US 0xa1b2c3d4u
@@ -36,9 +37,6 @@
 #define MW_MAGIC_PCAPNG 0x0a0d0d0au
 
 #define MW_LIVE_TIMEOUT_MS 200   /* how often a blocked read rechecks stop */
-/* zlib inflates ahead twice this much; corruption found in that window
- * loses it all, so bigger is faster but less precise about damage. */
-#define MW_GZ_BUFSIZE (32 * 1024)
 #define MW_FILE_BUFSIZE ((size_t)64 * 1024)
 #define MW_ZERRLEN 128
 
@@ -51,19 +49,19 @@ struct mw_source {
     struct bpf_program bpf;     /* files: filter applied in mw_source_next */
     bool have_bpf;
     bool live;
-    bool gzip;
+    mw_zkind zkind;             /* the file's compression, or MW_Z_NONE */
     bool done;                  /* END or ERROR already returned */
     volatile sig_atomic_t stop;
     uint64_t number;            /* records read so far, filtered ones too */
     int linktype;
 
-    /* File reading through zlib; owned by the cookie FILE once it exists. */
-    gzFile gz;
+    /* File reading; owned by the cookie FILE once it exists. */
+    mw_zreader *z;
     uint8_t prefix[4];          /* bytes consumed by the format check */
     size_t prefix_len;
     size_t prefix_pos;
     bool zfailed;
-    char zerr[MW_ZERRLEN];      /* zlib's message for the first error */
+    char zerr[MW_ZERRLEN];      /* the reader's message for the first error */
 
     char *path;                 /* as given */
     const char *label;          /* in error messages: path, or "stdin" */
@@ -85,32 +83,31 @@ static void mw_set_err(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Remembers zlib's explanation before errno-style reporting loses it. */
+/* Remembers the reader's explanation before errno-style reporting
+ * through libpcap loses it. */
 static void mw_source_note_zerr(mw_source *s)
 {
-    int errnum = Z_OK;
-    const char *msg;
-
     if (s->zfailed)
         return;
-    msg = gzerror(s->gz, &errnum);
-    if (errnum == Z_ERRNO) {
-        msg = strerror(errno);
-    } else if (msg != NULL && strncmp(msg, "<fd:", 4) == 0) {
-        /* zlib prefixes "<fd:N>: ", meaningless to the user. */
-        const char *sep = strstr(msg, ": ");
-        if (sep != NULL)
-            msg = sep + 2;
-    }
-    snprintf(s->zerr, sizeof(s->zerr), "%s", msg && *msg ? msg : "read error");
+    snprintf(s->zerr, sizeof(s->zerr), "%s", mw_zreader_error(s->z));
     s->zfailed = true;
+}
+
+/* "gzip stream damaged", ..., or "read error" for a plain file. */
+static void mw_source_damage_words(const mw_source *s, char *buf, size_t n)
+{
+    const char *kind = mw_zkind_name(s->zkind);
+    if (kind)
+        snprintf(buf, n, "%s stream damaged", kind);
+    else
+        snprintf(buf, n, "read error");
 }
 
 static ssize_t mw_cookie_read(void *cookie, char *buf, size_t size)
 {
     mw_source *s = cookie;
     size_t done = 0;
-    int n;
+    ssize_t n;
 
     if (s->zfailed) {
         errno = EIO;
@@ -121,21 +118,9 @@ static ssize_t mw_cookie_read(void *cookie, char *buf, size_t size)
     if (done == size)
         return (ssize_t)done;
 
-    size -= done;
-    if (size > INT_MAX)
-        size = INT_MAX;
-    n = gzread(s->gz, buf + done, (unsigned)size);
-    if (n > 0)
+    n = mw_zreader_read(s->z, buf + done, size - done);
+    if (n >= 0)
         return (ssize_t)done + n;
-
-    /* gzread() reports a truncated gzip stream (Z_BUF_ERROR) as a plain
-     * end of data; for a capture that is damage, not a clean end. */
-    {
-        int errnum = Z_OK;
-        (void)gzerror(s->gz, &errnum);
-        if (n == 0 && errnum == Z_OK)
-            return (ssize_t)done;
-    }
     mw_source_note_zerr(s);
     if (done > 0)
         return (ssize_t)done;
@@ -146,13 +131,10 @@ static ssize_t mw_cookie_read(void *cookie, char *buf, size_t size)
 static int mw_cookie_close(void *cookie)
 {
     mw_source *s = cookie;
-    int rc = Z_OK;
 
-    if (s->gz != NULL) {
-        rc = gzclose(s->gz);
-        s->gz = NULL;
-    }
-    return rc == Z_OK ? 0 : EOF;
+    mw_zreader_close(s->z);
+    s->z = NULL;
+    return 0;
 }
 
 static bool mw_magic_is_capture(uint32_t magic)
@@ -220,37 +202,46 @@ static void mw_source_free(mw_source *s)
  */
 static bool mw_source_check_format(mw_source *s, char *err, size_t errlen)
 {
-    int n, errnum = Z_OK;
+    const char *kind = mw_zkind_name(s->zkind);
+    char words[64];
+    ssize_t n = 0;
     uint32_t magic;
 
-    n = gzread(s->gz, s->prefix, sizeof(s->prefix));
-    s->gzip = gzdirect(s->gz) == 0;
-    (void)gzerror(s->gz, &errnum);
-    /* A gzip stream cut after the first bytes is read as far as it goes,
-     * like any damaged file; only fail here when nothing usable came. */
-    if (n < 0 || (n < (int)sizeof(s->prefix) && errnum != Z_OK)) {
-        mw_source_note_zerr(s);
-        mw_set_err(err, errlen, "%s: %s: %s", s->label,
-                   s->gzip ? "gzip stream damaged" : "read error", s->zerr);
-        return false;
+    /* A stream cut after the first bytes is read as far as it goes, like
+     * any damaged file; only fail here when nothing usable came. */
+    while ((size_t)n < sizeof(s->prefix)) {
+        ssize_t k = mw_zreader_read(s->z, s->prefix + n, sizeof(s->prefix) - (size_t)n);
+        if (k <= 0) {
+            if (k < 0) {
+                mw_source_note_zerr(s);
+                mw_source_damage_words(s, words, sizeof words);
+                mw_set_err(err, errlen, "%s: %s: %s", s->label, words, s->zerr);
+                return false;
+            }
+            break;
+        }
+        n += k;
     }
     s->prefix_len = (size_t)n;
     if (n == 0) {
-        mw_set_err(err, errlen, "%s: empty file%s", s->label,
-                   s->gzip ? " (gzip-compressed, nothing inside)" : "");
+        if (kind)
+            mw_set_err(err, errlen, "%s: empty file (%s-compressed, nothing inside)",
+                       s->label, kind);
+        else
+            mw_set_err(err, errlen, "%s: empty file", s->label);
         return false;
     }
     if ((size_t)n < sizeof(s->prefix)) {
-        mw_set_err(err, errlen, "%s: not a pcap or pcapng file (only %d byte%s%s)",
-                   s->label, n, n == 1 ? "" : "s",
-                   s->gzip ? " inside the gzip" : "");
+        mw_set_err(err, errlen, "%s: not a pcap or pcapng file (only %d byte%s%s%s)",
+                   s->label, (int)n, n == 1 ? "" : "s", kind ? " inside the " : "",
+                   kind ? kind : "");
         return false;
     }
     magic = mw_prefix_magic(s->prefix, s->prefix_len);
     if (!mw_magic_is_capture(magic)) {
-        if (s->gzip)
-            mw_set_err(err, errlen, "%s: gzip-compressed, but not a pcap or "
-                       "pcapng file inside (magic 0x%08x)", s->label, magic);
+        if (kind)
+            mw_set_err(err, errlen, "%s: %s-compressed, but not a pcap or "
+                       "pcapng file inside (magic 0x%08x)", s->label, kind, magic);
         else
             mw_set_err(err, errlen, "%s: not a pcap or pcapng file (magic 0x%08x)",
                        s->label, magic);
@@ -279,7 +270,7 @@ static int mw_open_fd(const char *path, bool is_stdin, char *err, size_t errlen)
     struct stat st;
     int fd;
 
-    /* dup() stdin so gzclose() never closes descriptor 0 itself. */
+    /* dup() stdin so closing the reader never closes descriptor 0. */
     if (is_stdin)
         fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
     else
@@ -329,31 +320,31 @@ mw_source *mw_source_open_file(const char *path, const mw_capture_config *cfg,
     fd = mw_open_fd(path, is_stdin, err, errlen);
     if (fd < 0)
         goto fail;
-    s->gz = gzdopen(fd, "rb");
-    if (s->gz == NULL) {
-        close(fd);
+    s->z = mw_zreader_open(fd);
+    if (s->z == NULL) {
         mw_set_err(err, errlen, "%s: out of memory", s->label);
         goto fail;
     }
-    (void)gzbuffer(s->gz, MW_GZ_BUFSIZE);
+    s->zkind = mw_zreader_kind(s->z);
     if (!mw_source_check_format(s, err, errlen))
-        goto fail_gz;
+        goto fail_z;
 
     fp = fopencookie(s, "r", io);
     if (fp == NULL) {
         mw_set_err(err, errlen, "%s: %s", s->label, strerror(errno));
-        goto fail_gz;
+        goto fail_z;
     }
-    /* From here fclose()/pcap_close() own s->gz through the cookie. */
+    /* From here fclose()/pcap_close() own s->z through the cookie. */
     (void)setvbuf(fp, NULL, _IOFBF, MW_FILE_BUFSIZE);
     errbuf[0] = '\0';
     s->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO,
                                                        errbuf);
     if (s->pcap == NULL) {
-        if (s->zfailed)
-            mw_set_err(err, errlen, "%s: %s: %s", s->label,
-                       s->gzip ? "gzip stream damaged" : "read error", s->zerr);
-        else
+        if (s->zfailed) {
+            char words[64];
+            mw_source_damage_words(s, words, sizeof words);
+            mw_set_err(err, errlen, "%s: %s: %s", s->label, words, s->zerr);
+        } else
             mw_set_err(err, errlen, "%s: %s", s->label,
                        errbuf[0] ? errbuf : "cannot read the capture header");
         fclose(fp);
@@ -366,13 +357,18 @@ mw_source *mw_source_open_file(const char *path, const mw_capture_config *cfg,
         goto fail;
     }
     stats->inputs_opened++;
-    if (s->gzip)
-        stats->inputs_gzip++;
+    switch (s->zkind) {
+    case MW_Z_GZIP: stats->inputs_gzip++; break;
+    case MW_Z_XZ: stats->inputs_xz++; break;
+    case MW_Z_ZSTD: stats->inputs_zstd++; break;
+    case MW_Z_BZIP2: stats->inputs_bzip2++; break;
+    case MW_Z_NONE: break;
+    }
     return s;
 
-fail_gz:
-    gzclose(s->gz);
-    s->gz = NULL;
+fail_z:
+    mw_zreader_close(s->z);
+    s->z = NULL;
 fail:
     stats->inputs_failed++;
     mw_source_free(s);
@@ -504,11 +500,12 @@ mw_source_status mw_source_next(mw_source *s, mw_source_packet *out)
             if (s->stop)
                 return MW_SOURCE_END;
             s->stats->inputs_damaged++;
-            if (s->zfailed)
+            if (s->zfailed) {
+                char words[64];
+                mw_source_damage_words(s, words, sizeof words);
                 snprintf(s->err, sizeof(s->err), "%s: packet %llu: %s: %s", s->label,
-                         (unsigned long long)s->number + 1,
-                         s->gzip ? "gzip stream damaged" : "read error", s->zerr);
-            else
+                         (unsigned long long)s->number + 1, words, s->zerr);
+            } else
                 snprintf(s->err, sizeof(s->err), "%s: packet %llu: %s", s->label,
                          (unsigned long long)s->number + 1, pcap_geterr(s->pcap));
             return MW_SOURCE_ERROR;
@@ -546,7 +543,9 @@ const char *mw_source_name(const mw_source *s) { return s->name; }
 const char *mw_source_path(const mw_source *s) { return s->path; }
 int mw_source_linktype(const mw_source *s) { return s->linktype; }
 bool mw_source_is_live(const mw_source *s) { return s->live; }
-bool mw_source_is_gzip(const mw_source *s) { return s->gzip; }
+bool mw_source_is_gzip(const mw_source *s) { return s->zkind == MW_Z_GZIP; }
+const char *mw_source_compression(const mw_source *s) { return mw_zkind_name(s->zkind); }
+uint64_t mw_source_bytes_in(const mw_source *s) { return s->z ? mw_zreader_bytes_in(s->z) : 0; }
 const char *mw_source_error(const mw_source *s) { return s->err; }
 
 void mw_source_add_drop_stats(mw_source *s, mw_capture_stats *stats)
@@ -565,7 +564,7 @@ void mw_source_close(mw_source *s)
     if (s == NULL)
         return;
     if (s->pcap != NULL)
-        pcap_close(s->pcap);  /* closes the cookie FILE, hence the gzFile */
+        pcap_close(s->pcap);  /* closes the cookie FILE, hence the reader */
     mw_source_free(s);
 }
 
@@ -573,8 +572,9 @@ bool mw_capture_file_looks_like_capture(const char *path)
 {
     uint8_t head[4];
     struct stat st;
-    gzFile gz;
-    int fd, n;
+    mw_zreader *z;
+    size_t n = 0;
+    int fd;
 
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
@@ -584,14 +584,20 @@ bool mw_capture_file_looks_like_capture(const char *path)
         close(fd);
         return false;
     }
-    gz = gzdopen(fd, "rb");
-    if (gz == NULL) {
-        close(fd);
+    /* Blocking again: a regular file never blocks, and the reader's
+     * loop must not take EAGAIN for damage. */
+    (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    z = mw_zreader_open(fd);
+    if (z == NULL)
         return false;
+    while (n < sizeof(head)) {
+        ssize_t k = mw_zreader_read(z, head + n, sizeof(head) - n);
+        if (k <= 0)
+            break;
+        n += (size_t)k;
     }
-    n = gzread(gz, head, sizeof(head));
-    gzclose(gz);
-    return n == (int)sizeof(head) && mw_magic_is_capture(mw_prefix_magic(head, sizeof(head)));
+    mw_zreader_close(z);
+    return n == sizeof(head) && mw_magic_is_capture(mw_prefix_magic(head, sizeof(head)));
 }
 
 static int mw_cmp_paths(const void *a, const void *b)

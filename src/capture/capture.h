@@ -1,10 +1,10 @@
 /*
  * capture.h - packet sources: capture files, standard input, interfaces.
  *
- * A file is pcap or pcapng, either of them optionally gzip-compressed. The
- * format is recognised by its magic bytes, never by its name; gzip is
- * decompressed on the fly through zlib (nothing is written to disk), so
- * standard input works the same. Files and live interfaces share one
+ * A file is pcap or pcapng, either of them optionally gzip-, xz-, zstd- or
+ * bzip2-compressed. Format and compression are recognised by their magic
+ * bytes, never by the name, and decompressed on the fly (decompress.h;
+ * nothing is written to disk), so standard input works the same. Files and live interfaces share one
  * interface so everything downstream treats them alike.
  *
  * A damaged file is read as far as it is readable: mw_source_next() then
@@ -75,6 +75,12 @@ const char *mw_source_path(const mw_source *s);
 int mw_source_linktype(const mw_source *s);
 bool mw_source_is_live(const mw_source *s);
 bool mw_source_is_gzip(const mw_source *s);
+/* The file's compression by content ("gzip", "xz", "zstd", "bzip2"), or
+ * NULL for none and for live sources (decompress.h). */
+const char *mw_source_compression(const mw_source *s);
+/* Files: bytes of the file read so far (compressed ones as stored), for
+ * progress against its size; 0 for live sources. */
+uint64_t mw_source_bytes_in(const mw_source *s);
 
 /* After MW_SOURCE_ERROR: "<path>: packet N: <problem>". */
 const char *mw_source_error(const mw_source *s);

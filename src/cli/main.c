@@ -11,6 +11,7 @@
  *   3  fatal error (out of memory, output cannot be written)
  *   130 / 143  stopped by SIGINT / SIGTERM (after a clean shutdown)
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -36,17 +37,16 @@
 #include "detect/rules.h"
 #include "session/session.h"
 #include "common/stats.h"
+#include "cli/paths.h"
+#include "cli/progress.h"
+#include "cli/version.h"
+#include "output/csv.h"
 #include "output/summary.h"
 
 #define EXIT_INPUT 1
 #define EXIT_USAGE 2
 #define EXIT_FATAL 3
 
-/* The built-in rules: the source tree's rules/ for a build used in place,
- * the installed copy for `cmake -DMW_INSTALLED_RULES=ON` (CMakeLists.txt). */
-#ifndef MW_RULES_DIR
-#define MW_RULES_DIR "rules"
-#endif
 
 typedef struct mw_cli {
     mw_config cfg;
@@ -76,6 +76,9 @@ typedef struct mw_cli {
     uint64_t bucket;         /* --bucket, seconds */
     int color;               /* --color: -1 auto, 0 never, 1 always */
     const char *certs_dir;   /* --certs */
+    const char *csv_path;    /* --csv */
+    uint16_t community_id_seed; /* --community-id-seed */
+    mw_csv *csv;
     const char *flagged_path; /* --write-flagged */
     mw_sessions *sessions;
     mw_flagged *flagged;
@@ -85,6 +88,15 @@ typedef struct mw_cli {
     char **argv;
     mw_vantage_net *nets; /* --vantage-net */
     size_t n_nets;
+    /* The inputs to read, in order: every -r FILE as given, then the
+     * positional arguments (NAME=PATH pairs come after, see main). */
+    const char **inputs;
+    size_t n_inputs;
+    uint64_t max_packets;  /* -c: stop after this many (0: no limit) */
+    uint64_t packets_read; /* towards -c, over all inputs */
+    bool no_progress;      /* --no-progress */
+    mw_progress *progress; /* the progress line, or NULL */
+    uint64_t bytes_done;   /* of the inputs already read (progress) */
 } mw_cli;
 
 /* The one global: a signal handler can reach nothing else. It points at the
@@ -100,18 +112,50 @@ static void on_signal(int sig)
         mw_source_stop(s);
 }
 
+static void show_progress(mw_cli *cli, const mw_source *src, const mw_stats *st)
+{
+    const mw_session_stats *ss = mw_sessions_stats(cli->sessions);
+    mw_progress_counts c = {
+        .bytes = cli->bytes_done + mw_source_bytes_in(src),
+        .packets = st->capture.packets,
+        .sessions = ss->tls + ss->dtls + ss->quic,
+        .intercepted = ss->verdict_intercepted,
+    };
+    mw_progress_update(cli->progress, &c);
+}
+
+/* A signal, or -c's count reached: no further input is opened. */
+static bool stopped(const mw_cli *cli)
+{
+    return g_stop_signal || (cli->max_packets && cli->packets_read >= cli->max_packets);
+}
+
+static void add_input(mw_cli *cli, const char *path)
+{
+    const char **in = realloc(cli->inputs, (cli->n_inputs + 1) * sizeof(*in));
+    if (!in) {
+        fputs("mitmwatch: out of memory\n", stderr);
+        exit(EXIT_FATAL);
+    }
+    in[cli->n_inputs++] = path;
+    cli->inputs = in;
+}
+
 static void usage(FILE *out)
 {
     fputs(
-        "usage: mitmwatch [options] FILE|DIR|- ...\n"
+        "usage: mitmwatch [options] [-r FILE] FILE|DIR|- ...\n"
         "       mitmwatch [options] -i IFACE\n"
-        "       mitmwatch merge [--report DIR] [--color WHEN] [-q] SUMMARY.json ...\n"
+        "       mitmwatch merge [--report DIR] [--csv FILE] [--color WHEN] [-q] FILE ...\n"
         "\n"
-        "Finds TLS interception in packet captures (pcap, pcapng, gzip-compressed\n"
-        "or not) and on live interfaces.\n"
+        "Finds TLS interception in packet captures (pcap, pcapng; plain, gzip, xz,\n"
+        "zstd or bzip2) and on live interfaces.\n"
         "\n"
         "input:\n"
+        "  -r FILE                 read FILE (as a FILE operand; - is standard input)\n"
         "  -i, --interface IFACE   capture live from IFACE until SIGINT/SIGTERM\n"
+        "  -c COUNT                stop after COUNT packets (over all inputs)\n"
+        "  -n                      accepted for tcpdump's habit: names are never resolved\n"
         "  -f, --filter EXPR       BPF filter, for files and interfaces\n"
         "  -s, --snaplen N         live: bytes kept per packet (65535)\n"
         "  -p, --no-promisc        live: do not put the interface in promiscuous mode\n"
@@ -126,12 +170,14 @@ static void usage(FILE *out)
         "      --vantage-net NAME=ADDR/BITS  label sessions whose client is in the\n"
         "                          network (checked first, in the order given)\n"
         "  -q, --quiet             events only: no summary, no counters on stderr\n"
+        "      --no-progress       no progress line (shown offline when stderr is a terminal)\n"
         "      --color WHEN        colour the summary: auto (a terminal), always, never\n"
         "\n"
         "report and forensics:\n"
         "      --report DIR        write DIR/summary.json and DIR/report.html\n"
         "      --bucket DURATION   timeline bucket: N[s|m|h|d] (1h)\n"
         "      --write-flagged FILE  packets of flows judged intercepted or suspicious\n"
+        "      --csv FILE          a CSV row per session (for spreadsheets)\n"        "      --community-id-seed N  seed of the events' community_id (0)\n"
         "      --certs DIR         every distinct certificate seen, DIR/SHA256.pem\n"
         "      --state FILE        baseline store (SQLite) shared across runs\n"
         "      --state-max SIZE    cap of the baseline store (256M)\n"
@@ -140,7 +186,7 @@ static void usage(FILE *out)
         "detection:\n"
         "      --rules DIR         also load DIR/rogue-roots/*.pem, DIR/rogue-names.txt,\n"
         "                          DIR/targets/*.txt and DIR/fingerprints/*.txt\n"
-        "                          (built-in: " MW_RULES_DIR ")\n"
+        "                          (built-in: see --version)\n"
         "      --targets FILE      use FILE as the only target domain list\n"
         "      --trust-store PATH  PEM file or hashed directory of trusted roots\n"
         "      --trust-extra FILE  PEM file of roots trusted besides the trust store\n"
@@ -232,6 +278,7 @@ static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
     mw_stats *st = mw_worker_stats(w);
 
     if (!mw_linktype_supported(linktype)) {
+        mw_progress_clear(cli->progress);
         fprintf(stderr, "mitmwatch: %s: unsupported link type %d\n",
                 mw_source_path(src), linktype);
         st->capture.inputs_failed++;
@@ -249,6 +296,10 @@ static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
         mw_source_status s = mw_source_next(src, &p);
         if (s == MW_SOURCE_PACKET) {
             mw_worker_packet(w, linktype, name, &p);
+            if (cli->progress && (p.number & 1023) == 0)
+                show_progress(cli, src, st);
+            if (cli->max_packets && ++cli->packets_read >= cli->max_packets)
+                break; /* -c: as if the input ended here */
         } else if (s == MW_SOURCE_IDLE) {
             struct timeval tv;
             gettimeofday(&tv, NULL);
@@ -257,6 +308,7 @@ static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
             (void)mw_baseline_flush(cli->baseline);
         } else {
             if (s == MW_SOURCE_ERROR) {
+                mw_progress_clear(cli->progress);
                 fprintf(stderr, "mitmwatch: %s\n", mw_source_error(src));
                 cli->status = EXIT_INPUT;
             }
@@ -264,11 +316,58 @@ static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
         }
     }
     g_current_source = NULL;
+    cli->bytes_done += mw_source_bytes_in(src);
     if (mw_source_is_live(src))
         mw_source_add_drop_stats(src, &st->capture);
     mw_worker_end_input(w);
     /* Other runs sharing --state see this input's sightings from now. */
     (void)mw_baseline_flush(cli->baseline);
+}
+
+/* Sizes of the inputs to read (directories: their regular files); 0 when
+ * one cannot be known (standard input from a pipe). */
+static uint64_t input_bytes(const char *path)
+{
+    struct stat sb;
+    if (strcmp(path, "-") == 0)
+        return fstat(STDIN_FILENO, &sb) == 0 && S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0;
+    if (stat(path, &sb) != 0)
+        return 0;
+    if (S_ISREG(sb.st_mode))
+        return (uint64_t)sb.st_size;
+    uint64_t sum = 0;
+    DIR *d = S_ISDIR(sb.st_mode) ? opendir(path) : NULL;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        char p[PATH_MAX];
+        if (e->d_name[0] != '.' &&
+            snprintf(p, sizeof p, "%s/%s", path, e->d_name) < (int)sizeof p &&
+            stat(p, &sb) == 0 && S_ISREG(sb.st_mode))
+            sum += (uint64_t)sb.st_size;
+    }
+    if (d)
+        closedir(d);
+    return sum;
+}
+
+/* Offline, not -q, standard error a terminal, not --no-progress. */
+static void start_progress(mw_cli *cli)
+{
+    if (cli->iface || cli->quiet || cli->no_progress || cli->cfg.verbose ||
+        !isatty(STDERR_FILENO))
+        return;
+    uint64_t total = 0;
+    bool known = true;
+    for (size_t i = 0; i < cli->n_inputs; i++) {
+        uint64_t b = input_bytes(cli->inputs[i]);
+        known &= b > 0;
+        total += b;
+    }
+    for (size_t i = 0; i < cli->n_pairs; i++) {
+        uint64_t b = input_bytes(cli->pairs[i].path);
+        known &= b > 0;
+        total += b;
+    }
+    cli->progress = mw_progress_new(stderr, known ? total : 0);
 }
 
 static void run_file(mw_cli *cli, mw_worker *w, const char *path)
@@ -278,6 +377,7 @@ static void run_file(mw_cli *cli, mw_worker *w, const char *path)
     mw_source *src = mw_source_open_file(path, &cli->cfg.capture, &st->capture, err,
                                          sizeof err);
     if (!src) {
+        mw_progress_clear(cli->progress);
         fprintf(stderr, "mitmwatch: %s\n", err);
         cli->status = EXIT_INPUT;
         return;
@@ -301,13 +401,16 @@ static void run_path(mw_cli *cli, mw_worker *w, const char *path)
         int n = mw_capture_list_dir(path, &mw_worker_stats(w)->capture, &paths, err,
                                     sizeof err);
         if (n < 0) {
+            mw_progress_clear(cli->progress);
             fprintf(stderr, "mitmwatch: %s\n", err);
             cli->status = EXIT_INPUT;
             return;
         }
-        if (n == 0)
+        if (n == 0) {
+            mw_progress_clear(cli->progress);
             fprintf(stderr, "mitmwatch: %s: no capture files in directory\n", path);
-        for (int i = 0; i < n && !g_stop_signal; i++)
+        }
+        for (int i = 0; i < n && !stopped(cli); i++)
             run_file(cli, w, paths[i]);
         mw_capture_free_paths(paths, n);
         return;
@@ -356,8 +459,11 @@ enum {
     OPT_BUCKET,
     OPT_COLOR,
     OPT_CERTS,
+    OPT_CSV,
+    OPT_COMMUNITY_ID_SEED,
     OPT_WRITE_FLAGGED,
     OPT_VANTAGE_NET,
+    OPT_NO_PROGRESS,
 };
 
 /* "90", "90s", "15m", "1h", "1d" -> seconds. */
@@ -445,8 +551,11 @@ static void parse_args(mw_cli *cli, int argc, char **argv)
         {"bucket", required_argument, NULL, OPT_BUCKET},
         {"color", required_argument, NULL, OPT_COLOR},
         {"certs", required_argument, NULL, OPT_CERTS},
+        {"csv", required_argument, NULL, OPT_CSV},
+        {"community-id-seed", required_argument, NULL, OPT_COMMUNITY_ID_SEED},
         {"write-flagged", required_argument, NULL, OPT_WRITE_FLAGGED},
         {"vantage-net", required_argument, NULL, OPT_VANTAGE_NET},
+        {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -455,8 +564,17 @@ static void parse_args(mw_cli *cli, int argc, char **argv)
     uint64_t v;
     int c;
 
-    while ((c = getopt_long(argc, argv, "i:f:s:po:qvhV", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "r:c:ni:f:s:po:qvhV", opts, NULL)) != -1) {
         switch (c) {
+        case 'r': add_input(cli, optarg); break;
+        case 'c':
+            /* A plain count, as tcpdump's: no K/M suffix. */
+            if (strspn(optarg, "0123456789") != strlen(optarg) ||
+                !parse_size(optarg, UINT64_MAX / 2, &v) || v == 0)
+                bad_value("-c (a packet count, at least 1)", optarg);
+            cli->max_packets = v;
+            break;
+        case 'n': break;
         case 'i': cli->iface = optarg; break;
         case 'f': cfg->capture.filter = optarg; break;
         case 's':
@@ -480,6 +598,7 @@ static void parse_args(mw_cli *cli, int argc, char **argv)
                 cli->vantage = optarg;
             break;
         case 'q': cli->quiet = true; break;
+        case OPT_NO_PROGRESS: cli->no_progress = true; break;
         case 'v': cfg->verbose = true; break;
         case OPT_MAX_FLOWS:
             if (!parse_size(optarg, 1u << 26, &v) || v < 16)
@@ -539,6 +658,13 @@ static void parse_args(mw_cli *cli, int argc, char **argv)
             break;
         case OPT_COLOR: cli->color = parse_color(optarg); break;
         case OPT_CERTS: cli->certs_dir = optarg; break;
+        case OPT_CSV: cli->csv_path = optarg; break;
+        case OPT_COMMUNITY_ID_SEED:
+            if (strspn(optarg, "0123456789") != strlen(optarg) ||
+                !parse_size(optarg, 65535, &v))
+                bad_value("--community-id-seed (0..65535)", optarg);
+            cli->community_id_seed = (uint16_t)v;
+            break;
         case OPT_WRITE_FLAGGED: cli->flagged_path = optarg; break;
         case OPT_VANTAGE_NET: {
             mw_vantage_net *n = realloc(cli->nets, (cli->n_nets + 1) * sizeof(*n));
@@ -556,15 +682,17 @@ static void parse_args(mw_cli *cli, int argc, char **argv)
             break;
         }
         case 'h': usage(stdout); exit(0);
-        case 'V': printf("mitmwatch %s\n", MW_VERSION); exit(0);
+        case 'V': mw_print_version(stdout); exit(0);
         default: usage(stderr); exit(EXIT_USAGE);
         }
     }
-    if (cli->iface && (optind < argc || cli->n_pairs)) {
+    for (int i = optind; i < argc; i++)
+        add_input(cli, argv[i]);
+    if (cli->iface && (cli->n_inputs || cli->n_pairs)) {
         fprintf(stderr, "mitmwatch: -i and input files are exclusive\n");
         exit(EXIT_USAGE);
     }
-    if (!cli->iface && optind == argc && cli->n_pairs == 0) {
+    if (!cli->iface && cli->n_inputs == 0 && cli->n_pairs == 0) {
         usage(stderr);
         exit(EXIT_USAGE);
     }
@@ -599,7 +727,14 @@ static mw_rules *load_rules(const mw_cli *cli)
         fprintf(stderr, "mitmwatch: out of memory loading rules\n");
         exit(EXIT_FATAL);
     }
-    bool ok = mw_rules_load_dir(r, MW_RULES_DIR, !cli->targets, err, sizeof err) &&
+    char builtin[4200];
+    if (!mw_builtin_rules_dir(NULL, builtin, sizeof builtin)) {
+        fprintf(stderr, "mitmwatch: built-in rules not found (looked in %s): "
+                        "reinstall, or run from the build tree\n", builtin);
+        mw_rules_free(r);
+        exit(EXIT_FATAL);
+    }
+    bool ok = mw_rules_load_dir(r, builtin, !cli->targets, err, sizeof err) &&
               (!cli->rules_dir ||
                mw_rules_load_dir(r, cli->rules_dir, !cli->targets, err, sizeof err)) &&
               (!cli->targets || mw_rules_load_targets_file(r, cli->targets, err, sizeof err)) &&
@@ -668,17 +803,23 @@ static bool use_color(int color, FILE *out)
     return color < 0 ? isatty(fileno(out)) && getenv("NO_COLOR") == NULL : color != 0;
 }
 
-/* mitmwatch merge [--report DIR] [--color WHEN] [-q] SUMMARY.json ... */
+/* mitmwatch merge [--report DIR] [--csv FILE] [--color WHEN] [-q] FILE ...
+ * FILE: a summary.json, or with --csv an event file (JSON Lines). */
 static int merge_main(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"report", required_argument, NULL, OPT_REPORT},
         {"color", required_argument, NULL, OPT_COLOR},
+        {"csv", required_argument, NULL, OPT_CSV},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *report = NULL;
+    static const char usage_line[] =
+        "usage: mitmwatch merge [--report DIR] [--csv FILE] [--color WHEN] [-q] "
+        "SUMMARY.json|EVENTS.json ...";
+    const char *report = NULL, *csv_path = NULL;
+    mw_csv *csv = NULL;
     int color = -1, c;
     bool quiet = false;
     optind = 1;
@@ -686,13 +827,13 @@ static int merge_main(int argc, char **argv)
         switch (c) {
         case OPT_REPORT: report = optarg; break;
         case OPT_COLOR: color = parse_color(optarg); break;
+        case OPT_CSV: csv_path = optarg; break;
         case 'q': quiet = true; break;
         case 'h':
-            puts("usage: mitmwatch merge [--report DIR] [--color WHEN] [-q] SUMMARY.json ...");
+            puts(usage_line);
             return 0;
         default:
-            fputs("usage: mitmwatch merge [--report DIR] [--color WHEN] [-q] SUMMARY.json ...\n",
-                  stderr);
+            fprintf(stderr, "%s\n", usage_line);
             return EXIT_USAGE;
         }
     }
@@ -700,10 +841,31 @@ static int merge_main(int argc, char **argv)
         fputs("mitmwatch merge: no summary.json given\n", stderr);
         return EXIT_USAGE;
     }
+    if (csv_path) {
+        char err[600];
+        if (!(csv = mw_csv_open(csv_path, err, sizeof err))) {
+            fprintf(stderr, "mitmwatch merge: --csv: %s\n", err);
+            return EXIT_FATAL;
+        }
+    }
     mw_summary *sum = NULL;
     int status = 0;
     for (int i = optind; i < argc; i++) {
         char err[600];
+        /* Event files hold sessions, summaries only their counts: the CSV
+         * rows come from the former. */
+        if (mw_csv_is_events_file(argv[i])) {
+            size_t rows;
+            if (!csv) {
+                fprintf(stderr, "mitmwatch merge: %s: an event file (JSON Lines): "
+                                "give --csv FILE to tabulate its sessions\n", argv[i]);
+                status = EXIT_USAGE;
+            } else if (!mw_csv_add_events_file(csv, argv[i], &rows, err, sizeof err)) {
+                fprintf(stderr, "mitmwatch merge: %s\n", err);
+                status = EXIT_INPUT;
+            }
+            continue;
+        }
         mw_jdoc *doc = mw_jdoc_load_file(argv[i], SUMMARY_MAX_BYTES, err, sizeof err);
         if (doc && !sum) {
             /* The first file sets the bucket width; the others must agree. */
@@ -726,6 +888,11 @@ static int merge_main(int argc, char **argv)
             status = EXIT_INPUT;
         }
         mw_jdoc_free(doc);
+    }
+    if (!mw_csv_close(csv)) {
+        fprintf(stderr, "mitmwatch merge: --csv: %s: not all rows could be written\n",
+                csv_path);
+        status = EXIT_FATAL;
     }
     if (!sum)
         return status;
@@ -753,6 +920,10 @@ static void open_outputs(mw_cli *cli, mw_rules *rules, mw_stats *out_stats,
         fprintf(stderr, "mitmwatch: --certs: %s\n", err);
         exit(EXIT_USAGE);
     }
+    if (cli->csv_path && !(cli->csv = mw_csv_open(cli->csv_path, err, sizeof err))) {
+        fprintf(stderr, "mitmwatch: --csv: %s\n", err);
+        exit(EXIT_FATAL);
+    }
     if (cli->flagged_path && !(cli->flagged = mw_flagged_new(0))) {
         fputs("mitmwatch: out of memory\n", stderr);
         exit(EXIT_FATAL);
@@ -760,8 +931,8 @@ static void open_outputs(mw_cli *cli, mw_rules *rules, mw_stats *out_stats,
     /* Standard input and interfaces cannot be read a second time: then
      * frames are held until their flow is judged (flagged.h). */
     bool once = cli->iface != NULL;
-    for (int i = optind; cli->flagged && i < cli->argc; i++)
-        once |= strcmp(cli->argv[i], "-") == 0;
+    for (size_t i = 0; cli->flagged && i < cli->n_inputs; i++)
+        once |= strcmp(cli->inputs[i], "-") == 0;
     for (size_t i = 0; cli->flagged && i < cli->n_pairs; i++)
         once |= strcmp(cli->pairs[i].path, "-") == 0;
     if (cli->flagged && once &&
@@ -821,9 +992,11 @@ int main(int argc, char **argv)
         .events = cli.events,
         .text = cli.events ? NULL : stdout,
         .flow_records = cli.flows,
+        .community_id_seed = cli.community_id_seed,
         .rules = rules,
         .baseline = baseline,
         .summary = cli.summary,
+        .csv = cli.csv,
         .certs = certs,
         .flagged = cli.flagged,
         .output_stats = &out_stats,
@@ -846,21 +1019,28 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
+    start_progress(&cli);
     if (cli.iface)
         run_live(&cli, w);
-    for (int i = optind; i < argc && !g_stop_signal; i++)
-        run_path(&cli, w, argv[i]);
+    for (size_t i = 0; i < cli.n_inputs && !stopped(&cli); i++)
+        run_path(&cli, w, cli.inputs[i]);
     /* NAME=PATH pairs name inputs too; one also given plainly is read once. */
-    for (size_t i = 0; i < cli.n_pairs && !g_stop_signal; i++) {
+    for (size_t i = 0; i < cli.n_pairs && !stopped(&cli); i++) {
         bool listed = false;
-        for (int k = optind; k < argc; k++)
-            listed |= strcmp(argv[k], cli.pairs[i].path) == 0;
+        for (size_t k = 0; k < cli.n_inputs; k++)
+            listed |= strcmp(cli.inputs[k], cli.pairs[i].path) == 0;
         for (size_t k = 0; k < i; k++)
             listed |= strcmp(cli.pairs[k].path, cli.pairs[i].path) == 0;
         if (!listed)
             run_path(&cli, w, cli.pairs[i].path);
     }
 
+    mw_progress_end(cli.progress);
+    cli.progress = NULL;
+    /* Said, since the rest of the input was not read (tcpdump is silent). */
+    if (cli.max_packets && cli.packets_read >= cli.max_packets && !cli.quiet)
+        fprintf(stderr, "mitmwatch: stopped after %" PRIu64 " packets (-c); later packets and inputs not read\n",
+                cli.packets_read);
     /* Every input's flows have ended (mw_worker_end_input), so all
      * session events are out before the counters. */
     mw_stats *st = mw_worker_stats(w);
@@ -869,6 +1049,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "mitmwatch: state: %s: the last changes could not be saved\n",
                 cli.state_path ? cli.state_path : "(memory)");
     mw_certdir_close(certs);
+    if (!mw_csv_close(cli.csv)) {
+        fprintf(stderr, "mitmwatch: --csv: %s: not all rows could be written\n", cli.csv_path);
+        cli.status = EXIT_FATAL;
+    }
+    cli.csv = NULL;
     if (cli.flagged) {
         char err[MW_CAPTURE_ERRLEN];
         if (!mw_flagged_write(cli.flagged, cli.flagged_path, &cli.cfg.capture, &out_stats, err,
@@ -923,6 +1108,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < cli.n_pairs; i++)
         free((char *)cli.pairs[i].name);
     free(cli.pairs);
+    free(cli.inputs);
     for (size_t i = 0; i < cli.n_nets; i++)
         free((char *)cli.nets[i].name);
     free(cli.nets);

@@ -27,6 +27,9 @@
     X(inputs_failed, "inputs that could not be opened or are not captures")    \
     X(inputs_damaged, "inputs with a read error or truncation mid-way")        \
     X(inputs_gzip, "inputs that were gzip-compressed")                          \
+    X(inputs_xz, "inputs that were xz-compressed")                              \
+    X(inputs_zstd, "inputs that were zstd-compressed")                          \
+    X(inputs_bzip2, "inputs that were bzip2-compressed")                        \
     X(dir_entries_skipped, "directory entries skipped (not a capture file)")    \
     X(packets, "packets read")                                                  \
     X(bytes, "bytes on the wire (original length)")                             \

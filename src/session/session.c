@@ -19,6 +19,8 @@
 #include "dissectors/tls.h"
 #include "detect/verdict.h"
 #include "dissectors/x509.h"
+#include "flow/community_id.h"
+#include "output/csv.h"
 
 typedef enum flow_kind {
     KIND_UNKNOWN, /* still looking */
@@ -372,7 +374,7 @@ static void share_result(mw_sessions *s, const mw_flow *flow, const sflow *sf,
         mw_baseline_record(s->cfg.baseline, sight);
         sight->chain_sha256 = NULL; /* chain_hex ends here */
     }
-    if (s->cfg.summary) {
+    if (s->cfg.summary || s->cfg.csv) {
         bool swapped = sf->tls_client_dir != MW_DIR_TO_SERVER;
         mw_session_result r = {
             .ts_us = sf->first_ts_us,
@@ -394,7 +396,10 @@ static void share_result(mw_sessions *s, const mw_flow *flow, const sflow *sf,
             .chain_der_len = der_len,
             .chain_sha256 = (const uint8_t (*)[32])digests,
         };
-        mw_summary_add_session(s->cfg.summary, &r);
+        if (s->cfg.summary)
+            mw_summary_add_session(s->cfg.summary, &r);
+        if (s->cfg.csv && !mw_csv_add_session(s->cfg.csv, &r))
+            s->ok = false;
     }
 }
 
@@ -576,7 +581,15 @@ static void write_notes(mw_json *j, const mw_flow *flow, const sflow *sf,
     mw_json_array_end(j);
 }
 
-static void write_endpoints(mw_json *j, const mw_flow *flow, bool swapped)
+static void write_community_id(mw_json *j, const mw_flow *f, uint16_t seed)
+{
+    char id[MW_COMMUNITY_ID_LEN];
+    mw_community_id(seed, f->proto, &f->client_ip, f->client_port, &f->server_ip,
+                    f->server_port, id);
+    mw_json_kv_string(j, "community_id", id);
+}
+
+static void write_endpoints(mw_json *j, const mw_flow *flow, bool swapped, uint16_t seed)
 {
     char a[MW_ADDR_STRLEN], b[MW_ADDR_STRLEN];
     const mw_addr *cip = swapped ? &flow->server_ip : &flow->client_ip;
@@ -586,6 +599,7 @@ static void write_endpoints(mw_json *j, const mw_flow *flow, bool swapped)
     mw_json_kv_uint(j, "src_port", swapped ? flow->server_port : flow->client_port);
     mw_json_kv_string(j, "dst_ip", mw_addr_format(sip, b, sizeof b));
     mw_json_kv_uint(j, "dst_port", swapped ? flow->client_port : flow->server_port);
+    write_community_id(j, flow, seed);
 }
 
 /* nDPI is made to decide (giving up with a guess if need be) once: when
@@ -687,7 +701,7 @@ static void write_tls_event(mw_sessions *s, const mw_flow *flow, sflow *sf,
     mw_json_kv_string(j, "capture", sf->capture);
     mw_json_kv_string(j, "vantage",
                       vantage_of(s, swapped ? &flow->server_ip : &flow->client_ip));
-    write_endpoints(j, flow, swapped);
+    write_endpoints(j, flow, swapped, s->cfg.community_id_seed);
     mw_json_key(j, "sni");
     if (tf->ch.has_sni)
         mw_json_string_n(j, tf->ch.sni.data, tf->ch.sni.len);
@@ -1002,6 +1016,7 @@ static void write_flow_record(mw_sessions *s, const mw_flow *f, mw_flow_end reas
     mw_json_kv_uint(j, "src_port", f->client_port);
     mw_json_kv_string(j, "dst_ip", mw_addr_format(&f->server_ip, b, sizeof b));
     mw_json_kv_uint(j, "dst_port", f->server_port);
+    write_community_id(j, f, s->cfg.community_id_seed);
     mw_json_kv_string(j, "client_basis", mw_client_basis_name(f->client_basis));
     mw_json_kv_string(j, "end", mw_flow_end_name(reason));
     mw_json_key(j, "last_ts");

@@ -48,12 +48,14 @@ typedef struct mw_session_config {
     FILE *events;        /* JSON Lines, or NULL */
     FILE *text;          /* a readable line per session, or NULL */
     bool flow_records;   /* also a "flow" record per flow (--flows) */
+    uint16_t community_id_seed; /* --community-id-seed (0) */
     /* Detection rules and trust store (read only, outlive the sessions);
      * NULL: no verdicts (the fields are written as null). */
     const mw_rules *rules;
     /* Optional, owned by the caller; NULL: not used. */
     mw_baseline *baseline; /* history for CLONED_CERT, CHAIN_CHANGED, ... */
     mw_summary *summary;   /* every judged session is added */
+    struct mw_csv *csv;    /* a row per session (--csv) */
     mw_certdir *certs;     /* every certificate is written (--certs) */
     mw_flagged *flagged;   /* intercepted and suspicious flows (--write-flagged) */
     mw_stats *output_stats; /* where certdir counts (its output group) */

@@ -9,7 +9,9 @@ nDPI's own result file for that capture, link types from the file headers.
 """
 import gzip
 import json
+import re
 import os
+import pty
 import shutil
 import subprocess
 import sys
@@ -95,6 +97,104 @@ class Cli(unittest.TestCase):
             self.assertEqual(strip(records(out)), strip(records(plain)))
             self.assertEqual(records(out)[0]["capture"],
                              "stdin" if out is piped else "curl.noext")
+
+    def test_xz_zstd_bzip2_equal_plain(self):
+        # Made by the formats' own tools (xz, zstd, bzip2 as a user would),
+        # named without extension: recognised by content. Each also as two
+        # streams one after the other (what pxz, zstd -T and cat make),
+        # from a file and from standard input.
+        _, plain, _ = run("--json", "--flows", self.curl)
+        with open(self.curl, "rb") as f:
+            data = f.read()
+        strip = lambda recs: [{k: v for k, v in r.items() if k != "capture"}
+                              for r in recs[:-1]]
+        for tool, counter in (("xz", "inputs_xz"), ("zstd", "inputs_zstd"),
+                              ("bzip2", "inputs_bzip2"), ("gzip", "inputs_gzip")):
+            one = subprocess.run([tool, "-c"], input=data, capture_output=True,
+                                 check=True).stdout
+            first, second = (subprocess.run([tool, "-c"], input=part, capture_output=True,
+                                            check=True).stdout
+                             for part in (data[:5000], data[5000:]))
+            two = first + second
+            for name, blob in (("one", one), ("two", two)):
+                path = os.path.join(self.tmp, "%s-%s" % (tool, name))
+                with open(path, "wb") as f:
+                    f.write(blob)
+                rc, out, err = run("--json", "--flows", path)
+                self.assertEqual(rc, 0, (tool, name, err))
+                with open(path, "rb") as f:
+                    rc2, piped, err2 = run("--json", "--flows", "-", stdin=f)
+                self.assertEqual(rc2, 0, (tool, name, err2))
+                for o in (out, piped):
+                    st = stats_of(o)
+                    self.assertEqual(st["capture"][counter], 1, (tool, name))
+                    self.assertEqual(st["capture"]["packets"], 109, (tool, name))
+                    self.assertEqual(strip(records(o)), strip(records(plain)), (tool, name))
+            # Cut in the second stream: read as far as it goes (the first
+            # stream's packets at least: zstd and bzip2 decode whole blocks,
+            # so a cut block yields nothing), then the damage named with the
+            # packet number, exit status 1.
+            cut = os.path.join(self.tmp, "%s-cut" % tool)
+            with open(cut, "wb") as f:
+                f.write(two[: len(first) + len(second) * 6 // 10])
+            rc, out, err = run("--json", cut)
+            self.assertEqual(rc, 1, (tool, err))
+            st = stats_of(out)
+            self.assertGreater(st["capture"]["packets"], 0, tool)
+            self.assertLess(st["capture"]["packets"], 109, tool)
+            self.assertEqual(st["capture"]["inputs_damaged"], 1, tool)
+            self.assertRegex(err, r"%s: packet %d: %s stream damaged: unexpected end of file"
+                             % (re.escape(cut), st["capture"]["packets"] + 1, tool))
+
+    def run_on_tty(self, *args):
+        # Standard error on a pseudo-terminal, as in an interactive shell.
+        master, slave = pty.openpty()
+        p = subprocess.Popen([BIN, *args], stdout=subprocess.DEVNULL, stderr=slave)
+        os.close(slave)
+        err = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            err += chunk
+        os.close(master)
+        self.assertEqual(p.wait(), 1)  # the corpus holds damaged captures
+        return err.decode(errors="replace")
+
+    def test_progress_line_on_a_terminal(self):
+        # The corpus four times: long enough (> 0.25 s) for a redraw.
+        size = 0
+        for e in os.scandir(CORPUS):
+            if not e.name.startswith(".") and e.is_file():
+                size += e.stat().st_size
+        total = 4 * size
+        unit = ["B", "KiB", "MiB", "GiB"]
+        d, u = float(total), 0
+        while d >= 1024:
+            d, u = d / 1024, u + 1
+        want_total = "%.1f %s" % (d, unit[u])
+        err = self.run_on_tty("--json", *[CORPUS] * 4)
+        lines = re.findall(r"\r\x1b\[K(\d+) % \(([\d.]+ \w+) of ([\d.]+ \w+)\), "
+                           r"(\d+) packets/s, (\d+) sessions, (\d+) intercepted, "
+                           r"ETA \d+:\d\d:\d\d", err)
+        self.assertTrue(lines, err[-2000:])
+        for pct, _, of, rate, _, _ in lines:
+            self.assertEqual(of, want_total)
+            self.assertLessEqual(int(pct), 100)
+            self.assertGreater(int(rate), 0)
+        # Percentages only grow, and the line is erased at the end.
+        pcts = [int(l[0]) for l in lines]
+        self.assertEqual(pcts, sorted(pcts))
+        last = list(re.finditer(r"ETA \d+:\d\d:\d\d", err))[-1]
+        self.assertTrue(err[last.end():].startswith("\r\x1b[K"), repr(err[last.end():][:80]))
+        # Error messages start on a clean line, never after a progress line.
+        self.assertNotRegex(err, r"intercepted, ETA [\d:]+mitmwatch:")
+        for quiet in (["-q"], ["--no-progress"]):
+            err = self.run_on_tty("--json", *quiet, CORPUS, CORPUS)
+            self.assertNotIn("packets/s", err, quiet)
 
     def test_truncated_file(self):
         # Record 11 starts at byte 4392 with 192 captured bytes; cutting the
@@ -198,6 +298,46 @@ class Cli(unittest.TestCase):
         rc, out, _ = run("--version")
         self.assertEqual(rc, 0)
         self.assertTrue(out.startswith("mitmwatch "))
+
+    def test_version_names_libraries_and_rules(self):
+        rc, out, _ = run("--version")
+        self.assertEqual(rc, 0)
+        lines = out.splitlines()
+        self.assertRegex(lines[0], r"^mitmwatch \d+\.\d+\.\d+$")
+        # The libraries as loaded: the same strings their own tools print.
+        ssl = subprocess.run(["openssl", "version"], capture_output=True, text=True)
+        self.assertIn(ssl.stdout.split()[1], out)
+        self.assertTrue(any(l.startswith("nDPI ") for l in lines), out)
+        self.assertTrue(any(l.startswith("libpcap version ") for l in lines), out)
+        src_rules = os.path.join(os.path.dirname(__file__), "..", "..", "rules")
+        with open(os.path.join(src_rules, "VERSION")) as f:
+            date = f.readline().strip()
+        self.assertIn("rules %s (%s)" % (date, os.path.realpath(src_rules)), lines)
+
+    def test_tcpdump_read_count_numeric(self):
+        # -r FILE is the FILE operand; -n is accepted and changes nothing.
+        _, plain, _ = run("--json", self.curl)
+        rc, with_r, err = run("--json", "-n", "-r", self.curl)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(plain, with_r)
+        # -c 20: the first 20 of the 109 records; the stop is said, the
+        # second input is not opened.
+        rc, out, err = run("--json", "-c", "20", "-r", self.curl, self.curl)
+        self.assertEqual(rc, 0, err)
+        st = stats_of(out)
+        self.assertEqual(st["capture"]["packets"], 20)
+        self.assertEqual(st["capture"]["inputs_opened"], 1)
+        self.assertIn("stopped after 20 packets (-c)", err)
+        # -c counts over inputs: 109 from the first, 1 from the second.
+        rc, out, err = run("--json", "-c", "110", self.curl, "-r", self.curl)
+        self.assertEqual(rc, 0, err)
+        st = stats_of(out)
+        self.assertEqual(st["capture"]["packets"], 110)
+        self.assertEqual(st["capture"]["inputs_opened"], 2)
+        for bad in ("0", "10k", "-3", "x"):
+            rc, _, err = run("-c", bad, self.curl)
+            self.assertEqual(rc, 2, bad)
+            self.assertIn("-c", err)
 
 
 if __name__ == "__main__":

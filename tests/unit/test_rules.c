@@ -24,8 +24,9 @@ static char *slurp(const char *path)
     if (!f)
         return NULL;
     char *buf = calloc(1, 1 << 16);
-    if (buf)
-        (void)fread(buf, 1, (1 << 16) - 1, f);
+    /* A read error leaves the buffer empty: the caller's checks fail. */
+    if (buf && fread(buf, 1, (1 << 16) - 1, f) == 0 && ferror(f))
+        buf[0] = '\0';
     fclose(f);
     return buf;
 }
