@@ -28,6 +28,7 @@ const char *mw_verdict_name(mw_verdict_kind k)
     case MW_VERDICT_INTERCEPTED: return "intercepted";
     case MW_VERDICT_OPAQUE: return "opaque";
     case MW_VERDICT_INCOMPLETE: return "incomplete";
+    case MW_VERDICT_UNTRUSTED: return "untrusted";
     }
     return "?";
 }
@@ -715,8 +716,15 @@ void mw_verdict_evaluate(const mw_rules *rules, const mw_verdict_input *in,
      * change. */
     int weak = (int)name + (int)traits + (int)changed + (int)downgrade;
     bool agree = bad_chain && (weak >= 2 || (weak >= 1 && out->target));
+    /* An untrusted chain alone is no sign of interception: self-signed
+     * appliances and applications' own PKIs look like that. It is one on a
+     * target, whose real chains are public, or with any other evidence
+     * but NAME_MISMATCH (default virtual hosts of the same devices). */
+    size_t only = (size_t)bad_chain + (mw_verdict_reason(out, MW_REASON_NAME_MISMATCH) != NULL);
     if (anchor || pin || clone || agree || (fp && out->target))
         out->kind = MW_VERDICT_INTERCEPTED;
+    else if (bad_chain && !out->target && out->n_reasons == only)
+        out->kind = MW_VERDICT_UNTRUSTED;
     else if (out->n_reasons)
         out->kind = MW_VERDICT_SUSPICIOUS;
     else

@@ -7,7 +7,9 @@
  *                UNTRUSTED_CHAIN with two of ROGUE_NAME, FORGERY_TRAITS,
  *                CHAIN_CHANGED, VERSION_DOWNGRADE, or with one of them on
  *                a target SNI; or INTERCEPTOR_FINGERPRINT on a target SNI
- *   suspicious   any other evidence
+ *   suspicious   any other evidence: a sign of interception
+ *   untrusted    UNTRUSTED_CHAIN (and at most NAME_MISMATCH) on no target:
+ *                self-signed devices, applications' own PKIs
  *   clean        the chain validates and nothing fired
  *   opaque       no chain to judge (TLS 1.3, QUIC, resumed, no certificate)
  *   incomplete   the handshake was not seen far enough to get the chain
@@ -32,6 +34,9 @@ typedef enum mw_verdict_kind {
     MW_VERDICT_INTERCEPTED,
     MW_VERDICT_OPAQUE,
     MW_VERDICT_INCOMPLETE,
+    /* The chain is untrusted at capture time and nothing else points at
+     * interception (no target, no other evidence but NAME_MISMATCH). */
+    MW_VERDICT_UNTRUSTED,
 } mw_verdict_kind;
 
 typedef enum mw_reason_code {

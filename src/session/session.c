@@ -481,6 +481,7 @@ static void judge(mw_sessions *s, const mw_flow *flow, const sflow *sf,
     case MW_VERDICT_CLEAN: s->st.verdict_clean++; break;
     case MW_VERDICT_OPAQUE: s->st.verdict_opaque++; break;
     case MW_VERDICT_INCOMPLETE: s->st.verdict_incomplete++; break;
+    case MW_VERDICT_UNTRUSTED: s->st.verdict_untrusted++; break;
     }
     for (size_t i = 0; i < v->n_reasons; i++) {
         switch (v->reasons[i].code) {

@@ -256,7 +256,7 @@ class Detection(unittest.TestCase):
         self.assertEqual(summary["counters"]["sessions"]["trusted_removed_root"], 1)
         for extra in (("--trust-at", "now"), ("--trust-store", SYSTEM_BUNDLE)):
             r = judge(*extra)
-            self.assertEqual(r["verdict"], "suspicious", extra)
+            self.assertEqual(r["verdict"], "untrusted", extra)
             self.assertEqual(codes(r), ["UNTRUSTED_CHAIN"])
             self.assertIn("unable to get local issuer certificate",
                           r["reasons"][0]["detail"])

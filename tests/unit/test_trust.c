@@ -380,7 +380,7 @@ static void test_verdict_note(void)
     /* After the last shipped day, and with today's view: untrusted. */
     in.time = T_2021_01_01;
     mw_verdict_evaluate(rules, &in, &v);
-    CHECK_EQ_S(mw_verdict_name(v.kind), "suspicious");
+    CHECK_EQ_S(mw_verdict_name(v.kind), "untrusted");
     CHECK(mw_verdict_reason(&v, MW_REASON_UNTRUSTED_CHAIN) != NULL);
     CHECK_EQ_U(v.n_notes, 0);
     in.time = T_2019_07_20;

@@ -213,7 +213,7 @@ static void test_expiry_at_capture_time(void)
     mw_verdict v;
     /* good expires 2020-01-01: clean in 2019, untrusted in 2021. */
     judge(&v, pki.good, pki.pub_int, NULL, "good.test", T_2021_01_01);
-    CHECK_EQ_S(mw_verdict_name(v.kind), "suspicious");
+    CHECK_EQ_S(mw_verdict_name(v.kind), "untrusted");
     CHECK(has(&v, MW_REASON_UNTRUSTED_CHAIN,
               "certificate has expired (depth 0: CN=good.test, notAfter "
               "2020-01-01T00:00:00Z)"));
@@ -261,6 +261,23 @@ static void test_forgery_traits_combination(void)
     judge(&v, pki.self, NULL, NULL, "router.local", T_2019_07_20);
     CHECK_EQ_U(v.n_reasons, 1);
     CHECK(has(&v, MW_REASON_UNTRUSTED_CHAIN, "self-signed certificate"));
+    CHECK_EQ_S(mw_verdict_name(v.kind), "untrusted");
+    /* Its default name does not cover the SNI: still no sign of
+     * interception... */
+    judge(&v, pki.self, NULL, NULL, "nas.local", T_2019_07_20);
+    CHECK_EQ_U(v.n_reasons, 2);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "untrusted");
+    /* ...but for a target, whose real chains are public, it is one. */
+    judge(&v, pki.self, NULL, NULL, "victim.test", T_2019_07_20);
+    CHECK_EQ_S(v.target, "victim.test");
+    CHECK_EQ_S(mw_verdict_name(v.kind), "suspicious");
+    /* So is another piece of evidence (TTL_ANOMALY). */
+    X509 *chain[1] = {pki.self};
+    mw_verdict_input in = {.state = MW_CHAIN_SEEN, .chain = chain, .n_chain = 1,
+                           .sni = "router.local", .sni_len = 12, .time = T_2019_07_20,
+                           .ttl_first = 60, .ttl_flight = 57};
+    mw_verdict_evaluate(pki.rules, &in, &v);
+    CHECK(has(&v, MW_REASON_TTL_ANOMALY, NULL));
     CHECK_EQ_S(mw_verdict_name(v.kind), "suspicious");
 }
 
@@ -280,7 +297,7 @@ static void test_hidden_and_unseen(void)
     mw_verdict_input bad = {.state = MW_CHAIN_SEEN, .chain = chain, .n_chain = 1,
                             .time = T_2019_07_20};
     mw_verdict_evaluate(pki.rules, &bad, &v);
-    CHECK_EQ_S(mw_verdict_name(v.kind), "suspicious");
+    CHECK_EQ_S(mw_verdict_name(v.kind), "untrusted");
     CHECK(has(&v, MW_REASON_UNTRUSTED_CHAIN, "could not be parsed"));
 }
 
