@@ -91,6 +91,8 @@ void mw_verdict_write_json(const mw_verdict *v, mw_json *j)
         mw_json_null(j);
     }
     mw_json_kv_string(j, "target", v ? v->target : NULL);
+    mw_json_kv_string(j, "target_by",
+                      !v || !v->target ? NULL : v->target_by_cert ? "certificate" : "sni");
 }
 
 const mw_reason *mw_verdict_reason(const mw_verdict *v, mw_reason_code c)
@@ -678,6 +680,55 @@ static int cmp_reason(const void *a, const void *b)
     return (int)x->code - (int)y->code;
 }
 
+/* ---- targets known by their certificate ------------------------------ */
+
+/* A client that sent no SNI (or a name on no list) may still have been
+ * answered with a forged certificate for a target: the box names its leaf
+ * after the real server. The leaf's DNS names, else its CN (as
+ * X509_check_host reads them); "*.example.com" matches ".example.com"
+ * entries. */
+static bool sni_is_absent_or_ip(const mw_verdict_input *in)
+{
+    char name[64];
+    unsigned char ip[16];
+    if (!in->sni || in->sni_len == 0)
+        return true;
+    if (in->sni_len >= sizeof name || memchr(in->sni, '\0', in->sni_len))
+        return false;
+    memcpy(name, in->sni, in->sni_len);
+    name[in->sni_len] = '\0';
+    return inet_pton(AF_INET, name, ip) == 1 || inet_pton(AF_INET6, name, ip) == 1;
+}
+
+static const char *leaf_target(const mw_rules *rules, X509 *leaf)
+{
+    const char *hit = NULL;
+    GENERAL_NAMES *sans = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
+    int n_dns = 0;
+    for (int i = 0; i < sk_GENERAL_NAME_num(sans) && !hit; i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
+        if (g->type != GEN_DNS)
+            continue;
+        n_dns++;
+        const ASN1_IA5STRING *s = g->d.dNSName;
+        hit = mw_rules_match_target(rules, (const char *)ASN1_STRING_get0_data(s),
+                                    (size_t)ASN1_STRING_length(s));
+    }
+    GENERAL_NAMES_free(sans);
+    if (!hit && n_dns == 0) {
+        const X509_NAME *subj = X509_get_subject_name(leaf);
+        int k = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
+        const ASN1_STRING *cn =
+            k >= 0 ? X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, k)) : NULL;
+        if (cn && ASN1_STRING_type(cn) != V_ASN1_BMPSTRING &&
+            ASN1_STRING_type(cn) != V_ASN1_UNIVERSALSTRING)
+            hit = mw_rules_match_target(rules, (const char *)ASN1_STRING_get0_data(cn),
+                                        (size_t)ASN1_STRING_length(cn));
+    }
+    ERR_clear_error();
+    return hit;
+}
+
 /* ---- combination ----------------------------------------------------- */
 
 void mw_verdict_evaluate(const mw_rules *rules, const mw_verdict_input *in,
@@ -690,6 +741,12 @@ void mw_verdict_evaluate(const mw_rules *rules, const mw_verdict_input *in,
         out->kind = in->state == MW_CHAIN_NOT_SEEN ? MW_VERDICT_INCOMPLETE
                                                    : MW_VERDICT_OPAQUE;
         return;
+    }
+    /* Only without a name to go by: a client that named another server
+     * and got a target's certificate is NAME_MISMATCH, not a target. */
+    if (!out->target && in->chain[0] && sni_is_absent_or_ip(in)) {
+        out->target = leaf_target(rules, in->chain[0]);
+        out->target_by_cert = out->target != NULL;
     }
     STACK_OF(X509) *verified = NULL;
     bool anchor = rogue_anchor(rules, in, out);

@@ -98,6 +98,9 @@ typedef struct mw_verdict {
     mw_note notes[MW_NOTE_COUNT];       /* at most one per code */
     size_t n_notes;
     const char *target; /* the rules' matching target entry, or NULL */
+    /* The target was found in the leaf's names (subjectAltName DNS names,
+     * else the subject CN), not in the SNI: "target_by":"certificate". */
+    bool target_by_cert;
     /* The interception authority named by ROGUE_ANCHOR or ROGUE_NAME (its
      * subject, RFC 2253; owned by the rules), or NULL. */
     const char *rogue_issuer;

@@ -403,7 +403,8 @@ static void test_verdict_note(void)
     mw_verdict_write_json(NULL, &j);
     mw_json_object_end(&j);
     CHECK_EQ_S(mw_json_text(&j),
-               "{\"verdict\":null,\"reasons\":null,\"notes\":null,\"target\":null}");
+               "{\"verdict\":null,\"reasons\":null,\"notes\":null,\"target\":null,"
+               "\"target_by\":null}");
     mw_json_free(&j);
     mw_rules_free(rules);
 }

@@ -281,6 +281,58 @@ static void test_forgery_traits_combination(void)
     CHECK_EQ_S(mw_verdict_name(v.kind), "suspicious");
 }
 
+/* No SNI: the target is found in the forged leaf's names. */
+static void test_target_by_certificate(void)
+{
+    mw_verdict v;
+    /* The e=3 leaf for victim.test, its intermediate not sent: untrusted
+     * + traits, and the target known from its SAN. */
+    judge(&v, pki.forged, NULL, NULL, NULL, T_2019_07_20);
+    CHECK_EQ_S(v.target, "victim.test");
+    CHECK(v.target_by_cert);
+    CHECK(!has(&v, MW_REASON_NAME_MISMATCH, NULL));
+    CHECK_EQ_S(mw_verdict_name(v.kind), "intercepted");
+    /* The SNI comes first, even when the leaf names a target too. */
+    judge(&v, pki.forged, NULL, NULL, "victim.test", T_2019_07_20);
+    CHECK(!v.target_by_cert);
+    /* An IP address as SNI names no server: the leaf's names count. */
+    judge(&v, pki.forged, NULL, NULL, "192.0.2.9", T_2019_07_20);
+    CHECK_EQ_S(v.target, "victim.test");
+    CHECK(v.target_by_cert);
+    /* A name on no list: the client asked for another server; the leaf's
+     * names are only NAME_MISMATCH. */
+    judge(&v, pki.forged, NULL, NULL, "other.test", T_2019_07_20);
+    CHECK(v.target == NULL && !v.target_by_cert);
+    CHECK(has(&v, MW_REASON_NAME_MISMATCH, NULL));
+    /* The CN when there is no DNS SAN; a wildcard matches a suffix entry. */
+    X509 *cn = make_cert(&(spec){"CN=b.target.test", pki.k_leaf, NULL, NULL, T_2019_01_01,
+                                 T_2022_01_01, false, NULL, false});
+    X509 *wild = make_cert(&(spec){"CN=x", pki.k_leaf, NULL, NULL, T_2019_01_01,
+                                   T_2022_01_01, false, "DNS:*.target.test", false});
+    X509 *none = make_cert(&(spec){"CN=victim.test", pki.k_leaf, NULL, NULL, T_2019_01_01,
+                                   T_2022_01_01, false, "DNS:elsewhere.test", false});
+    judge(&v, cn, NULL, NULL, NULL, T_2019_07_20);
+    CHECK_EQ_S(v.target, ".target.test");
+    CHECK_EQ_S(mw_verdict_name(v.kind), "suspicious"); /* untrusted on a target */
+    judge(&v, wild, NULL, NULL, NULL, T_2019_07_20);
+    CHECK_EQ_S(v.target, ".target.test");
+    /* A DNS SAN present: the CN is not read (as X509_check_host). */
+    judge(&v, none, NULL, NULL, NULL, T_2019_07_20);
+    CHECK(v.target == NULL && !v.target_by_cert);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "untrusted");
+    mw_json j;
+    mw_json_init(&j);
+    mw_json_object_begin(&j);
+    judge(&v, wild, NULL, NULL, NULL, T_2019_07_20);
+    mw_verdict_write_json(&v, &j);
+    mw_json_object_end(&j);
+    CHECK(strstr(mw_json_text(&j), "\"target\":\".target.test\",\"target_by\":\"certificate\"}"));
+    mw_json_free(&j);
+    X509_free(cn);
+    X509_free(wild);
+    X509_free(none);
+}
+
 static void test_hidden_and_unseen(void)
 {
     mw_verdict v;
@@ -674,6 +726,7 @@ int main(void)
     RUN(test_expiry_at_capture_time);
     RUN(test_forgery_traits_combination);
     RUN(test_hidden_and_unseen);
+    RUN(test_target_by_certificate);
     RUN(test_ttl_anomaly);
     RUN(test_interceptor_fingerprint);
     RUN(test_cloned_cert);
