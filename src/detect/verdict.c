@@ -428,9 +428,10 @@ static bool ttl_anomaly(const mw_verdict_input *in, mw_verdict *v)
     if (in->ttl_first == 0 || in->ttl_flight == 0 ||
         (d >= -MW_TTL_SLACK && d <= MW_TTL_SLACK))
         return false;
-    add_reason(v, MW_REASON_TTL_ANOMALY,
-               "server's SYN-ACK came with TTL %u, its certificate flight with TTL %u",
-               (unsigned)in->ttl_first, (unsigned)in->ttl_flight);
+    add_reason(v, MW_REASON_TTL_ANOMALY, "server's SYN-ACK came with TTL %u, its %s with TTL %u",
+               (unsigned)in->ttl_first,
+               in->state == MW_CHAIN_SEEN ? "certificate flight" : "ServerHello",
+               (unsigned)in->ttl_flight);
     return true;
 }
 
@@ -729,6 +730,24 @@ static const char *leaf_target(const mw_rules *rules, X509 *leaf)
     return hit;
 }
 
+/* ---- TLS 1.3 and resumed sessions: no chain ---------------------------- */
+
+/* What stays visible when the chain is encrypted: the ServerHello's hop
+ * count against the SYN-ACK's, and the ClientHello's fingerprint. On a
+ * target, a TTL step is a sign (suspicious) and a known box's hello is its
+ * upstream leg (intercepted, as with a chain); elsewhere the reasons are
+ * reported and the session stays opaque: with no chain there is nothing
+ * else to weigh them against (docs/detection.md). */
+static void judge_hidden(const mw_rules *rules, const mw_verdict_input *in, mw_verdict *v)
+{
+    bool ttl = ttl_anomaly(in, v);
+    bool fp = interceptor_fingerprint(rules, in, v);
+    if (fp && v->target)
+        v->kind = MW_VERDICT_INTERCEPTED;
+    else if (ttl && v->target)
+        v->kind = MW_VERDICT_SUSPICIOUS;
+}
+
 /* ---- combination ----------------------------------------------------- */
 
 void mw_verdict_evaluate(const mw_rules *rules, const mw_verdict_input *in,
@@ -740,6 +759,8 @@ void mw_verdict_evaluate(const mw_rules *rules, const mw_verdict_input *in,
     if (in->state != MW_CHAIN_SEEN || in->n_chain == 0) {
         out->kind = in->state == MW_CHAIN_NOT_SEEN ? MW_VERDICT_INCOMPLETE
                                                    : MW_VERDICT_OPAQUE;
+        if (out->kind == MW_VERDICT_OPAQUE)
+            judge_hidden(rules, in, out);
         return;
     }
     /* Only without a name to go by: a client that named another server

@@ -91,11 +91,11 @@ class Detection(unittest.TestCase):
                 ctx = (name, t["sni"], v, r["reasons"])
                 visible = t["handshake"] == "complete"
                 # At a client vantage the SYN-ACK comes from the real
-                # server, the rest from the box (docs/generator.md); an
-                # opaque session has no verdict evidence at all.
+                # server, the rest from the box (docs/generator.md): the
+                # ServerHello's TTL shows it, chain or not (TLS 1.3).
                 client_vantage = (t["intercepted"] and t["client_hello_by"] == "client"
                                   and t["vantage"] != "server-side")
-                if client_vantage and v != "opaque":
+                if client_vantage:
                     self.assertIn("TTL_ANOMALY", why, ctx)
                     detail = r["reasons"][why.index("TTL_ANOMALY")]["detail"]
                     if t["interceptor"] == "kz-2019":
@@ -122,8 +122,11 @@ class Detection(unittest.TestCase):
                         self.assertIn("UNTRUSTED_CHAIN", why, ctx)
                         c["found (%s)" % v] += 1
                 elif t["intercepted"]:
-                    self.assertEqual(v, "opaque", ctx)
-                    c["intercepted, chain hidden (opaque)"] += 1
+                    # TLS 1.3: the TTL step on a target makes it suspicious.
+                    self.assertEqual(v, "suspicious" if r["target"] else "opaque", ctx)
+                    self.assertEqual(why, ["TTL_ANOMALY"], ctx)
+                    self.assertIn("its ServerHello with TTL", r["reasons"][0]["detail"], ctx)
+                    c["intercepted, chain hidden (%s by TTL_ANOMALY)" % v] += 1
                 else:
                     self.assertIn(v, NOT_FLAGGED, ctx)
                     c["clean sessions: " + v] += 1

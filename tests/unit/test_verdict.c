@@ -341,6 +341,26 @@ static void test_hidden_and_unseen(void)
     CHECK_EQ_S(mw_verdict_name(v.kind), "opaque");
     CHECK_EQ_U(v.n_reasons, 0);
     CHECK_EQ_S(v.target, ".target.test");
+    /* TLS 1.3: the ServerHello 3 hops nearer than the SYN-ACK. On a
+     * target a sign of interception; elsewhere reported, still opaque. */
+    in.ttl_first = 52;
+    in.ttl_flight = 61;
+    mw_verdict_evaluate(pki.rules, &in, &v);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "suspicious");
+    CHECK(has(&v, MW_REASON_TTL_ANOMALY,
+              "server's SYN-ACK came with TTL 52, its ServerHello with TTL 61"));
+    in.sni = "plain.test";
+    in.sni_len = 10;
+    mw_verdict_evaluate(pki.rules, &in, &v);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "opaque");
+    CHECK(has(&v, MW_REASON_TTL_ANOMALY, NULL));
+    in.ttl_flight = 54; /* within MW_TTL_SLACK */
+    in.sni = "x.target.test";
+    in.sni_len = 13;
+    mw_verdict_evaluate(pki.rules, &in, &v);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "opaque");
+    CHECK_EQ_U(v.n_reasons, 0);
+    in.ttl_first = in.ttl_flight = 0;
     in.state = MW_CHAIN_NOT_SEEN;
     mw_verdict_evaluate(pki.rules, &in, &v);
     CHECK_EQ_S(mw_verdict_name(v.kind), "incomplete");
@@ -478,6 +498,21 @@ static void test_interceptor_fingerprint(void)
     in.ja4 = NULL;
     mw_verdict_evaluate(r, &in, &v);
     CHECK_EQ_S(mw_verdict_name(v.kind), "clean");
+    /* TLS 1.3, chain hidden: the box's hello toward a target is still its
+     * upstream leg; off the list the session stays opaque. */
+    in.state = MW_CHAIN_HIDDEN;
+    in.n_chain = 0;
+    in.ja3 = "0123456789abcdef0123456789abcdef";
+    in.sni = "victim.test";
+    in.sni_len = 11;
+    mw_verdict_evaluate(r, &in, &v);
+    CHECK(has(&v, MW_REASON_INTERCEPTOR_FINGERPRINT, NULL));
+    CHECK_EQ_S(mw_verdict_name(v.kind), "intercepted");
+    in.sni = "good.test";
+    in.sni_len = 9;
+    mw_verdict_evaluate(r, &in, &v);
+    CHECK(has(&v, MW_REASON_INTERCEPTOR_FINGERPRINT, NULL));
+    CHECK_EQ_S(mw_verdict_name(v.kind), "opaque");
     mw_rules_free(r);
 
     /* Errors name the file and line. */
