@@ -61,6 +61,7 @@ typedef struct mw_cli {
     const char *targets;     /* --targets: replaces the target lists */
     const char *trust_store; /* --trust-store, or NULL for the system's */
     const char *trust_extra; /* --trust-extra: added to the trust store */
+    const char *trust_at;    /* --trust-at: "now", "capture" or NULL (default) */
     FILE *events; /* where JSON records go, or NULL */
     mw_json rec;
     int status;
@@ -200,6 +201,9 @@ static void usage(FILE *out)
         "      --trust-store PATH  PEM file or hashed directory of trusted roots\n"
         "      --trust-extra FILE  PEM file of roots trusted besides the trust store\n"
         "                          (default: the system CA bundle)\n"
+        "      --trust-at now|capture  roots that count: today's store only, or also\n"
+        "                          removed roots still shipped at capture time\n"
+        "                          (default: capture; now with --trust-store)\n"
         "  (rules directories may also hold pins/*.txt: DOMAIN sha256/BASE64= a line)\n"
         "\n"
         "limits (sizes take K, M, G suffixes):\n"
@@ -474,6 +478,7 @@ enum {
     OPT_TARGETS,
     OPT_TRUST_STORE,
     OPT_TRUST_EXTRA,
+    OPT_TRUST_AT,
     OPT_STATE,
     OPT_STATE_MAX,
     OPT_REPORT,
@@ -566,6 +571,7 @@ static void parse_args(mw_cli *cli, int argc, char **argv)
         {"targets", required_argument, NULL, OPT_TARGETS},
         {"trust-store", required_argument, NULL, OPT_TRUST_STORE},
         {"trust-extra", required_argument, NULL, OPT_TRUST_EXTRA},
+        {"trust-at", required_argument, NULL, OPT_TRUST_AT},
         {"state", required_argument, NULL, OPT_STATE},
         {"state-max", required_argument, NULL, OPT_STATE_MAX},
         {"report", required_argument, NULL, OPT_REPORT},
@@ -662,6 +668,11 @@ static void parse_args(mw_cli *cli, int argc, char **argv)
         case OPT_TARGETS: cli->targets = optarg; break;
         case OPT_TRUST_STORE: cli->trust_store = optarg; break;
         case OPT_TRUST_EXTRA: cli->trust_extra = optarg; break;
+        case OPT_TRUST_AT:
+            if (strcmp(optarg, "now") != 0 && strcmp(optarg, "capture") != 0)
+                bad_value("--trust-at (now or capture)", optarg);
+            cli->trust_at = optarg;
+            break;
         case OPT_STATE: cli->state_path = optarg; break;
         case OPT_STATE_MAX:
             if (!parse_size(optarg, UINT64_MAX / 2, &v) || v < (1u << 20))
@@ -768,6 +779,10 @@ static mw_rules *load_rules(const mw_cli *cli)
         mw_rules_free(r);
         exit(EXIT_USAGE);
     }
+    /* A store given with --trust-store replaces the whole of trust,
+     * removed roots included, unless --trust-at capture asks for them. */
+    const char *at = cli->trust_at ? cli->trust_at : cli->trust_store ? "now" : "capture";
+    mw_rules_set_trust_at(r, strcmp(at, "now") == 0 ? MW_TRUST_AT_NOW : MW_TRUST_AT_CAPTURE);
     return r;
 }
 

@@ -140,7 +140,9 @@
     X(events, "JSON event records written")                                    \
     X(verdict_intercepted, "verdicts: intercepted")                            \
     X(verdict_suspicious, "verdicts: suspicious")                              \
+    X(verdict_untrusted, "verdicts: untrusted (no sign of interception)")      \
     X(verdict_clean, "verdicts: clean (chain validates, no evidence)")         \
+    X(trusted_removed_root, "chains trusted via a root since removed")         \
     X(verdict_opaque, "verdicts: opaque (no chain to judge)")                  \
     X(verdict_incomplete, "verdicts: incomplete (handshake not seen)")         \
     X(reason_rogue_anchor, "evidence: ROGUE_ANCHOR")                           \

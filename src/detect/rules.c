@@ -54,6 +54,8 @@ struct mw_rules {
     pin *pins;     /* sorted by domain: a domain's pins are adjacent */
     size_t n_pins;
     X509_STORE *store;
+    mw_removed_roots *removed; /* NULL until historic roots are loaded */
+    mw_trust_at trust_at;
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -115,6 +117,7 @@ void mw_rules_free(mw_rules *r)
     }
     free(r->fps);
     X509_STORE_free(r->store);
+    mw_removed_roots_free(r->removed);
     free(r);
 }
 
@@ -188,15 +191,9 @@ static void file_label(const char *path, char *out, size_t n)
         *dot = '\0';
 }
 
-typedef bool (*cert_fn)(void *arg, X509 *x, const char *path, unsigned line, size_t nth);
-
-/*
- * Every CERTIFICATE block of a PEM file, each decoded on its own so an
- * error names the line its block starts on. Blocks of other types
- * (TRUSTED CERTIFICATE, X509 CRL) are skipped. fn takes ownership of x.
- */
-static bool read_pem_certs(const char *path, cert_fn fn, void *arg, char *err,
-                           size_t errlen)
+/* Blocks of other types (TRUSTED CERTIFICATE, X509 CRL) are skipped. */
+bool mw_rules_read_pem_certs(const char *path, mw_pem_cert_fn fn, void *arg, char *err,
+                             size_t errlen)
 {
     static const char begin[] = "-----BEGIN CERTIFICATE-----";
     static const char end[] = "-----END CERTIFICATE-----";
@@ -298,7 +295,7 @@ static bool root_cb(void *arg, X509 *x, const char *path, unsigned line, size_t 
 
 bool mw_rules_load_roots_file(mw_rules *r, const char *path, char *err, size_t errlen)
 {
-    return read_pem_certs(path, root_cb, r, err, errlen);
+    return mw_rules_read_pem_certs(path, root_cb, r, err, errlen);
 }
 
 /* One line of a list file, trimmed, comment cut; NULL at the end. */
@@ -723,6 +720,63 @@ static bool load_each(mw_rules *r, const char *dir, const char *ext,
     return ok;
 }
 
+bool mw_rules_load_removed_roots(mw_rules *r, const char *pem_path, const char *tsv_path,
+                                 char *err, size_t errlen)
+{
+    if (!r->removed && !(r->removed = mw_removed_roots_new())) {
+        set_err(err, errlen, "%s: out of memory", pem_path);
+        return false;
+    }
+    return mw_removed_roots_load(r->removed, pem_path, tsv_path, err, errlen);
+}
+
+/* historic-roots/NAME.pem with NAME.tsv beside it. */
+static bool load_historic(mw_rules *r, const char *dir, char *err, size_t errlen)
+{
+    char **files = NULL;
+    int n = list_dir(dir, ".pem", &files);
+    bool ok = true;
+    if (n < 0) {
+        if (errno == ENOENT)
+            return true;
+        set_err(err, errlen, "%s: %s", dir, strerror(errno));
+        return false;
+    }
+    for (int i = 0; i < n; i++) {
+        size_t l = strlen(files[i]);
+        char *tsv = malloc(l + 1);
+        if (!tsv) {
+            set_err(err, errlen, "%s: out of memory", files[i]);
+            ok = false;
+        } else if (ok) {
+            memcpy(tsv, files[i], l - 4);
+            memcpy(tsv + l - 4, ".tsv", 5);
+            ok = mw_rules_load_removed_roots(r, files[i], tsv, err, errlen);
+        }
+        free(tsv);
+        free(files[i]);
+    }
+    free(files);
+    return ok;
+}
+
+void mw_rules_set_trust_at(mw_rules *r, mw_trust_at at)
+{
+    r->trust_at = at;
+}
+
+mw_trust_at mw_rules_trust_at(const mw_rules *r)
+{
+    return r->trust_at;
+}
+
+const mw_removed_roots *mw_rules_removed_roots(const mw_rules *r)
+{
+    return r->trust_at == MW_TRUST_AT_CAPTURE && mw_removed_roots_count(r->removed)
+               ? r->removed
+               : NULL;
+}
+
 bool mw_rules_load_dir(mw_rules *r, const char *dir, bool with_targets, char *err,
                        size_t errlen)
 {
@@ -747,6 +801,9 @@ bool mw_rules_load_dir(mw_rules *r, const char *dir, bool with_targets, char *er
         return false;
     snprintf(path, sizeof path, "%s/pins", dir);
     if (!load_each(r, path, ".txt", mw_rules_load_pins_file, err, errlen))
+        return false;
+    snprintf(path, sizeof path, "%s/historic-roots", dir);
+    if (!load_historic(r, path, err, errlen))
         return false;
     if (with_targets) {
         snprintf(path, sizeof path, "%s/targets", dir);
@@ -781,7 +838,7 @@ bool mw_rules_set_trust_store(mw_rules *r, const char *path, char *err, size_t e
     }
     if (!path) {
         if (stat(SYSTEM_BUNDLE, &sb) == 0) {
-            ok = read_pem_certs(SYSTEM_BUNDLE, store_cb, store, err, errlen);
+            ok = mw_rules_read_pem_certs(SYSTEM_BUNDLE, store_cb, store, err, errlen);
         } else {
             ok = X509_STORE_set_default_paths(store) == 1;
             if (!ok)
@@ -795,7 +852,7 @@ bool mw_rules_set_trust_store(mw_rules *r, const char *path, char *err, size_t e
         if (!ok)
             set_err(err, errlen, "%s: %s", path, ossl_reason());
     } else {
-        ok = read_pem_certs(path, store_cb, store, err, errlen);
+        ok = mw_rules_read_pem_certs(path, store_cb, store, err, errlen);
     }
     if (!ok) {
         X509_STORE_free(store);
@@ -812,7 +869,7 @@ bool mw_rules_add_trusted(mw_rules *r, const char *path, char *err, size_t errle
         set_err(err, errlen, "%s: no trust store to add to", path);
         return false;
     }
-    return read_pem_certs(path, store_cb, r->store, err, errlen);
+    return mw_rules_read_pem_certs(path, store_cb, r->store, err, errlen);
 }
 
 static int cmp_key_target(const void *key, const void *t)

@@ -9,6 +9,8 @@
  *   targets/ *.txt       domains interception is known to aim at
  *   fingerprints/ *.txt  ClientHello fingerprints of interception boxes
  *   pins/ *.txt          domains and the SPKI hashes their chains must hold
+ *   historic-roots/ *.pem  roots Mozilla's store removed, with a *.tsv of
+ *                        the dates it shipped them (trust.h)
  * Loading errors are written to err as "FILE:LINE: what" (or "FILE: what"
  * when no line applies) and the call returns false.
  */
@@ -20,6 +22,8 @@
 #include <stdint.h>
 
 #include <openssl/x509.h>
+
+#include "detect/trust.h"
 
 #define MW_RULES_ERRLEN 512
 
@@ -36,8 +40,8 @@ typedef struct mw_rules mw_rules;
 mw_rules *mw_rules_new(void);
 void mw_rules_free(mw_rules *r);
 
-/* Adds rogue-roots/, rogue-names.txt, fingerprints/ and (when with_targets)
- * targets/ of dir.
+/* Adds rogue-roots/, rogue-names.txt, fingerprints/, pins/, historic-roots/
+ * and (when with_targets) targets/ of dir.
  * Missing parts are fine; a missing dir is an error. */
 bool mw_rules_load_dir(mw_rules *r, const char *dir, bool with_targets, char *err,
                        size_t errlen);
@@ -104,6 +108,17 @@ const char *mw_rules_rogue_name(const mw_rules *r, const char *name);
 const char *mw_rules_rogue_name_entry(const mw_rules *r, const char *name);
 X509_STORE *mw_rules_trust_store(const mw_rules *r);
 
+/* Removed roots (trust.h): the certificates of pem_path with their dates
+ * from tsv_path. */
+bool mw_rules_load_removed_roots(mw_rules *r, const char *pem_path, const char *tsv_path,
+                                 char *err, size_t errlen);
+/* --trust-at (default MW_TRUST_AT_CAPTURE). */
+void mw_rules_set_trust_at(mw_rules *r, mw_trust_at at);
+mw_trust_at mw_rules_trust_at(const mw_rules *r);
+/* The removed roots a chain may anchor at besides the trust store: NULL
+ * with MW_TRUST_AT_NOW or when none were loaded. */
+const mw_removed_roots *mw_rules_removed_roots(const mw_rules *r);
+
 /* Adds the certificates of a PEM file to the trust store already set
  * (--trust-extra: e.g. a lab's own root on top of the system's). */
 bool mw_rules_add_trusted(mw_rules *r, const char *path, char *err, size_t errlen);
@@ -114,5 +129,17 @@ const char *mw_rules_target(const mw_rules *r, size_t i);
 
 /* Name printed as src/dissectors/x509.h does (malloc'd, NULL on failure). */
 char *mw_rules_name_text(const X509_NAME *name);
+
+/*
+ * Every CERTIFICATE block of a PEM file, each decoded on its own so an
+ * error names the line its block starts on ("FILE:LINE: what"); text
+ * outside the blocks is ignored. fn takes ownership of x; when it returns
+ * false reading stops ("FILE:LINE: out of memory" unless the caller keeps
+ * its own message). A file without a certificate is an error.
+ */
+typedef bool (*mw_pem_cert_fn)(void *arg, X509 *x, const char *path, unsigned line,
+                               size_t nth);
+bool mw_rules_read_pem_certs(const char *path, mw_pem_cert_fn fn, void *arg, char *err,
+                             size_t errlen);
 
 #endif /* MW_RULES_H */

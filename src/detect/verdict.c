@@ -4,6 +4,7 @@
 #include "detect/verdict.h"
 
 #include "detect/baseline.h"
+#include "common/json.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -27,6 +28,7 @@ const char *mw_verdict_name(mw_verdict_kind k)
     case MW_VERDICT_INTERCEPTED: return "intercepted";
     case MW_VERDICT_OPAQUE: return "opaque";
     case MW_VERDICT_INCOMPLETE: return "incomplete";
+    case MW_VERDICT_UNTRUSTED: return "untrusted";
     }
     return "?";
 }
@@ -48,6 +50,49 @@ const char *mw_reason_name(mw_reason_code c)
     case MW_REASON_COUNT: break;
     }
     return "?";
+}
+
+const char *mw_note_name(mw_note_code c)
+{
+    switch (c) {
+    case MW_NOTE_REMOVED_ROOT: return "REMOVED_ROOT";
+    case MW_NOTE_COUNT: break;
+    }
+    return "?";
+}
+
+void mw_verdict_write_json(const mw_verdict *v, mw_json *j)
+{
+    mw_json_kv_string(j, "verdict", v ? mw_verdict_name(v->kind) : NULL);
+    mw_json_key(j, "reasons");
+    if (v) {
+        mw_json_array_begin(j);
+        for (size_t i = 0; i < v->n_reasons; i++) {
+            mw_json_object_begin(j);
+            mw_json_kv_string(j, "code", mw_reason_name(v->reasons[i].code));
+            mw_json_kv_string(j, "detail", v->reasons[i].detail);
+            mw_json_object_end(j);
+        }
+        mw_json_array_end(j);
+    } else {
+        mw_json_null(j);
+    }
+    mw_json_key(j, "notes");
+    if (v) {
+        mw_json_array_begin(j);
+        for (size_t i = 0; i < v->n_notes; i++) {
+            mw_json_object_begin(j);
+            mw_json_kv_string(j, "code", mw_note_name(v->notes[i].code));
+            mw_json_kv_string(j, "detail", v->notes[i].detail);
+            mw_json_object_end(j);
+        }
+        mw_json_array_end(j);
+    } else {
+        mw_json_null(j);
+    }
+    mw_json_kv_string(j, "target", v ? v->target : NULL);
+    mw_json_kv_string(j, "target_by",
+                      !v || !v->target ? NULL : v->target_by_cert ? "certificate" : "sni");
 }
 
 const mw_reason *mw_verdict_reason(const mw_verdict *v, mw_reason_code c)
@@ -164,8 +209,6 @@ static void fmt_time(const ASN1_TIME *t, char *buf, size_t n)
         snprintf(buf, n, "?");
 }
 
-/* On success *verified holds the chain OpenSSL built, root included (pins
- * may name a root the server does not send). */
 static void fmt_secs(int64_t secs, char *buf, size_t n)
 {
     struct tm tm;
@@ -174,6 +217,24 @@ static void fmt_secs(int64_t secs, char *buf, size_t n)
         snprintf(buf, n, "?");
 }
 
+static void add_note(mw_verdict *v, mw_note_code c, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void add_note(mw_verdict *v, mw_note_code c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (v->n_notes < MW_NOTE_COUNT) {
+        mw_note *n = &v->notes[v->n_notes++];
+        n->code = c;
+        vsnprintf(n->detail, sizeof n->detail, fmt, ap);
+    }
+    va_end(ap);
+}
+
+/* Trust at capture time (trust.h): today's store, then the removed roots
+ * shipped then. On success *verified holds the path OpenSSL built, root
+ * included (pins may name a root the server does not send). */
 static bool untrusted(const mw_rules *rules, const mw_verdict_input *in, mw_verdict *v,
                       STACK_OF(X509) **verified)
 {
@@ -186,48 +247,53 @@ static bool untrusted(const mw_rules *rules, const mw_verdict_input *in, mw_verd
         return true;
     }
     STACK_OF(X509) *rest = sk_X509_new_null();
-    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-    bool fired = false;
-    if (!rest || !ctx)
-        goto out;
-    for (size_t i = 1; i < in->n_chain; i++)
-        if (in->chain[i] && !sk_X509_push(rest, in->chain[i]))
-            goto out;
-    if (X509_STORE_CTX_init(ctx, store, in->chain[0], rest) != 1)
-        goto out;
-    /* Judged at capture time: a chain valid then was valid, however old
-     * the capture is now. */
-    if (in->time > 0)
-        X509_STORE_CTX_set_time(ctx, 0, (time_t)in->time);
-    if (X509_verify_cert(ctx) == 1) {
-        *verified = X509_STORE_CTX_get1_chain(ctx);
-        goto out;
+    if (!rest)
+        return false;
+    for (size_t i = 1; i < in->n_chain; i++) {
+        if (in->chain[i] && !sk_X509_push(rest, in->chain[i])) {
+            sk_X509_free(rest);
+            return false;
+        }
     }
-    fired = true;
-    int err = X509_STORE_CTX_get_error(ctx);
-    int depth = X509_STORE_CTX_get_error_depth(ctx);
-    X509 *bad = X509_STORE_CTX_get_current_cert(ctx);
-    char *subj = name_of(bad ? X509_get_subject_name(bad) : NULL);
+    mw_trust_result tr;
+    bool ok = mw_trust_verify(store, mw_rules_removed_roots(rules), in->chain[0], rest,
+                              in->time, &tr);
+    sk_X509_free(rest);
+    if (ok) {
+        *verified = tr.path;
+        tr.path = NULL;
+        if (tr.removed)
+            add_note(v, MW_NOTE_REMOVED_ROOT,
+                     "trusted at capture time through %s, a root Mozilla's store shipped "
+                     "until %s (removed in the release of %s); today's store lacks it",
+                     tr.removed->subject, tr.removed->last_shipped, tr.removed->removed_in);
+        mw_trust_result_free(&tr);
+        return false;
+    }
+    if (tr.error == 0) { /* out of memory: no verdict on trust either way */
+        mw_trust_result_free(&tr);
+        return false;
+    }
+    int err = tr.error, depth = tr.depth;
+    char *subj = name_of(tr.bad ? X509_get_subject_name(tr.bad) : NULL);
+    const char *via = tr.via_removed ? ", with the removed roots shipped then" : "";
     char when[32];
-    if (err == X509_V_ERR_CERT_HAS_EXPIRED && depth > 0 && bad) {
-        fmt_time(X509_get0_notAfter(bad), when, sizeof when);
+    if (err == X509_V_ERR_CERT_HAS_EXPIRED && depth > 0 && tr.bad) {
+        fmt_time(X509_get0_notAfter(tr.bad), when, sizeof when);
         add_reason(v, MW_REASON_UNTRUSTED_CHAIN,
-                   "intermediate %s expired %s and is still being served (OpenSSL: %s)",
-                   subj, when, X509_verify_cert_error_string(err));
-    } else if (err == X509_V_ERR_CERT_HAS_EXPIRED && bad) {
-        fmt_time(X509_get0_notAfter(bad), when, sizeof when);
-        add_reason(v, MW_REASON_UNTRUSTED_CHAIN, "%s (depth %d: %s, notAfter %s)",
-                   X509_verify_cert_error_string(err), depth, subj, when);
+                   "intermediate %s expired %s and is still being served (OpenSSL: %s%s)",
+                   subj, when, X509_verify_cert_error_string(err), via);
+    } else if (err == X509_V_ERR_CERT_HAS_EXPIRED && tr.bad) {
+        fmt_time(X509_get0_notAfter(tr.bad), when, sizeof when);
+        add_reason(v, MW_REASON_UNTRUSTED_CHAIN, "%s (depth %d: %s, notAfter %s%s)",
+                   X509_verify_cert_error_string(err), depth, subj, when, via);
     } else {
-        add_reason(v, MW_REASON_UNTRUSTED_CHAIN, "%s (depth %d: %s)",
-                   X509_verify_cert_error_string(err), depth, subj);
+        add_reason(v, MW_REASON_UNTRUSTED_CHAIN, "%s (depth %d: %s%s)",
+                   X509_verify_cert_error_string(err), depth, subj, via);
     }
     free(subj);
-out:
-    ERR_clear_error();
-    X509_STORE_CTX_free(ctx);
-    sk_X509_free(rest);
-    return fired;
+    mw_trust_result_free(&tr);
+    return true;
 }
 
 /* ---- FORGERY_TRAITS -------------------------------------------------- */
@@ -362,9 +428,10 @@ static bool ttl_anomaly(const mw_verdict_input *in, mw_verdict *v)
     if (in->ttl_first == 0 || in->ttl_flight == 0 ||
         (d >= -MW_TTL_SLACK && d <= MW_TTL_SLACK))
         return false;
-    add_reason(v, MW_REASON_TTL_ANOMALY,
-               "server's SYN-ACK came with TTL %u, its certificate flight with TTL %u",
-               (unsigned)in->ttl_first, (unsigned)in->ttl_flight);
+    add_reason(v, MW_REASON_TTL_ANOMALY, "server's SYN-ACK came with TTL %u, its %s with TTL %u",
+               (unsigned)in->ttl_first,
+               in->state == MW_CHAIN_SEEN ? "certificate flight" : "ServerHello",
+               (unsigned)in->ttl_flight);
     return true;
 }
 
@@ -614,6 +681,73 @@ static int cmp_reason(const void *a, const void *b)
     return (int)x->code - (int)y->code;
 }
 
+/* ---- targets known by their certificate ------------------------------ */
+
+/* A client that sent no SNI (or a name on no list) may still have been
+ * answered with a forged certificate for a target: the box names its leaf
+ * after the real server. The leaf's DNS names, else its CN (as
+ * X509_check_host reads them); "*.example.com" matches ".example.com"
+ * entries. */
+static bool sni_is_absent_or_ip(const mw_verdict_input *in)
+{
+    char name[64];
+    unsigned char ip[16];
+    if (!in->sni || in->sni_len == 0)
+        return true;
+    if (in->sni_len >= sizeof name || memchr(in->sni, '\0', in->sni_len))
+        return false;
+    memcpy(name, in->sni, in->sni_len);
+    name[in->sni_len] = '\0';
+    return inet_pton(AF_INET, name, ip) == 1 || inet_pton(AF_INET6, name, ip) == 1;
+}
+
+static const char *leaf_target(const mw_rules *rules, X509 *leaf)
+{
+    const char *hit = NULL;
+    GENERAL_NAMES *sans = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
+    int n_dns = 0;
+    for (int i = 0; i < sk_GENERAL_NAME_num(sans) && !hit; i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
+        if (g->type != GEN_DNS)
+            continue;
+        n_dns++;
+        const ASN1_IA5STRING *s = g->d.dNSName;
+        hit = mw_rules_match_target(rules, (const char *)ASN1_STRING_get0_data(s),
+                                    (size_t)ASN1_STRING_length(s));
+    }
+    GENERAL_NAMES_free(sans);
+    if (!hit && n_dns == 0) {
+        const X509_NAME *subj = X509_get_subject_name(leaf);
+        int k = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
+        const ASN1_STRING *cn =
+            k >= 0 ? X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, k)) : NULL;
+        if (cn && ASN1_STRING_type(cn) != V_ASN1_BMPSTRING &&
+            ASN1_STRING_type(cn) != V_ASN1_UNIVERSALSTRING)
+            hit = mw_rules_match_target(rules, (const char *)ASN1_STRING_get0_data(cn),
+                                        (size_t)ASN1_STRING_length(cn));
+    }
+    ERR_clear_error();
+    return hit;
+}
+
+/* ---- TLS 1.3 and resumed sessions: no chain ---------------------------- */
+
+/* What stays visible when the chain is encrypted: the ServerHello's hop
+ * count against the SYN-ACK's, and the ClientHello's fingerprint. On a
+ * target, a TTL step is a sign (suspicious) and a known box's hello is its
+ * upstream leg (intercepted, as with a chain); elsewhere the reasons are
+ * reported and the session stays opaque: with no chain there is nothing
+ * else to weigh them against (docs/detection.md). */
+static void judge_hidden(const mw_rules *rules, const mw_verdict_input *in, mw_verdict *v)
+{
+    bool ttl = ttl_anomaly(in, v);
+    bool fp = interceptor_fingerprint(rules, in, v);
+    if (fp && v->target)
+        v->kind = MW_VERDICT_INTERCEPTED;
+    else if (ttl && v->target)
+        v->kind = MW_VERDICT_SUSPICIOUS;
+}
+
 /* ---- combination ----------------------------------------------------- */
 
 void mw_verdict_evaluate(const mw_rules *rules, const mw_verdict_input *in,
@@ -625,7 +759,15 @@ void mw_verdict_evaluate(const mw_rules *rules, const mw_verdict_input *in,
     if (in->state != MW_CHAIN_SEEN || in->n_chain == 0) {
         out->kind = in->state == MW_CHAIN_NOT_SEEN ? MW_VERDICT_INCOMPLETE
                                                    : MW_VERDICT_OPAQUE;
+        if (out->kind == MW_VERDICT_OPAQUE)
+            judge_hidden(rules, in, out);
         return;
+    }
+    /* Only without a name to go by: a client that named another server
+     * and got a target's certificate is NAME_MISMATCH, not a target. */
+    if (!out->target && in->chain[0] && sni_is_absent_or_ip(in)) {
+        out->target = leaf_target(rules, in->chain[0]);
+        out->target_by_cert = out->target != NULL;
     }
     STACK_OF(X509) *verified = NULL;
     bool anchor = rogue_anchor(rules, in, out);
@@ -652,8 +794,15 @@ void mw_verdict_evaluate(const mw_rules *rules, const mw_verdict_input *in,
      * change. */
     int weak = (int)name + (int)traits + (int)changed + (int)downgrade;
     bool agree = bad_chain && (weak >= 2 || (weak >= 1 && out->target));
+    /* An untrusted chain alone is no sign of interception: self-signed
+     * appliances and applications' own PKIs look like that. It is one on a
+     * target, whose real chains are public, or with any other evidence
+     * but NAME_MISMATCH (default virtual hosts of the same devices). */
+    size_t only = (size_t)bad_chain + (mw_verdict_reason(out, MW_REASON_NAME_MISMATCH) != NULL);
     if (anchor || pin || clone || agree || (fp && out->target))
         out->kind = MW_VERDICT_INTERCEPTED;
+    else if (bad_chain && !out->target && out->n_reasons == only)
+        out->kind = MW_VERDICT_UNTRUSTED;
     else if (out->n_reasons)
         out->kind = MW_VERDICT_SUSPICIOUS;
     else

@@ -7,7 +7,9 @@
  *                UNTRUSTED_CHAIN with two of ROGUE_NAME, FORGERY_TRAITS,
  *                CHAIN_CHANGED, VERSION_DOWNGRADE, or with one of them on
  *                a target SNI; or INTERCEPTOR_FINGERPRINT on a target SNI
- *   suspicious   any other evidence
+ *   suspicious   any other evidence: a sign of interception
+ *   untrusted    UNTRUSTED_CHAIN (and at most NAME_MISMATCH) on no target:
+ *                self-signed devices, applications' own PKIs
  *   clean        the chain validates and nothing fired
  *   opaque       no chain to judge (TLS 1.3, QUIC, resumed, no certificate)
  *   incomplete   the handshake was not seen far enough to get the chain
@@ -23,6 +25,7 @@
 
 #include <openssl/x509.h>
 
+#include "common/json.h"
 #include "detect/rules.h"
 
 typedef enum mw_verdict_kind {
@@ -31,6 +34,9 @@ typedef enum mw_verdict_kind {
     MW_VERDICT_INTERCEPTED,
     MW_VERDICT_OPAQUE,
     MW_VERDICT_INCOMPLETE,
+    /* The chain is untrusted at capture time and nothing else points at
+     * interception (no target, no other evidence but NAME_MISMATCH). */
+    MW_VERDICT_UNTRUSTED,
 } mw_verdict_kind;
 
 typedef enum mw_reason_code {
@@ -59,6 +65,19 @@ typedef struct mw_reason {
     char detail[MW_REASON_DETAIL_LEN];
 } mw_reason;
 
+/* Facts about the verdict that are no evidence of interception. */
+typedef enum mw_note_code {
+    /* The chain was trusted at capture time through a root today's store
+     * no longer holds (trust.h). */
+    MW_NOTE_REMOVED_ROOT,
+    MW_NOTE_COUNT
+} mw_note_code;
+
+typedef struct mw_note {
+    mw_note_code code;
+    char detail[MW_REASON_DETAIL_LEN];
+} mw_note;
+
 /* The genuine certificate a CLONED_CERT leaf copies (from the baseline). */
 typedef struct mw_clone_of {
     bool found;
@@ -76,7 +95,12 @@ typedef struct mw_verdict {
     mw_verdict_kind kind;
     mw_reason reasons[MW_REASON_COUNT]; /* at most one per code, in code order */
     size_t n_reasons;
+    mw_note notes[MW_NOTE_COUNT];       /* at most one per code */
+    size_t n_notes;
     const char *target; /* the rules' matching target entry, or NULL */
+    /* The target was found in the leaf's names (subjectAltName DNS names,
+     * else the subject CN), not in the SNI: "target_by":"certificate". */
+    bool target_by_cert;
     /* The interception authority named by ROGUE_ANCHOR or ROGUE_NAME (its
      * subject, RFC 2253; owned by the rules), or NULL. */
     const char *rogue_issuer;
@@ -122,6 +146,11 @@ void mw_verdict_evaluate(const mw_rules *rules, const mw_verdict_input *in,
 
 const char *mw_verdict_name(mw_verdict_kind k);  /* "intercepted", ... */
 const char *mw_reason_name(mw_reason_code c);    /* "ROGUE_ANCHOR", ... */
+const char *mw_note_name(mw_note_code c);        /* "REMOVED_ROOT" */
+
+/* The event's verdict members (docs/output.md): "verdict", "reasons",
+ * "notes", "target"; all null when v is NULL (run without rules). */
+void mw_verdict_write_json(const mw_verdict *v, mw_json *j);
 
 /* The reason with this code, or NULL. */
 const mw_reason *mw_verdict_reason(const mw_verdict *v, mw_reason_code c);

@@ -201,6 +201,7 @@ static void headline(FILE *o, const mw_jv *root)
     fig(o, "target_sessions", rh_num(mw_jv_get(cov, "target_sessions")), "target sessions");
     fig(o, "intercepted", rh_num(mw_jv_get(sess, "intercepted")), "intercepted");
     fig(o, "suspicious", rh_num(mw_jv_get(sess, "suspicious")), "suspicious");
+    fig(o, "untrusted", rh_num(mw_jv_get(sess, "untrusted")), "untrusted, no sign of interception");
     fig(o, "forged", rh_arr_len(mw_jv_get(root, "forged_certificates")), "forged certificates");
     fig(o, "vantages", nv, "vantages");
     fputs("</div>\n", o);

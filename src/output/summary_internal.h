@@ -27,7 +27,7 @@
 #include "output/summary.h"
 
 #define NO_ID UINT32_MAX
-#define N_KINDS 5
+#define N_KINDS 6
 #define GENERATOR "mitmwatch 0.1.0"
 
 /* The five verdict keys in the order summary.json lists them. */

@@ -79,8 +79,11 @@ static void w_counts(mw_json *j, const char *key, const vcounts *vc, const uint6
 {
     mw_json_key(j, key);
     mw_json_object_begin(j);
+    /* Untrusted sessions are never target sessions (a target makes them
+     * suspicious): only the run's counts have them. */
     for (size_t i = 0; i < N_KINDS; i++)
-        mw_json_kv_uint(j, mw_verdict_name(mws_kind_order[i]), vc->c[mws_kind_order[i]]);
+        if (total || mws_kind_order[i] != MW_VERDICT_UNTRUSTED)
+            mw_json_kv_uint(j, mw_verdict_name(mws_kind_order[i]), vc->c[mws_kind_order[i]]);
     if (total)
         mw_json_kv_uint(j, "total", *total);
     mw_json_object_end(j);
@@ -337,7 +340,9 @@ static void w_summary(mw_json *j, const mw_summary *s, const view *w, const orde
         mw_json_object_begin(j);
         w_time(j, "t", true, mws_bucket_start_us(s, b->num));
         for (size_t k = 0; k < N_KINDS; k++)
-            mw_json_kv_uint(j, mw_verdict_name(mws_kind_order[k]), b->vc.c[mws_kind_order[k]]);
+            if (mws_kind_order[k] != MW_VERDICT_UNTRUSTED)
+                mw_json_kv_uint(j, mw_verdict_name(mws_kind_order[k]),
+                                b->vc.c[mws_kind_order[k]]);
         mw_json_object_end(j);
     }
     mw_json_array_end(j);
@@ -369,7 +374,7 @@ static void w_summary(mw_json *j, const mw_summary *s, const view *w, const orde
     mw_json_object_begin(j);
     mw_json_kv_uint(j, "sessions", s->total);
     mw_json_kv_uint(j, "judged", c[MW_VERDICT_CLEAN] + c[MW_VERDICT_SUSPICIOUS] +
-                                     c[MW_VERDICT_INTERCEPTED]);
+                                     c[MW_VERDICT_UNTRUSTED] + c[MW_VERDICT_INTERCEPTED]);
     mw_json_kv_uint(j, "opaque", c[MW_VERDICT_OPAQUE]);
     mw_json_kv_uint(j, "incomplete", c[MW_VERDICT_INCOMPLETE]);
     mw_json_kv_uint(j, "target_sessions", s->target_sessions);

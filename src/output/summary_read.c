@@ -230,6 +230,11 @@ static bool fail(reader *r, const char *fmt, ...)
 static bool rd_u64(reader *r, const mw_jv *obj, const char *key, uint64_t *out,
                    const char *where)
 {
+    /* Summaries written before the untrusted level have no such count. */
+    if (strcmp(key, "untrusted") == 0 && !mw_jv_get(obj, key)) {
+        *out = 0;
+        return true;
+    }
     if (!mw_jv_u64(mw_jv_get(obj, key), out))
         return fail(r, "%s%s%s: expected a non-negative integer", where, DOT(where), key);
     return true;

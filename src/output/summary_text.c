@@ -425,10 +425,11 @@ void mw_summary_write_text(const mw_summary *s, FILE *out, bool color)
         fprintf(out, ", %s .. %s", short_time(s->first_ts, t1, sizeof t1),
                 short_time(s->last_ts, t2, sizeof t2));
     fprintf(out, "\n  %" PRIu64 " sessions: %s%" PRIu64 " intercepted%s, %s%" PRIu64
-                 " suspicious%s, %s%" PRIu64 " clean%s, %" PRIu64 " opaque, %" PRIu64
-                 " incomplete\n",
+                 " suspicious%s, %" PRIu64 " untrusted (no sign of interception), %s%" PRIu64
+                 " clean%s, %" PRIu64 " opaque, %" PRIu64 " incomplete\n",
             s->total, color ? C_RED : "", c[MW_VERDICT_INTERCEPTED], color ? C_RESET : "",
             color ? C_YELLOW : "", c[MW_VERDICT_SUSPICIOUS], color ? C_RESET : "",
+            c[MW_VERDICT_UNTRUSTED],
             color ? C_GREEN : "", c[MW_VERDICT_CLEAN], color ? C_RESET : "",
             c[MW_VERDICT_OPAQUE], c[MW_VERDICT_INCOMPLETE]);
     text_targets(s, &w, &o, out, color);
@@ -437,7 +438,8 @@ void mw_summary_write_text(const mw_summary *s, FILE *out, bool color)
     text_timeline(s, &o, out, color);
     text_forged(s, &w, &o, out, color);
 
-    uint64_t judged = c[MW_VERDICT_CLEAN] + c[MW_VERDICT_SUSPICIOUS] + c[MW_VERDICT_INTERCEPTED];
+    uint64_t judged = c[MW_VERDICT_CLEAN] + c[MW_VERDICT_SUSPICIOUS] + c[MW_VERDICT_UNTRUSTED] +
+                      c[MW_VERDICT_INTERCEPTED];
     fprintf(out, "\nCoverage\n  %" PRIu64 " sessions, %" PRIu64 " judged. %" PRIu64
                  " opaque and %" PRIu64 " incomplete sessions could not be judged (the chain "
                  "was encrypted, resumed or not sent, or the handshake was not seen).\n",

@@ -493,6 +493,7 @@ static void judge(mw_sessions *s, const mw_flow *flow, const sflow *sf,
     case MW_VERDICT_CLEAN: s->st.verdict_clean++; break;
     case MW_VERDICT_OPAQUE: s->st.verdict_opaque++; break;
     case MW_VERDICT_INCOMPLETE: s->st.verdict_incomplete++; break;
+    case MW_VERDICT_UNTRUSTED: s->st.verdict_untrusted++; break;
     }
     for (size_t i = 0; i < v->n_reasons; i++) {
         switch (v->reasons[i].code) {
@@ -512,25 +513,9 @@ static void judge(mw_sessions *s, const mw_flow *flow, const sflow *sf,
         case MW_REASON_COUNT: break;
         }
     }
-}
-
-static void write_verdict(mw_json *j, const mw_verdict *v)
-{
-    mw_json_kv_string(j, "verdict", v ? mw_verdict_name(v->kind) : NULL);
-    mw_json_key(j, "reasons");
-    if (!v) {
-        mw_json_null(j);
-    } else {
-        mw_json_array_begin(j);
-        for (size_t i = 0; i < v->n_reasons; i++) {
-            mw_json_object_begin(j);
-            mw_json_kv_string(j, "code", mw_reason_name(v->reasons[i].code));
-            mw_json_kv_string(j, "detail", v->reasons[i].detail);
-            mw_json_object_end(j);
-        }
-        mw_json_array_end(j);
-    }
-    mw_json_kv_string(j, "target", v ? v->target : NULL);
+    for (size_t i = 0; i < v->n_notes; i++)
+        if (v->notes[i].code == MW_NOTE_REMOVED_ROOT)
+            s->st.trusted_removed_root++;
 }
 
 static void write_chain(mw_sessions *s, mw_json *j, const mw_tls_facts *f)
@@ -773,7 +758,7 @@ static void write_tls_event(mw_sessions *s, const mw_flow *flow, sflow *sf,
     write_chain(s, j, tf);
     mw_json_kv_string(j, "handshake", handshake_name(tf));
     mw_json_kv_bool(j, "resumed", tf->state == MW_TLS_HS_RESUMED);
-    write_verdict(j, v);
+    mw_verdict_write_json(v, j);
     write_notes(j, flow, sf, tf);
     mw_json_object_end(j);
     emit(s);

@@ -91,11 +91,11 @@ class Detection(unittest.TestCase):
                 ctx = (name, t["sni"], v, r["reasons"])
                 visible = t["handshake"] == "complete"
                 # At a client vantage the SYN-ACK comes from the real
-                # server, the rest from the box (docs/generator.md); an
-                # opaque session has no verdict evidence at all.
+                # server, the rest from the box (docs/generator.md): the
+                # ServerHello's TTL shows it, chain or not (TLS 1.3).
                 client_vantage = (t["intercepted"] and t["client_hello_by"] == "client"
                                   and t["vantage"] != "server-side")
-                if client_vantage and v != "opaque":
+                if client_vantage:
                     self.assertIn("TTL_ANOMALY", why, ctx)
                     detail = r["reasons"][why.index("TTL_ANOMALY")]["detail"]
                     if t["interceptor"] == "kz-2019":
@@ -122,8 +122,11 @@ class Detection(unittest.TestCase):
                         self.assertIn("UNTRUSTED_CHAIN", why, ctx)
                         c["found (%s)" % v] += 1
                 elif t["intercepted"]:
-                    self.assertEqual(v, "opaque", ctx)
-                    c["intercepted, chain hidden (opaque)"] += 1
+                    # TLS 1.3: the TTL step on a target makes it suspicious.
+                    self.assertEqual(v, "suspicious" if r["target"] else "opaque", ctx)
+                    self.assertEqual(why, ["TTL_ANOMALY"], ctx)
+                    self.assertIn("its ServerHello with TTL", r["reasons"][0]["detail"], ctx)
+                    c["intercepted, chain hidden (%s by TTL_ANOMALY)" % v] += 1
                 else:
                     self.assertIn(v, NOT_FLAGGED, ctx)
                     c["clean sessions: " + v] += 1
@@ -230,6 +233,43 @@ class Detection(unittest.TestCase):
                          os.path.join(SAMPLES, "gen-clean.pcap"))
         self.assertEqual(rc, 2)
         self.assertIn("none: No such file or directory", err)
+
+    def test_trust_at_capture_time(self):
+        # 443-curl.pcap: www.ntop.org in February 2020, a Let's Encrypt chain
+        # to DST Root CA X3 (shipped by Mozilla until 2021-10-08, not in
+        # today's store).
+        curl = os.path.join(SAMPLES, "443-curl.pcap")
+        report = os.path.join(self.tmp, "trust-report")
+
+        def judge(*extra):
+            rc, out, err = run("--json", "-q", *extra, curl)
+            self.assertEqual(rc, 0, err)
+            (r,) = [x for x in sessions(out) if x["sni"] == "www.ntop.org"]
+            return r
+
+        r = judge("--report", report)
+        self.assertEqual((r["verdict"], r["reasons"]), ("clean", []))
+        self.assertEqual([n["code"] for n in r["notes"]], ["REMOVED_ROOT"])
+        self.assertIn("through CN=DST Root CA X3,O=Digital Signature Trust Co., a root "
+                      "Mozilla's store shipped until 2021-10-08 (removed in the release "
+                      "of 2022-05-18)", r["notes"][0]["detail"])
+        with open(os.path.join(report, "summary.json")) as f:
+            summary = json.load(f)
+        self.assertEqual(summary["forged_certificates"], [])
+        self.assertEqual(summary["counters"]["sessions"]["trusted_removed_root"], 1)
+        for extra in (("--trust-at", "now"), ("--trust-store", SYSTEM_BUNDLE)):
+            r = judge(*extra)
+            self.assertEqual(r["verdict"], "untrusted", extra)
+            self.assertEqual(codes(r), ["UNTRUSTED_CHAIN"])
+            self.assertIn("unable to get local issuer certificate",
+                          r["reasons"][0]["detail"])
+            self.assertEqual(r["notes"], [])
+        r = judge("--trust-store", SYSTEM_BUNDLE, "--trust-at", "capture")
+        self.assertEqual(r["verdict"], "clean")
+        self.assertEqual([n["code"] for n in r["notes"]], ["REMOVED_ROOT"])
+        rc, _, err = run("--trust-at", "then", curl)
+        self.assertEqual(rc, 2)
+        self.assertIn("--trust-at", err)
 
     def test_corpus_default_rules(self):
         if not os.path.exists(SYSTEM_BUNDLE):

@@ -40,6 +40,7 @@ SAMPLE_SEED = "2019"
 TEST_RUNS = [
     ("clean", ["--scenario", "clean"]),
     ("kz2019", ["--scenario", "kz2019"]),
+    ("kz2019-nosni", ["--scenario", "kz2019-nosni"]),
     ("corporate", ["--scenario", "corporate"]),
     ("timeseries", ["--scenario", "timeseries", "--days", "26",
                     "--sessions", "1", "--vantages", "4"]),
@@ -195,6 +196,30 @@ class Generator(unittest.TestCase):
         self.assertEqual(len(odd), 1)
         e = evs[(odd[0]["src_ip"], odd[0]["src_port"], odd[0]["dst_ip"], odd[0]["dst_port"])]
         self.assertEqual(e["chain"][0]["subject"], "CN=*.iqala.kz,O=iqala.kz,C=US")
+
+    def test_kz2019_nosni(self):
+        # No SNI: the box forges for the target servers anyway; the target
+        # is known by the forged leaf's names (target_by "certificate").
+        evs = self.check_scenario("kz2019-nosni")
+        tr = self.truths["kz2019-nosni"]
+        self.assertEqual(len(tr), 6)
+        forged = 0
+        for t in tr:
+            e = evs[(t["src_ip"], t["src_port"], t["dst_ip"], t["dst_port"])]
+            self.assertIsNone(e["sni"])
+            if t["intercepted"]:
+                forged += 1
+                self.assertEqual(e["chain"][0]["issuer"], "CN=Security Certificate,C=KZ")
+                self.assertEqual(e["verdict"], "intercepted")
+                self.assertEqual(e["target_by"], "certificate")
+                host = t["server_host"]
+                self.assertTrue(host == e["target"].lstrip(".") or
+                                host.endswith(e["target"]), (host, e["target"]))
+            else:
+                self.assertIsNone(e["target"])
+                self.assertIsNone(e["target_by"])
+                self.assertNotIn(e["verdict"], ("intercepted", "suspicious"))
+        self.assertEqual(forged, 4)
 
     def test_kz2019_ttl(self):
         pk = pcap_packets(os.path.join(self.tmp, "kz2019.pcap"))

@@ -75,7 +75,8 @@ def expected_summary(evs, width):
         "sessions": dict.fromkeys(VERDICTS, 0), "servers": set(),
         "servers_intercepted": set()})
     timeline = collections.defaultdict(lambda: dict.fromkeys(VERDICTS, 0))
-    total = dict.fromkeys(VERDICTS, 0)
+    # The run's counts also have untrusted sessions (never target sessions).
+    total = dict.fromkeys(VERDICTS[:2] + ("untrusted",) + VERDICTS[2:], 0)
     reasons = collections.Counter()
     for r in evs:
         total[r["verdict"]] += 1

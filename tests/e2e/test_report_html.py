@@ -172,6 +172,7 @@ def check_numbers(f, dom, s):
     f.eq(dom["figs"].get("sessions"), str(num(sess, "total")), "headline sessions")
     f.eq(dom["figs"].get("intercepted"), str(num(sess, "intercepted")), "headline intercepted")
     f.eq(dom["figs"].get("suspicious"), str(num(sess, "suspicious")), "headline suspicious")
+    f.eq(dom["figs"].get("untrusted"), str(num(sess, "untrusted")), "headline untrusted")
     f.eq(dom["figs"].get("target_sessions"), str(num(cov, "target_sessions")),
          "headline target sessions")
     f.eq(dom["figs"].get("forged"), str(len(s.get("forged_certificates") or [])),

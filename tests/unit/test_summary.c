@@ -226,7 +226,7 @@ static void test_members(void)
                      "\"bucket_seconds\":3600,\"inputs\":[\"a.pcap\"],"
                      "\"first_ts\":\"2019-07-20T09:00:05.000000Z\","
                      "\"last_ts\":\"2019-07-20T11:00:00.000000Z\","
-                     "\"sessions\":{\"intercepted\":2,\"suspicious\":2,\"clean\":2,"
+                     "\"sessions\":{\"intercepted\":2,\"suspicious\":2,\"untrusted\":0,\"clean\":2,"
                      "\"opaque\":1,\"incomplete\":0,\"total\":8}") == js);
     CHECK(strstr(js, "\"reasons\":{\"ROGUE_ANCHOR\":2,\"ROGUE_NAME\":0,") != NULL);
     CHECK(strstr(js, "\"UNTRUSTED_CHAIN\":3,") != NULL);

@@ -16,6 +16,7 @@
 
 #include "detect/baseline.h"
 #include "check.h"
+#include "testpki.h"
 #include "detect/rules.h"
 #include "detect/verdict.h"
 
@@ -25,91 +26,6 @@
 #define T_2020_01_01 1577836800
 #define T_2021_01_01 1609459200
 #define T_2022_01_01 1640995200
-
-static char tmpdir[64];
-
-static EVP_PKEY *rsa_key(unsigned exponent)
-{
-    EVP_PKEY *k = NULL;
-    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
-    BIGNUM *e = BN_new();
-    if (c && e && BN_set_word(e, exponent) && EVP_PKEY_keygen_init(c) == 1 &&
-        EVP_PKEY_CTX_set_rsa_keygen_bits(c, 1024) == 1 &&
-        EVP_PKEY_CTX_set1_rsa_keygen_pubexp(c, e) == 1)
-        (void)EVP_PKEY_keygen(c, &k);
-    BN_free(e);
-    EVP_PKEY_CTX_free(c);
-    return k;
-}
-
-typedef struct spec {
-    const char *subject;  /* "C=KZ/CN=..." pairs separated by '/' */
-    EVP_PKEY *key;
-    X509 *issuer;         /* NULL: self-signed */
-    EVP_PKEY *issuer_key;
-    long not_before, not_after;
-    bool ca;
-    const char *san;      /* "DNS:a.test,IP:192.0.2.7" or NULL */
-    bool key_ids;         /* subject and authority key identifiers */
-} spec;
-
-static void add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
-{
-    X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, ctx, nid, value);
-    if (e) {
-        X509_add_ext(x, e, -1);
-        X509_EXTENSION_free(e);
-    }
-}
-
-static X509 *make_cert(const spec *s)
-{
-    static long serial = 1;
-    X509 *x = X509_new();
-    X509_NAME *n = X509_NAME_new();
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", s->subject);
-    for (char *tok = strtok(buf, "/"); tok; tok = strtok(NULL, "/")) {
-        char *eq = strchr(tok, '=');
-        *eq = '\0';
-        X509_NAME_add_entry_by_txt(n, tok, MBSTRING_ASC, (unsigned char *)(eq + 1), -1,
-                                   -1, 0);
-    }
-    X509_set_version(x, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), serial++);
-    X509_set_subject_name(x, n);
-    X509_set_issuer_name(x, s->issuer ? X509_get_subject_name(s->issuer) : n);
-    ASN1_TIME_set(X509_getm_notBefore(x), (time_t)s->not_before);
-    ASN1_TIME_set(X509_getm_notAfter(x), (time_t)s->not_after);
-    X509_set_pubkey(x, s->key);
-    X509V3_CTX ctx;
-    X509V3_set_ctx(&ctx, s->issuer ? s->issuer : x, x, NULL, NULL, 0);
-    if (s->ca) {
-        add_ext(x, &ctx, NID_basic_constraints, "critical,CA:TRUE");
-        add_ext(x, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign");
-    }
-    if (s->san)
-        add_ext(x, &ctx, NID_subject_alt_name, s->san);
-    if (s->key_ids) {
-        add_ext(x, &ctx, NID_subject_key_identifier, "hash");
-        add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always");
-    }
-    X509_sign(x, s->issuer_key ? s->issuer_key : s->key, EVP_sha256());
-    X509_NAME_free(n);
-    return x;
-}
-
-static const char *write_pem(const char *name, X509 *const *certs, size_t n)
-{
-    static char path[256];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "w");
-    for (size_t i = 0; f && i < n; i++)
-        PEM_write_X509(f, certs[i]);
-    if (f)
-        fclose(f);
-    return path;
-}
 
 /* The PKI of the tests, made once. */
 static struct {
@@ -297,7 +213,7 @@ static void test_expiry_at_capture_time(void)
     mw_verdict v;
     /* good expires 2020-01-01: clean in 2019, untrusted in 2021. */
     judge(&v, pki.good, pki.pub_int, NULL, "good.test", T_2021_01_01);
-    CHECK_EQ_S(mw_verdict_name(v.kind), "suspicious");
+    CHECK_EQ_S(mw_verdict_name(v.kind), "untrusted");
     CHECK(has(&v, MW_REASON_UNTRUSTED_CHAIN,
               "certificate has expired (depth 0: CN=good.test, notAfter "
               "2020-01-01T00:00:00Z)"));
@@ -345,7 +261,76 @@ static void test_forgery_traits_combination(void)
     judge(&v, pki.self, NULL, NULL, "router.local", T_2019_07_20);
     CHECK_EQ_U(v.n_reasons, 1);
     CHECK(has(&v, MW_REASON_UNTRUSTED_CHAIN, "self-signed certificate"));
+    CHECK_EQ_S(mw_verdict_name(v.kind), "untrusted");
+    /* Its default name does not cover the SNI: still no sign of
+     * interception... */
+    judge(&v, pki.self, NULL, NULL, "nas.local", T_2019_07_20);
+    CHECK_EQ_U(v.n_reasons, 2);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "untrusted");
+    /* ...but for a target, whose real chains are public, it is one. */
+    judge(&v, pki.self, NULL, NULL, "victim.test", T_2019_07_20);
+    CHECK_EQ_S(v.target, "victim.test");
     CHECK_EQ_S(mw_verdict_name(v.kind), "suspicious");
+    /* So is another piece of evidence (TTL_ANOMALY). */
+    X509 *chain[1] = {pki.self};
+    mw_verdict_input in = {.state = MW_CHAIN_SEEN, .chain = chain, .n_chain = 1,
+                           .sni = "router.local", .sni_len = 12, .time = T_2019_07_20,
+                           .ttl_first = 60, .ttl_flight = 57};
+    mw_verdict_evaluate(pki.rules, &in, &v);
+    CHECK(has(&v, MW_REASON_TTL_ANOMALY, NULL));
+    CHECK_EQ_S(mw_verdict_name(v.kind), "suspicious");
+}
+
+/* No SNI: the target is found in the forged leaf's names. */
+static void test_target_by_certificate(void)
+{
+    mw_verdict v;
+    /* The e=3 leaf for victim.test, its intermediate not sent: untrusted
+     * + traits, and the target known from its SAN. */
+    judge(&v, pki.forged, NULL, NULL, NULL, T_2019_07_20);
+    CHECK_EQ_S(v.target, "victim.test");
+    CHECK(v.target_by_cert);
+    CHECK(!has(&v, MW_REASON_NAME_MISMATCH, NULL));
+    CHECK_EQ_S(mw_verdict_name(v.kind), "intercepted");
+    /* The SNI comes first, even when the leaf names a target too. */
+    judge(&v, pki.forged, NULL, NULL, "victim.test", T_2019_07_20);
+    CHECK(!v.target_by_cert);
+    /* An IP address as SNI names no server: the leaf's names count. */
+    judge(&v, pki.forged, NULL, NULL, "192.0.2.9", T_2019_07_20);
+    CHECK_EQ_S(v.target, "victim.test");
+    CHECK(v.target_by_cert);
+    /* A name on no list: the client asked for another server; the leaf's
+     * names are only NAME_MISMATCH. */
+    judge(&v, pki.forged, NULL, NULL, "other.test", T_2019_07_20);
+    CHECK(v.target == NULL && !v.target_by_cert);
+    CHECK(has(&v, MW_REASON_NAME_MISMATCH, NULL));
+    /* The CN when there is no DNS SAN; a wildcard matches a suffix entry. */
+    X509 *cn = make_cert(&(spec){"CN=b.target.test", pki.k_leaf, NULL, NULL, T_2019_01_01,
+                                 T_2022_01_01, false, NULL, false});
+    X509 *wild = make_cert(&(spec){"CN=x", pki.k_leaf, NULL, NULL, T_2019_01_01,
+                                   T_2022_01_01, false, "DNS:*.target.test", false});
+    X509 *none = make_cert(&(spec){"CN=victim.test", pki.k_leaf, NULL, NULL, T_2019_01_01,
+                                   T_2022_01_01, false, "DNS:elsewhere.test", false});
+    judge(&v, cn, NULL, NULL, NULL, T_2019_07_20);
+    CHECK_EQ_S(v.target, ".target.test");
+    CHECK_EQ_S(mw_verdict_name(v.kind), "suspicious"); /* untrusted on a target */
+    judge(&v, wild, NULL, NULL, NULL, T_2019_07_20);
+    CHECK_EQ_S(v.target, ".target.test");
+    /* A DNS SAN present: the CN is not read (as X509_check_host). */
+    judge(&v, none, NULL, NULL, NULL, T_2019_07_20);
+    CHECK(v.target == NULL && !v.target_by_cert);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "untrusted");
+    mw_json j;
+    mw_json_init(&j);
+    mw_json_object_begin(&j);
+    judge(&v, wild, NULL, NULL, NULL, T_2019_07_20);
+    mw_verdict_write_json(&v, &j);
+    mw_json_object_end(&j);
+    CHECK(strstr(mw_json_text(&j), "\"target\":\".target.test\",\"target_by\":\"certificate\"}"));
+    mw_json_free(&j);
+    X509_free(cn);
+    X509_free(wild);
+    X509_free(none);
 }
 
 static void test_hidden_and_unseen(void)
@@ -356,6 +341,26 @@ static void test_hidden_and_unseen(void)
     CHECK_EQ_S(mw_verdict_name(v.kind), "opaque");
     CHECK_EQ_U(v.n_reasons, 0);
     CHECK_EQ_S(v.target, ".target.test");
+    /* TLS 1.3: the ServerHello 3 hops nearer than the SYN-ACK. On a
+     * target a sign of interception; elsewhere reported, still opaque. */
+    in.ttl_first = 52;
+    in.ttl_flight = 61;
+    mw_verdict_evaluate(pki.rules, &in, &v);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "suspicious");
+    CHECK(has(&v, MW_REASON_TTL_ANOMALY,
+              "server's SYN-ACK came with TTL 52, its ServerHello with TTL 61"));
+    in.sni = "plain.test";
+    in.sni_len = 10;
+    mw_verdict_evaluate(pki.rules, &in, &v);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "opaque");
+    CHECK(has(&v, MW_REASON_TTL_ANOMALY, NULL));
+    in.ttl_flight = 54; /* within MW_TTL_SLACK */
+    in.sni = "x.target.test";
+    in.sni_len = 13;
+    mw_verdict_evaluate(pki.rules, &in, &v);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "opaque");
+    CHECK_EQ_U(v.n_reasons, 0);
+    in.ttl_first = in.ttl_flight = 0;
     in.state = MW_CHAIN_NOT_SEEN;
     mw_verdict_evaluate(pki.rules, &in, &v);
     CHECK_EQ_S(mw_verdict_name(v.kind), "incomplete");
@@ -364,7 +369,7 @@ static void test_hidden_and_unseen(void)
     mw_verdict_input bad = {.state = MW_CHAIN_SEEN, .chain = chain, .n_chain = 1,
                             .time = T_2019_07_20};
     mw_verdict_evaluate(pki.rules, &bad, &v);
-    CHECK_EQ_S(mw_verdict_name(v.kind), "suspicious");
+    CHECK_EQ_S(mw_verdict_name(v.kind), "untrusted");
     CHECK(has(&v, MW_REASON_UNTRUSTED_CHAIN, "could not be parsed"));
 }
 
@@ -493,6 +498,21 @@ static void test_interceptor_fingerprint(void)
     in.ja4 = NULL;
     mw_verdict_evaluate(r, &in, &v);
     CHECK_EQ_S(mw_verdict_name(v.kind), "clean");
+    /* TLS 1.3, chain hidden: the box's hello toward a target is still its
+     * upstream leg; off the list the session stays opaque. */
+    in.state = MW_CHAIN_HIDDEN;
+    in.n_chain = 0;
+    in.ja3 = "0123456789abcdef0123456789abcdef";
+    in.sni = "victim.test";
+    in.sni_len = 11;
+    mw_verdict_evaluate(r, &in, &v);
+    CHECK(has(&v, MW_REASON_INTERCEPTOR_FINGERPRINT, NULL));
+    CHECK_EQ_S(mw_verdict_name(v.kind), "intercepted");
+    in.sni = "good.test";
+    in.sni_len = 9;
+    mw_verdict_evaluate(r, &in, &v);
+    CHECK(has(&v, MW_REASON_INTERCEPTOR_FINGERPRINT, NULL));
+    CHECK_EQ_S(mw_verdict_name(v.kind), "opaque");
     mw_rules_free(r);
 
     /* Errors name the file and line. */
@@ -741,6 +761,7 @@ int main(void)
     RUN(test_expiry_at_capture_time);
     RUN(test_forgery_traits_combination);
     RUN(test_hidden_and_unseen);
+    RUN(test_target_by_certificate);
     RUN(test_ttl_anomaly);
     RUN(test_interceptor_fingerprint);
     RUN(test_cloned_cert);

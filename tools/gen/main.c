@@ -235,8 +235,12 @@ write_truth(mw_gen_t *g, const mw_spec_t *sp, const mw_sess_t *ss,
     fprintf(f, "{\"ts\":\"%s\",\"vantage\":\"%s\",\"src_ip\":\"%s\","
             "\"src_port\":%u,\"dst_ip\":\"%s\",\"dst_port\":%u,",
             ts, sp->v->name, cip, ss->c.port, sip, ss->s.port);
-    fprintf(f, "\"sni\":\"%s\",\"server_host\":\"%s\",", sp->sni,
-            sp->server);
+    if (sp->sni) {
+        fprintf(f, "\"sni\":\"%s\",", sp->sni);
+    } else {
+        fputs("\"sni\":null,", f);
+    }
+    fprintf(f, "\"server_host\":\"%s\",", sp->server);
     if (ss->conv.version) {
         fprintf(f, "\"version\":\"%s\",", ss->conv.version);
     } else {
@@ -297,7 +301,8 @@ make_session(mw_gen_t *g, const mw_spec_t *sp, mw_sess_t *ss, int era)
     reqlen = (size_t) snprintf((char *) req, sizeof(req),
                                "GET / HTTP/1.1\r\nHost: %s\r\n"
                                "User-Agent: Mozilla/5.0 (mwgen)\r\n"
-                               "Accept: */*\r\n\r\n", sp->sni);
+                               "Accept: */*\r\n\r\n",
+                               sp->sni ? sp->sni : sp->server);
     resplen = 300 + mw_rng_below(&g->rng, 2200);
     hl = (size_t) snprintf((char *) resp, sizeof(resp),
                            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
@@ -444,7 +449,7 @@ run(mw_gen_t *g, const mw_spec_t *sp)
     g->sess_no++;
     if (make_session(g, sp, &ss, era_of(ts))) {
         fprintf(stderr, "mwgen: session %u (%s) failed\n", g->sess_no,
-                sp->sni);
+                sp->server);
         g->errors++;
         return -1;
     }
@@ -531,6 +536,34 @@ scenario_kz(mw_gen_t *g, unsigned n)
             sp.server = "iqala.kz";
         }
         if (v->kz_path && is_target(sp.sni)) {
+            sp.interceptor = MW_KZ;
+        }
+        run(g, &sp);
+        t0 += 2 * MW_US;
+    }
+}
+
+/*
+ * Clients that send no SNI (old clients, IP literals, some apps) at the
+ * Almaty vantage, on the 2019 box's path: it still forges for the target
+ * servers it knows by address, naming the forgery after the real server,
+ * so only the leaf's names say which target it was. Every third host is
+ * no target and passes untouched.
+ */
+static void
+scenario_kz_nosni(mw_gen_t *g, unsigned n)
+{
+    uint64_t t0 = (MW_T_20190714 + 7 * 86400ULL + 8 * 3600ULL) * MW_US;
+    mw_spec_t sp;
+    unsigned i;
+
+    for (i = 0; i < n; i++) {
+        const mw_vantage_t *v = &mw_vantages[V_ALMATY];
+        const char *host = pick_host(i);
+
+        spec_init(&sp, v, host, MW_FP_BROWSER12, t0);
+        sp.sni = NULL;
+        if (is_target(host)) {
             sp.interceptor = MW_KZ;
         }
         run(g, &sp);
@@ -678,7 +711,8 @@ static void
 usage(FILE *f)
 {
     fputs("usage: mwgen --seed N --out DIR --scenario NAME [options]\n"
-          "scenarios: clean, kz2019, corporate, timeseries, scale\n"
+          "scenarios: clean, kz2019, kz2019-nosni, corporate, timeseries,\n"
+          "           scale\n"
           "  --name NAME      output base name (default: the scenario)\n"
           "  --sessions N     sessions (timeseries: per day and vantage;\n"
           "                   scale: flows)\n"
@@ -794,6 +828,8 @@ main(int argc, char **argv)
         scenario_clean(g, sessions ? (unsigned) sessions : 24);
     } else if (strcmp(scen, "kz2019") == 0) {
         scenario_kz(g, sessions ? (unsigned) sessions : 40);
+    } else if (strcmp(scen, "kz2019-nosni") == 0) {
+        scenario_kz_nosni(g, sessions ? (unsigned) sessions : 6);
     } else if (strcmp(scen, "corporate") == 0) {
         scenario_corp(g, sessions ? (unsigned) sessions : 16);
     } else if (strcmp(scen, "timeseries") == 0) {
