@@ -155,7 +155,8 @@
     X(reason_chain_changed, "evidence: CHAIN_CHANGED")                         \
     X(reason_version_downgrade, "evidence: VERSION_DOWNGRADE")                 \
     X(reason_ttl_anomaly, "evidence: TTL_ANOMALY")                             \
-    X(reason_interceptor_fingerprint, "evidence: INTERCEPTOR_FINGERPRINT")
+    X(reason_interceptor_fingerprint, "evidence: INTERCEPTOR_FINGERPRINT")     \
+    X(reason_server_fingerprint_changed, "evidence: SERVER_FINGERPRINT_CHANGED")
 
 /* What the run keeps beyond the events: the baseline store (--state), the
  * summary and report (--report), flagged packets (--write-flagged) and the

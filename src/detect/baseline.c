@@ -17,7 +17,7 @@
 
 #include "detect/rules.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 /* A write transaction is committed after this many sightings or this long,
  * whichever comes first, so other runs sharing the file wait briefly. */
 #define BATCH_SIGHTINGS 2000
@@ -40,15 +40,23 @@ static const char *const schema =
     "CREATE TABLE IF NOT EXISTS versions("
     " server TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL,"
     " first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, sessions INTEGER NOT NULL,"
-    " PRIMARY KEY(server, version, name)) WITHOUT ROWID;";
+    " PRIMARY KEY(server, version, name)) WITHOUT ROWID;"
+    /* Version 2: the JA3S a server answered a JA3 with (sessions without
+     * evidence only). A version 1 file gains the table on first open. */
+    "CREATE TABLE IF NOT EXISTS server_fps("
+    " server TEXT NOT NULL, ja3 TEXT NOT NULL, ja3s TEXT NOT NULL,"
+    " first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, sessions INTEGER NOT NULL,"
+    " PRIMARY KEY(server, ja3, ja3s)) WITHOUT ROWID;";
 
 enum {
     ST_TWIN,
     ST_ISSUERS,
     ST_TLS13,
+    ST_SERVER_FPS,
     ST_PUT_CERT,
     ST_PUT_SIGHTING,
     ST_PUT_VERSION,
+    ST_PUT_SERVER_FP,
     ST_COUNT
 };
 
@@ -71,6 +79,11 @@ static const char *const statements[ST_COUNT] = {
     /* Another name (else this one) this server gave TLS 1.3. */
     [ST_TLS13] = "SELECT name, last_seen FROM versions WHERE server = ?1 AND version = 772"
                  " ORDER BY name = ?2, last_seen DESC, name LIMIT 1",
+    /* The JA3S this server gave this JA3: this session's first if known,
+     * then the most used. */
+    [ST_SERVER_FPS] = "SELECT ja3s, last_seen, sessions FROM server_fps"
+                      " WHERE server = ?1 AND ja3 = ?2"
+                      " ORDER BY ja3s = ?3 DESC, sessions DESC, ja3s LIMIT 4",
     [ST_PUT_CERT] = "INSERT INTO certs(sha256, subject, issuer, san, spki_sha256, der)"
                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(sha256) DO NOTHING",
     [ST_PUT_SIGHTING] =
@@ -86,6 +99,11 @@ static const char *const statements[ST_COUNT] = {
     [ST_PUT_VERSION] =
         "INSERT INTO versions(server, version, name, first_seen, last_seen, sessions)"
         " VALUES(?1, ?2, ?3, ?4, ?4, 1) ON CONFLICT(server, version, name) DO UPDATE SET"
+        " first_seen = min(first_seen, excluded.first_seen),"
+        " last_seen = max(last_seen, excluded.last_seen), sessions = sessions + 1",
+    [ST_PUT_SERVER_FP] =
+        "INSERT INTO server_fps(server, ja3, ja3s, first_seen, last_seen, sessions)"
+        " VALUES(?1, ?2, ?3, ?4, ?4, 1) ON CONFLICT(server, ja3, ja3s) DO UPDATE SET"
         " first_seen = min(first_seen, excluded.first_seen),"
         " last_seen = max(last_seen, excluded.last_seen), sessions = sessions + 1",
 };
@@ -254,7 +272,7 @@ mw_baseline *mw_baseline_open(const char *path, uint64_t max_bytes, mw_output_st
         !exec_checked(b->db, "BEGIN IMMEDIATE", path, err, errlen))
         goto fail;
     if (!exec_checked(b->db, schema, path, err, errlen) ||
-        !exec_checked(b->db, "PRAGMA user_version=1; COMMIT", path, err, errlen)) {
+        !exec_checked(b->db, "PRAGMA user_version=2; COMMIT", path, err, errlen)) {
         (void)sqlite3_exec(b->db, "ROLLBACK", NULL, NULL, NULL);
         goto fail;
     }
@@ -479,6 +497,22 @@ static void lookup_tls13(mw_baseline *b, const mw_sighting *s, mw_history *h)
     finish(b, st, rc);
 }
 
+static void lookup_server_fps(mw_baseline *b, const mw_sighting *s, mw_history *h)
+{
+    sqlite3_stmt *st = b->st[ST_SERVER_FPS];
+    bind_text(st, 1, s->server);
+    bind_text(st, 2, s->ja3);
+    bind_text(st, 3, s->ja3s);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && h->n_server_fps < MW_HISTORY_MAX_ISSUERS) {
+        size_t i = h->n_server_fps++;
+        copy_text(st, 0, h->server_fps[i].ja3s, sizeof h->server_fps[i].ja3s);
+        h->server_fps[i].last = sqlite3_column_int64(st, 1);
+        h->server_fps[i].sessions = (uint64_t)sqlite3_column_int64(st, 2);
+    }
+    finish(b, st, rc);
+}
+
 void mw_baseline_lookup(mw_baseline *b, const mw_sighting *s, mw_history *h)
 {
     memset(h, 0, sizeof(*h));
@@ -490,6 +524,8 @@ void mw_baseline_lookup(mw_baseline *b, const mw_sighting *s, mw_history *h)
     }
     if (s->offered_tls13 && s->version && s->version < TLS13)
         lookup_tls13(b, s, h);
+    if (s->ja3 && s->ja3s)
+        lookup_server_fps(b, s, h);
 }
 
 void mw_history_free(mw_history *h)
@@ -539,7 +575,9 @@ void mw_baseline_record(mw_baseline *b, const mw_sighting *s)
     bool chain = s->leaf && s->leaf_names && s->leaf_der && s->leaf_der_len &&
                  s->chain_sha256 && s->verdict;
     bool version = s->offered_tls13 && s->version;
-    if (!b || (!chain && !version) || !begin(b))
+    /* A fingerprint seen with evidence may be the box's: not learnt. */
+    bool fp = s->ja3 && s->ja3s && !s->evidence;
+    if (!b || (!chain && !version && !fp) || !begin(b))
         return;
     if (chain && put_chain(b, s))
         b->stats->baseline_chains_recorded++;
@@ -548,6 +586,14 @@ void mw_baseline_record(mw_baseline *b, const mw_sighting *s)
         bind_text(st, 1, s->server);
         sqlite3_bind_int(st, 2, s->version);
         bind_text(st, 3, s->name);
+        sqlite3_bind_int64(st, 4, s->time);
+        (void)step_done(b, st);
+    }
+    if (fp) {
+        sqlite3_stmt *st = b->st[ST_PUT_SERVER_FP];
+        bind_text(st, 1, s->server);
+        bind_text(st, 2, s->ja3);
+        bind_text(st, 3, s->ja3s);
         sqlite3_bind_int64(st, 4, s->time);
         (void)step_done(b, st);
     }

@@ -1,12 +1,14 @@
 /*
  * baseline.h - what earlier sessions showed, for evidence that needs
- * history: CLONED_CERT, CHAIN_CHANGED, VERSION_DOWNGRADE.
+ * history: CLONED_CERT, CHAIN_CHANGED, VERSION_DOWNGRADE,
+ * SERVER_FINGERPRINT_CHANGED.
  *
  * A SQLite database (docs/state.md has the schema): per name and server
  * the chains seen, with first and last time, session counts per verdict
  * and whether the chain was genuine (it validated at capture time and no
  * rogue or pin evidence fired); the leaf certificates themselves; and the
- * versions servers negotiated with clients that offered TLS 1.3.
+ * versions servers negotiated with clients that offered TLS 1.3; and
+ * the JA3S each server answered each JA3 with.
  *
  * Without a file (--state) it lives in memory for one run, so a run still
  * learns from its own earlier sessions. With a file, runs learn from each
@@ -72,6 +74,15 @@ typedef struct mw_history {
      * with a client offering it, or "" when none is recorded. */
     char tls13_name[256];
     int64_t tls13_last;
+    /* SERVER_FINGERPRINT_CHANGED: the JA3S this server answered the same
+     * client hello (JA3) with in sessions without evidence, most sessions
+     * first; this session's own JA3S first when it is one of them. */
+    struct {
+        char ja3s[33];
+        int64_t last;
+        uint64_t sessions;
+    } server_fps[MW_HISTORY_MAX_ISSUERS];
+    size_t n_server_fps;
 } mw_history;
 
 /* What this session is: the key of every lookup and of what is recorded. */
@@ -90,6 +101,10 @@ typedef struct mw_sighting {
     const char *verdict;  /* "intercepted", "suspicious", "clean" */
     uint16_t version;     /* negotiated; 0: none */
     bool offered_tls13;
+    const char *ja3;      /* MD5 hex of the ClientHello's and ServerHello's */
+    const char *ja3s;     /* fingerprints, NULL when either was not seen */
+    bool evidence;        /* the verdict had reasons: not recorded as the
+                           * server's own fingerprint */
 } mw_sighting;
 
 /* Fills *h (zeroed first) for this session; release with mw_history_free. */

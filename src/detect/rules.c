@@ -37,7 +37,7 @@ typedef struct pin {
 } pin;
 
 typedef struct fingerprint {
-    char kind[4];  /* "ja3" or "ja4" */
+    char kind[5];  /* "ja3", "ja4" or "ja3s" (a ServerHello's) */
     char *value;   /* lowercase */
     char *label;
 } fingerprint;
@@ -441,12 +441,12 @@ bool mw_rules_load_names_file(mw_rules *r, const char *path, char *err, size_t e
     return read_list_file(r, path, name_line, label, err, errlen);
 }
 
-/* A JA3 is an MD5 in hex; a JA4 is three '_'-separated parts of letters
+/* A JA3 or JA3S is an MD5 in hex; a JA4 is three '_'-separated parts of letters
  * and digits (t13d1516h2_8daaf6152771_b186095e22b6). */
 static bool valid_fingerprint(const char *kind, const char *v)
 {
     size_t n = strlen(v), parts = 1;
-    if (strcmp(kind, "ja3") == 0) {
+    if (strcmp(kind, "ja3") == 0 || strcmp(kind, "ja3s") == 0) {
         if (n != 32)
             return false;
         for (const char *p = v; *p; p++)
@@ -477,9 +477,12 @@ static bool fingerprint_line(mw_rules *r, void *ctx, const char *path, unsigned 
     size_t vl = strcspn(val, " \t");
     label = val + vl;
     label += strspn(label, " \t");
-    if (kl != 3 || (strncasecmp(kind, "ja3", 3) != 0 && strncasecmp(kind, "ja4", 3) != 0)) {
-        set_err(err, errlen, "%s:%u: expected \"ja3\" or \"ja4\": \"%.80s\"", path,
-                lineno, p);
+    bool known = (kl == 3 && (strncasecmp(kind, "ja3", 3) == 0 ||
+                              strncasecmp(kind, "ja4", 3) == 0)) ||
+                 (kl == 4 && strncasecmp(kind, "ja3s", 4) == 0);
+    if (!known) {
+        set_err(err, errlen, "%s:%u: expected \"ja3\", \"ja4\" or \"ja3s\": \"%.80s\"",
+                path, lineno, p);
         return false;
     }
     kind[kl] = '\0';
@@ -509,7 +512,7 @@ static bool fingerprint_line(mw_rules *r, void *ctx, const char *path, unsigned 
         return false;
     }
     fingerprint *fp = &r->fps[r->n_fps++];
-    memcpy(fp->kind, kind, 4);
+    memcpy(fp->kind, kind, kl + 1);
     fp->value = dv;
     fp->label = dl;
     return true;

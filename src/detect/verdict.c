@@ -47,6 +47,7 @@ const char *mw_reason_name(mw_reason_code c)
     case MW_REASON_NAME_MISMATCH: return "NAME_MISMATCH";
     case MW_REASON_TTL_ANOMALY: return "TTL_ANOMALY";
     case MW_REASON_INTERCEPTOR_FINGERPRINT: return "INTERCEPTOR_FINGERPRINT";
+    case MW_REASON_SERVER_FINGERPRINT_CHANGED: return "SERVER_FINGERPRINT_CHANGED";
     case MW_REASON_COUNT: break;
     }
     return "?";
@@ -445,10 +446,37 @@ static bool interceptor_fingerprint(const mw_rules *rules, const mw_verdict_inpu
         kind = "JA4";
         value = in->ja4;
     }
+    const char *hello = "ClientHello";
+    if (!label) {
+        /* The box's own TLS stack answering the client. */
+        label = mw_rules_match_fingerprint(rules, "ja3s", in->ja3s);
+        kind = "JA3S";
+        value = in->ja3s;
+        hello = "ServerHello";
+    }
     if (!label)
         return false;
-    add_reason(v, MW_REASON_INTERCEPTOR_FINGERPRINT, "ClientHello %s %s is that of %s",
+    add_reason(v, MW_REASON_INTERCEPTOR_FINGERPRINT, "%s %s %s is that of %s", hello,
                kind, value, label);
+    return true;
+}
+
+/* A server answers the same ClientHello (JA3) the same way (JA3S) until
+ * its software changes; a box answering for it has its own TLS stack. Only
+ * on a target, against sessions of this server without evidence. */
+static bool server_fingerprint_changed(const mw_verdict_input *in, mw_verdict *v)
+{
+    const mw_history *h = in->history;
+    if (!h || !v->target || !in->ja3 || !in->ja3s || h->n_server_fps == 0 ||
+        strcmp(h->server_fps[0].ja3s, in->ja3s) == 0)
+        return false;
+    char last[32];
+    fmt_secs(h->server_fps[0].last, last, sizeof last);
+    add_reason(v, MW_REASON_SERVER_FINGERPRINT_CHANGED,
+               "this server answered ClientHello JA3 %s with JA3S %s (%llu sessions, last %s)%s; "
+               "now with %s",
+               in->ja3, h->server_fps[0].ja3s, (unsigned long long)h->server_fps[0].sessions,
+               last, h->n_server_fps > 1 ? " and others" : "", in->ja3s);
     return true;
 }
 
@@ -742,9 +770,11 @@ static void judge_hidden(const mw_rules *rules, const mw_verdict_input *in, mw_v
 {
     bool ttl = ttl_anomaly(in, v);
     bool fp = interceptor_fingerprint(rules, in, v);
+    bool changed = server_fingerprint_changed(in, v);
+    qsort(v->reasons, v->n_reasons, sizeof(v->reasons[0]), cmp_reason);
     if (fp && v->target)
         v->kind = MW_VERDICT_INTERCEPTED;
-    else if (ttl && v->target)
+    else if ((ttl || changed) && v->target)
         v->kind = MW_VERDICT_SUSPICIOUS;
 }
 
@@ -780,6 +810,7 @@ void mw_verdict_evaluate(const mw_rules *rules, const mw_verdict_input *in,
     (void)name_mismatch(in, out);
     bool changed = chain_changed(in, out);
     bool downgrade = version_downgrade(in, out);
+    bool fp_changed = server_fingerprint_changed(in, out);
     (void)ttl_anomaly(in, out);
     bool fp = interceptor_fingerprint(rules, in, out);
     /* Reasons are listed in code order whatever order they were found in. */
@@ -792,7 +823,7 @@ void mw_verdict_evaluate(const mw_rules *rules, const mw_verdict_input *in,
      * a target is its upstream leg: the chain is the genuine one, so
      * untrusted is not required. TTL_ANOMALY never upgrades: routes
      * change. */
-    int weak = (int)name + (int)traits + (int)changed + (int)downgrade;
+    int weak = (int)name + (int)traits + (int)changed + (int)downgrade + (int)fp_changed;
     bool agree = bad_chain && (weak >= 2 || (weak >= 1 && out->target));
     /* An untrusted chain alone is no sign of interception: self-signed
      * appliances and applications' own PKIs look like that. It is one on a

@@ -51,6 +51,7 @@ typedef enum mw_reason_code {
     MW_REASON_VERSION_DOWNGRADE,
     MW_REASON_TTL_ANOMALY,
     MW_REASON_INTERCEPTOR_FINGERPRINT,
+    MW_REASON_SERVER_FINGERPRINT_CHANGED,
     MW_REASON_COUNT
 } mw_reason_code;
 
@@ -130,6 +131,7 @@ typedef struct mw_verdict_input {
     int64_t time;        /* the session's first packet, seconds since the epoch */
     const char *ja3;     /* the ClientHello's JA3 (MD5 hex) and JA4, or NULL */
     const char *ja4;
+    const char *ja3s;    /* the ServerHello's JA3S (MD5 hex), or NULL */
     /* TCP: the IP TTL of the server's first packet and of the first
      * server packet carrying handshake payload with another TTL (0: none
      * did); TTL_ANOMALY when they differ by more than MW_TTL_SLACK. */

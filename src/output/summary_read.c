@@ -596,9 +596,14 @@ static bool rd_summary(reader *r, const mw_jv *root)
     v = mw_jv_get(root, "reasons");
     if (mw_jv_type_of(v) != MW_JV_OBJECT)
         return fail(r, "reasons: expected an object");
-    for (unsigned c = 0; c < MW_REASON_COUNT; c++)
-        if (!rd_u64(r, v, mw_reason_name((mw_reason_code)c), &t->reasons[c], "reasons"))
+    for (unsigned c = 0; c < MW_REASON_COUNT; c++) {
+        const char *code = mw_reason_name((mw_reason_code)c);
+        /* Summaries written before this code existed do not list it. */
+        if (c == MW_REASON_SERVER_FINGERPRINT_CHANGED && !mw_jv_get(v, code))
+            continue;
+        if (!rd_u64(r, v, code, &t->reasons[c], "reasons"))
             return false;
+    }
     if (!rd_targets(r, root) || !rd_vantages(r, root) || !rd_timeline(r, root) ||
         !rd_forged(r, root))
         return false;

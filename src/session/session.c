@@ -383,6 +383,7 @@ static void share_result(mw_sessions *s, const mw_flow *flow, const sflow *sf,
         }
         sight->genuine = v->genuine;
         sight->verdict = mw_verdict_name(v->kind);
+        sight->evidence = v->n_reasons > 0;
         mw_baseline_record(s->cfg.baseline, sight);
         sight->chain_sha256 = NULL; /* chain_hex ends here */
     }
@@ -455,6 +456,8 @@ static void judge(mw_sessions *s, const mw_flow *flow, const sflow *sf,
         in.ja3 = tf->ch.ja3_md5;
         in.ja4 = tf->ch.ja4;
     }
+    if (tf->sh.seen)
+        in.ja3s = tf->sh.ja3s_md5;
     if (sf->kind == KIND_TLS) {
         int srv = !sf->tls_client_dir;
         in.ttl_first = sf->ttl_first[srv];
@@ -475,6 +478,10 @@ static void judge(mw_sessions *s, const mw_flow *flow, const sflow *sf,
         .leaf = in.n_chain ? chain[0] : NULL,
         .version = tf->version,
         .offered_tls13 = in.offered_tls13,
+        /* A resumed session's ServerHello differs from a full one's
+         * (PSK, fewer extensions): neither compared nor learnt. */
+        .ja3 = in.ja3s && tf->state != MW_TLS_HS_RESUMED ? in.ja3 : NULL,
+        .ja3s = in.ja3 && tf->state != MW_TLS_HS_RESUMED ? in.ja3s : NULL,
     };
     mw_leaf_names tmp = {0};
     if (s->cfg.baseline && sight.leaf)
@@ -509,6 +516,9 @@ static void judge(mw_sessions *s, const mw_flow *flow, const sflow *sf,
         case MW_REASON_TTL_ANOMALY: s->st.reason_ttl_anomaly++; break;
         case MW_REASON_INTERCEPTOR_FINGERPRINT:
             s->st.reason_interceptor_fingerprint++;
+            break;
+        case MW_REASON_SERVER_FINGERPRINT_CHANGED:
+            s->st.reason_server_fingerprint_changed++;
             break;
         case MW_REASON_COUNT: break;
         }

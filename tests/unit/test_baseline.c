@@ -158,6 +158,38 @@ static void test_lookups_in_memory(void)
     mw_baseline_lookup(b, &v12, &h);
     CHECK_EQ_S(h.tls13_name, "");
     mw_history_free(&h);
+
+    /* Server fingerprints: learnt from sessions without evidence, per
+     * server and JA3; the asked-for JA3S first when known, else the most
+     * used. */
+    const char *ja3 = "0123456789abcdef0123456789abcdef";
+    mw_sighting f = {.name = "news.test", .server = "192.0.2.9:443", .time = 8000,
+                     .ja3 = ja3, .ja3s = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
+    mw_baseline_record(b, &f);
+    f.time = 8100;
+    mw_baseline_record(b, &f);
+    f.ja3s = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    mw_baseline_record(b, &f);
+    f.ja3s = "cccccccccccccccccccccccccccccccc";
+    f.evidence = true; /* the box's answer: not learnt */
+    mw_baseline_record(b, &f);
+    mw_sighting q = {.name = "shop.test", .server = "192.0.2.9:443", .time = 9000,
+                     .ja3 = ja3, .ja3s = "cccccccccccccccccccccccccccccccc"};
+    mw_baseline_lookup(b, &q, &h);
+    CHECK_EQ_U(h.n_server_fps, 2);
+    CHECK_EQ_S(h.server_fps[0].ja3s, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    CHECK_EQ_U(h.server_fps[0].sessions, 2);
+    CHECK(h.server_fps[0].last == 8100);
+    CHECK_EQ_S(h.server_fps[1].ja3s, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+    mw_history_free(&h);
+    q.ja3s = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    mw_baseline_lookup(b, &q, &h);
+    CHECK_EQ_S(h.server_fps[0].ja3s, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+    mw_history_free(&h);
+    q.ja3 = "ffffffffffffffffffffffffffffffff"; /* another client: nothing known */
+    mw_baseline_lookup(b, &q, &h);
+    CHECK_EQ_U(h.n_server_fps, 0);
+    mw_history_free(&h);
     CHECK_EQ_U(st.baseline_errors, 0);
     CHECK(mw_baseline_close(b));
     mw_leaf_names_free(&copy_names);
@@ -280,7 +312,28 @@ static void test_cap_and_bad_files(void)
         sqlite3_exec(db, "PRAGMA user_version=9", NULL, NULL, NULL);
     sqlite3_close(db);
     CHECK(mw_baseline_open(path, 1u << 20, &st, err, sizeof err) == NULL);
-    CHECK(strstr(err, "newer.db: state file of a newer format (9; this is 1)") != NULL);
+    CHECK(strstr(err, "newer.db: state file of a newer format (9; this is 2)") != NULL);
+
+    /* A version 1 file (before server_fps) is upgraded in place and keeps
+     * what it held. */
+    snprintf(path, sizeof path, "%s/v1.db", tmpdir);
+    db = NULL;
+    if (sqlite3_open(path, &db) == SQLITE_OK)
+        sqlite3_exec(db,
+                     "CREATE TABLE versions(server TEXT NOT NULL, version INTEGER NOT NULL,"
+                     " name TEXT NOT NULL, first_seen INTEGER NOT NULL,"
+                     " last_seen INTEGER NOT NULL, sessions INTEGER NOT NULL,"
+                     " PRIMARY KEY(server, version, name)) WITHOUT ROWID;"
+                     "INSERT INTO versions VALUES('192.0.2.1:443', 772, 'a.test', 1, 2, 3);"
+                     "PRAGMA user_version=1",
+                     NULL, NULL, NULL);
+    sqlite3_close(db);
+    b = mw_baseline_open(path, 1u << 20, &st, err, sizeof err);
+    CHECK(b != NULL);
+    CHECK(mw_baseline_close(b));
+    CHECK(query_int(path, "PRAGMA user_version") == 2);
+    CHECK(query_int(path, "SELECT COUNT(*) FROM server_fps") == 0);
+    CHECK(query_int(path, "SELECT sessions FROM versions WHERE name = 'a.test'") == 3);
 }
 
 int main(void)

@@ -451,10 +451,15 @@ static void test_interceptor_fingerprint(void)
                      "# box\n"
                      "ja3 0123456789ABCDEF0123456789abcdef  KZ box 2019  # upstream leg\n"
                      "\n"
-                     "JA4 t13d1516h2_8daaf6152771_e5627efa2ab1 other box\n",
+                     "JA4 t13d1516h2_8daaf6152771_e5627efa2ab1 other box\n"
+                     "ja3s 15AF977CE25DE452B96AFFA2ADDB1036 box's own stack\n",
                      path, sizeof path));
     CHECK(mw_rules_load_fingerprints_file(r, path, err, sizeof err));
-    CHECK_EQ_U(mw_rules_n_fingerprints(r), 2);
+    CHECK_EQ_U(mw_rules_n_fingerprints(r), 3);
+    CHECK_EQ_S(mw_rules_match_fingerprint(r, "ja3s", "15af977ce25de452b96affa2addb1036"),
+               "box's own stack");
+    /* Kinds do not mix: a JA3S is no JA3. */
+    CHECK(mw_rules_match_fingerprint(r, "ja3", "15af977ce25de452b96affa2addb1036") == NULL);
     CHECK_EQ_S(mw_rules_match_fingerprint(r, "ja3", "0123456789abcdef0123456789ABCDEF"),
                "KZ box 2019");
     CHECK_EQ_S(mw_rules_match_fingerprint(r, "ja4", "t13d1516h2_8daaf6152771_e5627efa2ab1"),
@@ -513,12 +518,22 @@ static void test_interceptor_fingerprint(void)
     mw_verdict_evaluate(r, &in, &v);
     CHECK(has(&v, MW_REASON_INTERCEPTOR_FINGERPRINT, NULL));
     CHECK_EQ_S(mw_verdict_name(v.kind), "opaque");
+    /* The box's ServerHello (client side, TLS 1.3) on a target. */
+    in.ja3 = "ffffffffffffffffffffffffffffffff";
+    in.ja3s = "15af977ce25de452b96affa2addb1036";
+    in.sni = "victim.test";
+    in.sni_len = 11;
+    mw_verdict_evaluate(r, &in, &v);
+    CHECK(has(&v, MW_REASON_INTERCEPTOR_FINGERPRINT,
+              "ServerHello JA3S 15af977ce25de452b96affa2addb1036 is that of box's own stack"));
+    CHECK_EQ_S(mw_verdict_name(v.kind), "intercepted");
     mw_rules_free(r);
 
     /* Errors name the file and line. */
     const char *bad[][2] = {
         {"ja3 0123\n", ":1: expected \"ja3 FINGERPRINT LABEL\""},
-        {"# x\nja5 0123456789abcdef0123456789abcdef box\n", ":2: expected \"ja3\" or \"ja4\""},
+        {"# x\nja5 0123456789abcdef0123456789abcdef box\n", ":2: expected \"ja3\", \"ja4\" or"},
+        {"ja3s 0123456789abcdef box\n", ":1: not a ja3s fingerprint"},
         {"ja3 0123456789abcdef0123456789abcdeg box\n", ":1: not a ja3 fingerprint"},
         {"ja3 0123456789abcdef0123456789abcde box\n", ":1: not a ja3 fingerprint"},
         {"ja4 t13d1516h2_8daaf6152771 box\n", ":1: not a ja4 fingerprint"},
@@ -748,6 +763,58 @@ static void test_chain_changed_and_downgrade(void)
     EVP_PKEY_free(k);
 }
 
+/* SERVER_FINGERPRINT_CHANGED: on record, this server answered the JA3
+ * with another JA3S. */
+static void test_server_fingerprint_changed(void)
+{
+    mw_history h;
+    memset(&h, 0, sizeof h);
+    snprintf(h.server_fps[0].ja3s, sizeof h.server_fps[0].ja3s,
+             "eb1d94daa7e0344597e756a1fb6e7054");
+    h.server_fps[0].sessions = 12;
+    h.server_fps[0].last = T_2019_07_20 - 86400;
+    h.n_server_fps = 1;
+    mw_verdict v;
+    mw_verdict_input in = {.state = MW_CHAIN_HIDDEN, .sni = "victim.test", .sni_len = 11,
+                           .time = T_2019_07_20, .history = &h,
+                           .ja3 = "0123456789abcdef0123456789abcdef",
+                           .ja3s = "15af977ce25de452b96affa2addb1036"};
+    mw_verdict_evaluate(pki.rules, &in, &v);
+    CHECK(has(&v, MW_REASON_SERVER_FINGERPRINT_CHANGED,
+              "this server answered ClientHello JA3 0123456789abcdef0123456789abcdef with "
+              "JA3S eb1d94daa7e0344597e756a1fb6e7054 (12 sessions, last "
+              "2019-07-19T00:00:00Z); now with 15af977ce25de452b96affa2addb1036"));
+    CHECK_EQ_S(mw_verdict_name(v.kind), "suspicious"); /* TLS 1.3 on a target */
+    /* Off the target lists it is not judged at all. */
+    in.sni = "plain.test";
+    in.sni_len = 10;
+    mw_verdict_evaluate(pki.rules, &in, &v);
+    CHECK_EQ_U(v.n_reasons, 0);
+    CHECK_EQ_S(mw_verdict_name(v.kind), "opaque");
+    /* The same JA3S as on record (listed first when known): nothing. */
+    in.sni = "victim.test";
+    in.sni_len = 11;
+    in.ja3s = "eb1d94daa7e0344597e756a1fb6e7054";
+    mw_verdict_evaluate(pki.rules, &in, &v);
+    CHECK_EQ_U(v.n_reasons, 0);
+    /* Without a ClientHello fingerprint there is nothing to compare. */
+    in.ja3s = "15af977ce25de452b96affa2addb1036";
+    in.ja3 = NULL;
+    mw_verdict_evaluate(pki.rules, &in, &v);
+    CHECK_EQ_U(v.n_reasons, 0);
+    /* With a chain: one weak signal; with an untrusted chain on a target
+     * it is already intercepted, on a trusted one suspicious. */
+    X509 *chain[2] = {pki.stripped, pki.pub_int};
+    in.ja3 = "0123456789abcdef0123456789abcdef";
+    in.state = MW_CHAIN_SEEN;
+    in.chain = chain;
+    in.n_chain = 2;
+    mw_verdict_evaluate(pki.rules, &in, &v);
+    CHECK(has(&v, MW_REASON_SERVER_FINGERPRINT_CHANGED, NULL));
+    CHECK(!has(&v, MW_REASON_UNTRUSTED_CHAIN, NULL));
+    CHECK_EQ_S(mw_verdict_name(v.kind), "suspicious");
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/mw_verdict_XXXXXX");
@@ -755,6 +822,7 @@ int main(void)
         fprintf(stderr, "setup failed\n");
         return 1;
     }
+    RUN(test_server_fingerprint_changed);
     RUN(test_rogue_anchor);
     RUN(test_rogue_name_other_key);
     RUN(test_clean_and_mismatch);
