@@ -7,7 +7,7 @@ status=0
 echo "--> clang build"
 CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build-clang -j "$(nproc)" >/dev/null || status=1
-srcs=$(ls src/*/*.c tools/gen/*.c 2>/dev/null)
+srcs=$(ls src/*/*.c tools/gen/*.c tests/fuzz/*.c 2>/dev/null)
 echo "--> clang-tidy"
 clang-tidy -p build-clang --quiet $srcs 2>/dev/null | grep -E 'warning:|error:' && status=1
 echo "--> cppcheck"

@@ -4,7 +4,8 @@
 # build; then the threaded tests (ctest label "threads": --threads 1, 2, 4
 # compared) under ThreadSanitizer. Then the static checks (clang build,
 # clang-tidy, cppcheck), and the Debian package built, installed, tried
-# and removed (test-package.sh).
+# and removed (test-package.sh). Last, every fuzz target runs for 30 s
+# under libFuzzer (build-fuzz, clang, -DMW_FUZZ=ON), two at a time.
 # Exits non-zero if anything fails. CI runs exactly this (.ci/run).
 set -eu
 cd "$(dirname "$0")/.."
@@ -34,6 +35,19 @@ echo "==> static checks"
 tools/lint.sh || status=1
 echo "==> Debian package: build, lintian, install, run, remove"
 tools/test-package.sh || status=1
+echo "==> build-fuzz: libFuzzer targets, 30 s each (tests/fuzz/README.md)"
+fuzz_targets=$(cd tests/fuzz && ls fuzz_*.c | sed 's/^fuzz_//; s/\.c$//')
+CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DMW_FUZZ=ON >/dev/null
+# shellcheck disable=SC2046
+cmake --build build-fuzz -j "$jobs" --target $(for t in $fuzz_targets; do echo "fuzz_$t"; done)
+mkdir -p build-fuzz/logs
+# Two at a time (CI has 2 cores); each run's output goes to its log, shown
+# when the run fails (a crash: the reproducer is in tests/fuzz/regressions/).
+if ! echo "$fuzz_targets" | xargs -P 2 -I{} sh -c \
+        'tools/fuzz.sh {} 30 >build-fuzz/logs/{}.log 2>&1 || { tail -n 60 build-fuzz/logs/{}.log; exit 1; }'; then
+    echo "==> fuzzing found a crash (see above)"
+    status=1
+fi
 if [ $status -ne 0 ]; then
     echo "run-tests: FAILED"
 else
