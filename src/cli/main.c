@@ -73,6 +73,7 @@ typedef struct mw_cli {
     size_t n_pairs;
     const char *state_path;  /* --state */
     uint64_t state_max;      /* --state-max */
+    bool state_reset;        /* --state-reset */
     const char *report_dir;  /* --report */
     uint64_t bucket;         /* --bucket, seconds */
     int color;               /* --color: -1 auto, 0 never, 1 always */
@@ -189,6 +190,7 @@ static void usage(FILE *out)
         "      --certs DIR         every distinct certificate seen, DIR/SHA256.pem\n"
         "      --state FILE        baseline store (SQLite) shared across runs\n"
         "      --state-max SIZE    cap of the baseline store (256M)\n"
+        "      --state-reset       move a --state file aside (FILE.old-STAMP), start anew\n"
         "  -v, --verbose           report every malformed packet\n"
         "      --threads N         worker threads (default: online cores; 1: no\n"
         "                          threads; live interfaces use one)\n"
@@ -481,6 +483,7 @@ enum {
     OPT_TRUST_AT,
     OPT_STATE,
     OPT_STATE_MAX,
+    OPT_STATE_RESET,
     OPT_REPORT,
     OPT_BUCKET,
     OPT_COLOR,
@@ -574,6 +577,7 @@ static void parse_args(mw_cli *cli, int argc, char **argv)
         {"trust-at", required_argument, NULL, OPT_TRUST_AT},
         {"state", required_argument, NULL, OPT_STATE},
         {"state-max", required_argument, NULL, OPT_STATE_MAX},
+        {"state-reset", no_argument, NULL, OPT_STATE_RESET},
         {"report", required_argument, NULL, OPT_REPORT},
         {"bucket", required_argument, NULL, OPT_BUCKET},
         {"color", required_argument, NULL, OPT_COLOR},
@@ -674,6 +678,7 @@ static void parse_args(mw_cli *cli, int argc, char **argv)
             cli->trust_at = optarg;
             break;
         case OPT_STATE: cli->state_path = optarg; break;
+        case OPT_STATE_RESET: cli->state_reset = true; break;
         case OPT_STATE_MAX:
             if (!parse_size(optarg, UINT64_MAX / 2, &v) || v < (1u << 20))
                 bad_value("--state-max (at least 1M)", optarg);
@@ -942,7 +947,14 @@ static int merge_main(int argc, char **argv)
 static void open_outputs(mw_cli *cli, mw_rules *rules, mw_stats *out_stats,
                          mw_baseline **baseline, mw_certdir **certs)
 {
-    char err[MW_RULES_ERRLEN];
+    char err[MW_RULES_ERRLEN], aside[4200];
+    if (cli->state_reset && cli->state_path &&
+        !mw_baseline_set_aside(cli->state_path, aside, sizeof aside, err, sizeof err)) {
+        fprintf(stderr, "mitmwatch: --state-reset: %s\n", err);
+        exit(EXIT_FATAL);
+    }
+    if (cli->state_reset && cli->state_path && aside[0])
+        fprintf(stderr, "mitmwatch: state: %s moved aside to %s\n", cli->state_path, aside);
     *baseline = mw_baseline_open(cli->state_path, cli->state_max ? cli->state_max : 256u << 20,
                                  &out_stats->output, err, sizeof err);
     if (!*baseline) {
@@ -1105,9 +1117,16 @@ int main(int argc, char **argv)
         st = mw_worker_stats(w);
         st->session = *mw_sessions_stats(sessions);
     }
-    if (!mw_baseline_close(baseline))
-        fprintf(stderr, "mitmwatch: state: %s: the last changes could not be saved\n",
-                cli.state_path ? cli.state_path : "(memory)");
+    /* A sighting the state file could not take (full disk, I/O error) is
+     * an output failure: said, and the exit status shows it. */
+    bool state_ok = mw_baseline_flush(baseline) && !mw_baseline_error(baseline);
+    if (!state_ok)
+        fprintf(stderr, "mitmwatch: state: %s: %s\n",
+                cli.state_path ? cli.state_path : "(memory)",
+                mw_baseline_error(baseline) ? mw_baseline_error(baseline)
+                                            : "the last changes could not be saved");
+    if (!mw_baseline_close(baseline) || !state_ok)
+        cli.status = EXIT_FATAL;
     mw_certdir_close(certs);
     if (!mw_csv_close(cli.csv)) {
         fprintf(stderr, "mitmwatch: --csv: %s: not all rows could be written\n", cli.csv_path);

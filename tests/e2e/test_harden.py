@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Loud failures (issue 13): every output failure is said on stderr with
+the path and the cause and shows in the exit status; bad state files are
+refused; unreadable directory entries are reported; outputs are checked
+before any packet is read.
+
+usage: test_harden.py MITMWATCH SAMPLES_DIR
+
+Some checks need root (a tiny tmpfs for a full disk, chattr +i for a file
+even root cannot write, setuid to drop privileges); they are skipped
+otherwise.
+"""
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import unittest
+
+MITMWATCH = SAMPLES = None
+ROOT = os.geteuid() == 0
+
+
+def run(*args, **kw):
+    p = subprocess.run([MITMWATCH, *args], capture_output=True, timeout=300, **kw)
+    return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+def sample(name):
+    return os.path.join(SAMPLES, name)
+
+
+class Base(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="mw-harden-")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def path(self, *p):
+        return os.path.join(self.dir, *p)
+
+
+class StateFailures(Base):
+    @unittest.skipUnless(ROOT and shutil.which("mount"), "needs root to mount a tmpfs")
+    def test_full_disk(self):
+        mnt = self.path("mnt")
+        os.mkdir(mnt)
+        # 160 KiB: the file and its journal are created, then the sightings
+        # of gen-timeseries.pcap (39 chains) do not fit.
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160k", "tmpfs", mnt]).returncode:
+            self.skipTest("cannot mount a tmpfs here")
+        try:
+            state = os.path.join(mnt, "s.db")
+            rc, _, err = run("-q", "--state", state, sample("gen-timeseries.pcap"))
+        finally:
+            subprocess.run(["umount", mnt])
+        self.assertEqual(rc, 3, err)
+        self.assertIn("state: %s: No space left on device" % state, err)
+
+    @unittest.skipUnless(ROOT and shutil.which("chattr"), "needs root and chattr")
+    def test_read_only_file(self):
+        state = self.path("s.db")
+        rc, _, err = run("-q", "--state", state, sample("gen-clean.pcap"))
+        self.assertEqual(rc, 0, err)
+        # Immutable: not even root may write it.
+        if subprocess.run(["chattr", "+i", state]).returncode:
+            self.skipTest("file system without chattr +i")
+        try:
+            rc, _, err = run("-q", "--state", state, sample("gen-clean.pcap"))
+        finally:
+            subprocess.run(["chattr", "-i", state])
+        self.assertEqual(rc, 2, err)
+        self.assertIn("state: %s: read-only" % state, err)
+
+    def test_cap_is_not_an_error(self):
+        # The size cap is the documented bound: counted, exit 0.
+        state = self.path("s.db")
+        rc, _, err = run("--state", state, "--state-max", "1M", sample("gen-clean.pcap"))
+        self.assertEqual(rc, 0, err)
+
+
+class CorruptState(Base):
+    def refused(self, state, why):
+        rc, _, err = run("-q", "--state", state, sample("gen-clean.pcap"))
+        self.assertEqual(rc, 2, err)
+        self.assertIn("state: %s: %s" % (state, why), err)
+        self.assertIn("--state-reset", err)
+        return err
+
+    def test_random_bytes(self):
+        state = self.path("r.db")
+        with open(state, "wb") as f:
+            f.write(bytes((i * 131 + 7) % 256 for i in range(5000)))
+        self.refused(state, "file is not a database")
+
+    def test_truncated(self):
+        state = self.path("t.db")
+        rc, _, err = run("-q", "--state", state, sample("gen-timeseries.pcap"),
+                         sample("gen-kz2019.pcap"))
+        self.assertEqual(rc, 0, err)
+        c = sqlite3.connect(state)
+        c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        c.close()
+        size = os.path.getsize(state)
+        self.assertGreater(size, 40000)
+        with open(state, "r+b") as f:
+            f.truncate(size // 2)
+        for sfx in ("-wal", "-shm"):
+            if os.path.exists(state + sfx):
+                os.unlink(state + sfx)
+        self.refused(state, "database disk image is malformed")
+
+    def test_foreign_sqlite_file(self):
+        state = self.path("other.db")
+        c = sqlite3.connect(state)
+        c.execute("CREATE TABLE moz_places(url TEXT)")
+        c.execute("INSERT INTO moz_places VALUES('https://example.org/')")
+        c.commit()
+        c.close()
+        self.refused(state, "not a mitmwatch state file (it has a table or index 'moz_places'")
+        # Untouched: none of our tables were added.
+        c = sqlite3.connect(state)
+        names = sorted(r[0] for r in c.execute("SELECT name FROM sqlite_master"))
+        c.close()
+        self.assertEqual(names, ["moz_places"])
+
+    def test_state_reset_keeps_old_file(self):
+        state = self.path("other.db")
+        c = sqlite3.connect(state)
+        c.execute("CREATE TABLE moz_places(url TEXT)")
+        c.commit()
+        c.close()
+        with open(state, "rb") as f:
+            before = f.read()
+        rc, _, err = run("-q", "--state", state, "--state-reset", sample("gen-clean.pcap"))
+        self.assertEqual(rc, 0, err)
+        aside = [n for n in os.listdir(self.dir) if n.startswith("other.db.old-")
+                 and not n.endswith(("-wal", "-shm"))]
+        self.assertEqual(len(aside), 1, os.listdir(self.dir))
+        self.assertIn("moved aside to %s" % self.path(aside[0]), err)
+        with open(self.path(aside[0]), "rb") as f:
+            self.assertEqual(f.read(), before)
+        c = sqlite3.connect(state)
+        self.assertGreater(c.execute("SELECT COUNT(*) FROM sightings").fetchone()[0], 0)
+        c.close()
+
+
+if __name__ == "__main__":
+    MITMWATCH, SAMPLES = sys.argv[1], sys.argv[2]
+    unittest.main(argv=sys.argv[:1], verbosity=2)
