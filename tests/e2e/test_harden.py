@@ -147,6 +147,55 @@ class CorruptState(Base):
         c.close()
 
 
+class UnreadableEntries(Base):
+    def capdir(self):
+        d = self.path("caps")
+        os.mkdir(d)
+        shutil.copy(sample("gen-clean.pcap"), os.path.join(d, "a.pcap"))
+        return d
+
+    def counter(self, err, text):
+        for line in err.splitlines():
+            if line.strip().endswith(text):
+                return int(line.split()[0])
+        return 0
+
+    def test_broken_link(self):
+        d = self.capdir()
+        os.symlink(self.path("gone.pcap"), os.path.join(d, "b.pcap"))
+        rc, _, err = run("--no-progress", d)
+        self.assertEqual(rc, 1, err)
+        self.assertIn("%s/b.pcap: No such file or directory" % d, err)
+        self.assertEqual(self.counter(err, "inputs that could not be opened or are not captures"), 1)
+        # The readable file was still read.
+        self.assertEqual(self.counter(err, "inputs opened (files, stdin, interfaces)"), 1)
+
+    @unittest.skipUnless(ROOT, "needs root to drop privileges")
+    def test_no_permission(self):
+        # Root reads any file: the run drops to nobody, for whom c.pcap
+        # (mode 000) is unreadable and a.pcap (mode 644) is not.
+        d = self.capdir()
+        shutil.copy(sample("gen-clean.pcap"), os.path.join(d, "c.pcap"))
+        os.chmod(os.path.join(d, "c.pcap"), 0)
+        os.chmod(self.dir, 0o755)
+        os.chmod(d, 0o755)
+        import pwd
+        nobody = pwd.getpwnam("nobody")
+
+        def drop():
+            os.setgroups([])
+            os.setgid(nobody.pw_gid)
+            os.setuid(nobody.pw_uid)
+        if not os.access(MITMWATCH, os.X_OK):
+            self.skipTest("binary not executable")
+        rc, _, err = run("--no-progress", d, preexec_fn=drop)
+        if "Permission denied" in err and "a.pcap" in err:
+            self.skipTest("the build tree is not readable by nobody")
+        self.assertEqual(rc, 1, err)
+        self.assertIn("%s/c.pcap: Permission denied" % d, err)
+        self.assertEqual(self.counter(err, "inputs that could not be opened or are not captures"), 1)
+
+
 if __name__ == "__main__":
     MITMWATCH, SAMPLES = sys.argv[1], sys.argv[2]
     unittest.main(argv=sys.argv[:1], verbosity=2)
