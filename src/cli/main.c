@@ -38,6 +38,7 @@
 #include "detect/rules.h"
 #include "session/session.h"
 #include "common/stats.h"
+#include "cli/outputs.h"
 #include "cli/paths.h"
 #include "cli/progress.h"
 #include "cli/version.h"
@@ -1010,6 +1011,16 @@ int main(int argc, char **argv)
     mw_config_defaults(&cli.cfg);
     mw_json_init(&cli.rec);
     parse_args(&cli, argc, argv);
+    const mw_output_path outs[] = {
+        {"--report", cli.report_dir, true},     {"--certs", cli.certs_dir, true},
+        {"-o", cli.output_path, false},         {"--csv", cli.csv_path, false},
+        {"--write-flagged", cli.flagged_path, false},
+    };
+    char oerr[4400];
+    if (!mw_outputs_check(outs, sizeof outs / sizeof *outs, oerr, sizeof oerr)) {
+        fprintf(stderr, "mitmwatch: %s\n", oerr);
+        return EXIT_FATAL;
+    }
     cli.argc = argc;
     cli.argv = argv;
     mw_rules *rules = load_rules(&cli);
@@ -1020,6 +1031,7 @@ int main(int argc, char **argv)
         cli.events = fopen(cli.output_path, "w");
         if (!cli.events) {
             fprintf(stderr, "mitmwatch: %s: %s\n", cli.output_path, strerror(errno));
+            mw_rules_free(rules); /* no leak on the way out (LeakSanitizer) */
             return EXIT_FATAL;
         }
     }

@@ -196,6 +196,54 @@ class UnreadableEntries(Base):
         self.assertEqual(self.counter(err, "inputs that could not be opened or are not captures"), 1)
 
 
+class OutputsFirst(Base):
+    """Outputs are checked before any input is opened: the missing input
+    given alongside must not be reported (it was never reached)."""
+
+    def fails_first(self, *args):
+        missing = self.path("missing.pcap")
+        rc, _, err = run(*args, missing)
+        self.assertEqual(rc, 3, err)
+        self.assertNotIn("missing.pcap", err)
+        self.assertNotIn("LeakSanitizer", err)
+        return err
+
+    def test_unwritable(self):
+        blocker = self.path("file")
+        open(blocker, "w").close()
+        for opt, name in (("--report", "r"), ("--certs", "c"), ("--write-flagged", "f.pcap"),
+                          ("--csv", "s.csv"), ("-o", "e.json")):
+            with self.subTest(opt=opt):
+                target = os.path.join(blocker, name)
+                err = self.fails_first(opt, target)
+                self.assertIn("mitmwatch: %s: %s: Not a directory" % (opt, target), err)
+
+    def test_parents_made(self):
+        report = self.path("a", "b", "c")
+        csv = self.path("d", "e", "s.csv")
+        events = self.path("f", "e.json")
+        flagged = self.path("g", "h", "f.pcap")
+        rc, _, err = run("-q", "--report", report, "--csv", csv, "-o", events,
+                         "--write-flagged", flagged, sample("gen-corporate.pcap"))
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(sorted(os.listdir(report)), ["report.html", "summary.json"])
+        self.assertTrue(os.path.getsize(csv) > 0)
+        self.assertTrue(os.path.getsize(events) > 0)
+        self.assertTrue(os.path.getsize(flagged) > 24)
+
+    def test_probe_leaves_nothing(self):
+        # A file output that could not be used later is not left behind
+        # empty by the check (the run fails on the bad --state first).
+        csv = self.path("s.csv")
+        bad = self.path("bad.db")
+        with open(bad, "wb") as f:
+            f.write(b"not a database" * 100)
+        rc, _, err = run("-q", "--csv", csv, "--state", bad, sample("gen-clean.pcap"))
+        self.assertEqual(rc, 2, err)
+        self.assertFalse(os.path.exists(csv))
+        self.assertNotIn("LeakSanitizer", err)
+
+
 if __name__ == "__main__":
     MITMWATCH, SAMPLES = sys.argv[1], sys.argv[2]
     unittest.main(argv=sys.argv[:1], verbosity=2)
