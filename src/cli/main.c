@@ -1001,6 +1001,19 @@ static void open_outputs(mw_cli *cli, mw_rules *rules, mw_stats *out_stats,
     }
 }
 
+/* What parse_args allocated, and the record buffer. */
+static void free_args(mw_cli *cli)
+{
+    mw_json_free(&cli->rec);
+    for (size_t i = 0; i < cli->n_pairs; i++)
+        free((char *)cli->pairs[i].name);
+    free(cli->pairs);
+    free(cli->inputs);
+    for (size_t i = 0; i < cli->n_nets; i++)
+        free((char *)cli->nets[i].name);
+    free(cli->nets);
+}
+
 int main(int argc, char **argv)
 {
     mw_cli cli;
@@ -1019,6 +1032,7 @@ int main(int argc, char **argv)
     char oerr[4400];
     if (!mw_outputs_check(outs, sizeof outs / sizeof *outs, oerr, sizeof oerr)) {
         fprintf(stderr, "mitmwatch: %s\n", oerr);
+        free_args(&cli);
         return EXIT_FATAL;
     }
     cli.argc = argc;
@@ -1032,6 +1046,7 @@ int main(int argc, char **argv)
         if (!cli.events) {
             fprintf(stderr, "mitmwatch: %s: %s\n", cli.output_path, strerror(errno));
             mw_rules_free(rules); /* no leak on the way out (LeakSanitizer) */
+            free_args(&cli);
             return EXIT_FATAL;
         }
     }
@@ -1082,7 +1097,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "mitmwatch: out of memory creating the flow table "
                         "(--max-flows %" PRIu32 ") or starting nDPI\n",
                 cli.cfg.flow.max_flows);
-        return EXIT_FATAL;
+        (void)mw_baseline_close(baseline);
+        mw_certdir_close(certs);
+        (void)mw_csv_close(cli.csv);
+        mw_flagged_free(cli.flagged);
+        mw_summary_free(cli.summary);
+        if (cli.output_path)
+            fclose(cli.events);
+        cli.status = EXIT_FATAL;
+        goto done;
     }
 
     struct sigaction sa;
@@ -1162,8 +1185,13 @@ int main(int argc, char **argv)
     }
     mw_stats_add(st, &out_stats);
     if (cli.par ? !mw_par_ok(cli.par) : !mw_sessions_ok(sessions)) {
-        fprintf(stderr, "mitmwatch: cannot write output: %s\n", strerror(errno));
-        return EXIT_FATAL;
+        fprintf(stderr, "mitmwatch: %s: cannot write output\n",
+                cli.output_path ? cli.output_path : "standard output");
+        if (cli.output_path)
+            fclose(cli.events);
+        mw_summary_free(cli.summary);
+        cli.status = EXIT_FATAL;
+        goto done;
     }
     if (cli.events) {
         mw_json *j = &cli.rec;
@@ -1174,7 +1202,9 @@ int main(int argc, char **argv)
         write_or_die(&cli);
         if (fflush(cli.events) != 0 || (cli.output_path && fclose(cli.events) != 0)) {
             fprintf(stderr, "mitmwatch: cannot write output: %s\n", strerror(errno));
-            return EXIT_FATAL;
+            mw_summary_free(cli.summary);
+            cli.status = EXIT_FATAL;
+            goto done;
         }
     }
     if (cli.summary) {
@@ -1192,18 +1222,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "mitmwatch: cannot write output: %s\n", strerror(errno));
         cli.status = EXIT_FATAL;
     }
+done:
     mw_par_free(cli.par);
     mw_worker_free(w);
     mw_sessions_free(sessions);
     mw_rules_free(rules);
-    mw_json_free(&cli.rec);
-    for (size_t i = 0; i < cli.n_pairs; i++)
-        free((char *)cli.pairs[i].name);
-    free(cli.pairs);
-    free(cli.inputs);
-    for (size_t i = 0; i < cli.n_nets; i++)
-        free((char *)cli.nets[i].name);
-    free(cli.nets);
+    free_args(&cli);
     if (g_stop_signal)
         return 128 + g_stop_signal;
     return cli.status;
