@@ -568,7 +568,8 @@ void mw_source_close(mw_source *s)
     mw_source_free(s);
 }
 
-bool mw_capture_file_looks_like_capture(const char *path)
+/* 1: a capture, 0: not one, -1: it cannot be opened (errno says why). */
+static int mw_probe_capture(const char *path)
 {
     uint8_t head[4];
     struct stat st;
@@ -578,18 +579,18 @@ bool mw_capture_file_looks_like_capture(const char *path)
 
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
-        return false;
+        return -1;
     /* Never block on a FIFO or device met while scanning a directory. */
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return false;
+        return 0;
     }
     /* Blocking again: a regular file never blocks, and the reader's
      * loop must not take EAGAIN for damage. */
     (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     z = mw_zreader_open(fd);
     if (z == NULL)
-        return false;
+        return 0;
     while (n < sizeof(head)) {
         ssize_t k = mw_zreader_read(z, head + n, sizeof(head) - n);
         if (k <= 0)
@@ -598,6 +599,11 @@ bool mw_capture_file_looks_like_capture(const char *path)
     }
     mw_zreader_close(z);
     return n == sizeof(head) && mw_magic_is_capture(mw_prefix_magic(head, sizeof(head)));
+}
+
+bool mw_capture_file_looks_like_capture(const char *path)
+{
+    return mw_probe_capture(path) == 1;
 }
 
 static int mw_cmp_paths(const void *a, const void *b)
@@ -637,13 +643,17 @@ int mw_capture_list_dir(const char *dir, mw_capture_stats *stats, char ***paths,
          * systems report DT_UNKNOWN. Subdirectories are not entries we
          * could have read, so they are not counted as skipped. */
         rc = stat(full, &st);
-        if (rc != 0 || !S_ISREG(st.st_mode)) {
-            if (rc != 0 || !S_ISDIR(st.st_mode))
+        /* An entry that cannot be read (a broken link, no permission) may
+         * well be a capture: it stays in the list, so opening it fails
+         * loudly, is counted (inputs_failed) and the exit status says so. */
+        int probe = rc != 0 ? -1 : S_ISREG(st.st_mode) ? mw_probe_capture(full) : 0;
+        if (probe == 0 && !S_ISREG(st.st_mode)) {
+            if (!S_ISDIR(st.st_mode))
                 stats->dir_entries_skipped++;
             free(full);
             continue;
         }
-        if (!mw_capture_file_looks_like_capture(full)) {
+        if (probe == 0) {
             stats->dir_entries_skipped++;
             free(full);
             continue;

@@ -98,7 +98,9 @@ bool mw_capture_file_looks_like_capture(const char *path);
 /*
  * Expands a directory into the capture files it holds (not recursive;
  * sorted by name; entries that are not captures are counted in
- * stats->dir_entries_skipped). Returns a malloc'd array of malloc'd paths
+ * stats->dir_entries_skipped; entries that cannot be read, such as a broken
+ * link or a file without read permission, are listed so that opening them
+ * fails and says why). Returns a malloc'd array of malloc'd paths
  * in *paths and its length, or -1 with err filled when the directory cannot
  * be read. The caller frees with mw_capture_free_paths().
  */

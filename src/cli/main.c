@@ -38,6 +38,7 @@
 #include "detect/rules.h"
 #include "session/session.h"
 #include "common/stats.h"
+#include "cli/outputs.h"
 #include "cli/paths.h"
 #include "cli/progress.h"
 #include "cli/version.h"
@@ -73,6 +74,7 @@ typedef struct mw_cli {
     size_t n_pairs;
     const char *state_path;  /* --state */
     uint64_t state_max;      /* --state-max */
+    bool state_reset;        /* --state-reset */
     const char *report_dir;  /* --report */
     uint64_t bucket;         /* --bucket, seconds */
     int color;               /* --color: -1 auto, 0 never, 1 always */
@@ -189,6 +191,7 @@ static void usage(FILE *out)
         "      --certs DIR         every distinct certificate seen, DIR/SHA256.pem\n"
         "      --state FILE        baseline store (SQLite) shared across runs\n"
         "      --state-max SIZE    cap of the baseline store (256M)\n"
+        "      --state-reset       move a --state file aside (FILE.old-STAMP), start anew\n"
         "  -v, --verbose           report every malformed packet\n"
         "      --threads N         worker threads (default: online cores; 1: no\n"
         "                          threads; live interfaces use one)\n"
@@ -481,6 +484,7 @@ enum {
     OPT_TRUST_AT,
     OPT_STATE,
     OPT_STATE_MAX,
+    OPT_STATE_RESET,
     OPT_REPORT,
     OPT_BUCKET,
     OPT_COLOR,
@@ -574,6 +578,7 @@ static void parse_args(mw_cli *cli, int argc, char **argv)
         {"trust-at", required_argument, NULL, OPT_TRUST_AT},
         {"state", required_argument, NULL, OPT_STATE},
         {"state-max", required_argument, NULL, OPT_STATE_MAX},
+        {"state-reset", no_argument, NULL, OPT_STATE_RESET},
         {"report", required_argument, NULL, OPT_REPORT},
         {"bucket", required_argument, NULL, OPT_BUCKET},
         {"color", required_argument, NULL, OPT_COLOR},
@@ -674,6 +679,7 @@ static void parse_args(mw_cli *cli, int argc, char **argv)
             cli->trust_at = optarg;
             break;
         case OPT_STATE: cli->state_path = optarg; break;
+        case OPT_STATE_RESET: cli->state_reset = true; break;
         case OPT_STATE_MAX:
             if (!parse_size(optarg, UINT64_MAX / 2, &v) || v < (1u << 20))
                 bad_value("--state-max (at least 1M)", optarg);
@@ -942,7 +948,14 @@ static int merge_main(int argc, char **argv)
 static void open_outputs(mw_cli *cli, mw_rules *rules, mw_stats *out_stats,
                          mw_baseline **baseline, mw_certdir **certs)
 {
-    char err[MW_RULES_ERRLEN];
+    char err[MW_RULES_ERRLEN], aside[4200];
+    if (cli->state_reset && cli->state_path &&
+        !mw_baseline_set_aside(cli->state_path, aside, sizeof aside, err, sizeof err)) {
+        fprintf(stderr, "mitmwatch: --state-reset: %s\n", err);
+        exit(EXIT_FATAL);
+    }
+    if (cli->state_reset && cli->state_path && aside[0])
+        fprintf(stderr, "mitmwatch: state: %s moved aside to %s\n", cli->state_path, aside);
     *baseline = mw_baseline_open(cli->state_path, cli->state_max ? cli->state_max : 256u << 20,
                                  &out_stats->output, err, sizeof err);
     if (!*baseline) {
@@ -988,6 +1001,19 @@ static void open_outputs(mw_cli *cli, mw_rules *rules, mw_stats *out_stats,
     }
 }
 
+/* What parse_args allocated, and the record buffer. */
+static void free_args(mw_cli *cli)
+{
+    mw_json_free(&cli->rec);
+    for (size_t i = 0; i < cli->n_pairs; i++)
+        free((char *)cli->pairs[i].name);
+    free(cli->pairs);
+    free(cli->inputs);
+    for (size_t i = 0; i < cli->n_nets; i++)
+        free((char *)cli->nets[i].name);
+    free(cli->nets);
+}
+
 int main(int argc, char **argv)
 {
     mw_cli cli;
@@ -998,6 +1024,17 @@ int main(int argc, char **argv)
     mw_config_defaults(&cli.cfg);
     mw_json_init(&cli.rec);
     parse_args(&cli, argc, argv);
+    const mw_output_path outs[] = {
+        {"--report", cli.report_dir, true},     {"--certs", cli.certs_dir, true},
+        {"-o", cli.output_path, false},         {"--csv", cli.csv_path, false},
+        {"--write-flagged", cli.flagged_path, false},
+    };
+    char oerr[4400];
+    if (!mw_outputs_check(outs, sizeof outs / sizeof *outs, oerr, sizeof oerr)) {
+        fprintf(stderr, "mitmwatch: %s\n", oerr);
+        free_args(&cli);
+        return EXIT_FATAL;
+    }
     cli.argc = argc;
     cli.argv = argv;
     mw_rules *rules = load_rules(&cli);
@@ -1008,6 +1045,8 @@ int main(int argc, char **argv)
         cli.events = fopen(cli.output_path, "w");
         if (!cli.events) {
             fprintf(stderr, "mitmwatch: %s: %s\n", cli.output_path, strerror(errno));
+            mw_rules_free(rules); /* no leak on the way out (LeakSanitizer) */
+            free_args(&cli);
             return EXIT_FATAL;
         }
     }
@@ -1058,7 +1097,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "mitmwatch: out of memory creating the flow table "
                         "(--max-flows %" PRIu32 ") or starting nDPI\n",
                 cli.cfg.flow.max_flows);
-        return EXIT_FATAL;
+        (void)mw_baseline_close(baseline);
+        mw_certdir_close(certs);
+        (void)mw_csv_close(cli.csv);
+        mw_flagged_free(cli.flagged);
+        mw_summary_free(cli.summary);
+        if (cli.output_path)
+            fclose(cli.events);
+        cli.status = EXIT_FATAL;
+        goto done;
     }
 
     struct sigaction sa;
@@ -1105,9 +1152,16 @@ int main(int argc, char **argv)
         st = mw_worker_stats(w);
         st->session = *mw_sessions_stats(sessions);
     }
-    if (!mw_baseline_close(baseline))
-        fprintf(stderr, "mitmwatch: state: %s: the last changes could not be saved\n",
-                cli.state_path ? cli.state_path : "(memory)");
+    /* A sighting the state file could not take (full disk, I/O error) is
+     * an output failure: said, and the exit status shows it. */
+    bool state_ok = mw_baseline_flush(baseline) && !mw_baseline_error(baseline);
+    if (!state_ok)
+        fprintf(stderr, "mitmwatch: state: %s: %s\n",
+                cli.state_path ? cli.state_path : "(memory)",
+                mw_baseline_error(baseline) ? mw_baseline_error(baseline)
+                                            : "the last changes could not be saved");
+    if (!mw_baseline_close(baseline) || !state_ok)
+        cli.status = EXIT_FATAL;
     mw_certdir_close(certs);
     if (!mw_csv_close(cli.csv)) {
         fprintf(stderr, "mitmwatch: --csv: %s: not all rows could be written\n", cli.csv_path);
@@ -1131,8 +1185,13 @@ int main(int argc, char **argv)
     }
     mw_stats_add(st, &out_stats);
     if (cli.par ? !mw_par_ok(cli.par) : !mw_sessions_ok(sessions)) {
-        fprintf(stderr, "mitmwatch: cannot write output: %s\n", strerror(errno));
-        return EXIT_FATAL;
+        fprintf(stderr, "mitmwatch: %s: cannot write output\n",
+                cli.output_path ? cli.output_path : "standard output");
+        if (cli.output_path)
+            fclose(cli.events);
+        mw_summary_free(cli.summary);
+        cli.status = EXIT_FATAL;
+        goto done;
     }
     if (cli.events) {
         mw_json *j = &cli.rec;
@@ -1143,7 +1202,9 @@ int main(int argc, char **argv)
         write_or_die(&cli);
         if (fflush(cli.events) != 0 || (cli.output_path && fclose(cli.events) != 0)) {
             fprintf(stderr, "mitmwatch: cannot write output: %s\n", strerror(errno));
-            return EXIT_FATAL;
+            mw_summary_free(cli.summary);
+            cli.status = EXIT_FATAL;
+            goto done;
         }
     }
     if (cli.summary) {
@@ -1161,18 +1222,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "mitmwatch: cannot write output: %s\n", strerror(errno));
         cli.status = EXIT_FATAL;
     }
+done:
     mw_par_free(cli.par);
     mw_worker_free(w);
     mw_sessions_free(sessions);
     mw_rules_free(rules);
-    mw_json_free(&cli.rec);
-    for (size_t i = 0; i < cli.n_pairs; i++)
-        free((char *)cli.pairs[i].name);
-    free(cli.pairs);
-    free(cli.inputs);
-    for (size_t i = 0; i < cli.n_nets; i++)
-        free((char *)cli.nets[i].name);
-    free(cli.nets);
+    free_args(&cli);
     if (g_stop_signal)
         return 128 + g_stop_signal;
     return cli.status;

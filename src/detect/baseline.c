@@ -4,11 +4,14 @@
 #include "detect/baseline.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -115,6 +118,9 @@ struct mw_baseline {
     bool in_txn;
     unsigned pending;
     struct timespec txn_start;
+    /* The first failure that is not the size cap (a full disk, an I/O
+     * error): the run reports it and fails (mw_baseline_error). */
+    char error[256];
 };
 
 static void set_err(char *err, size_t errlen, const char *path, const char *what)
@@ -147,12 +153,33 @@ static int exec_patiently(sqlite3 *db, const char *sql, char **msg)
     }
 }
 
+/* SQLite answers SQLITE_FULL, without a system error, both at the cap
+ * (max_page_count) and on a full file system: the latter is told by what
+ * is left on the file system of the state file. */
+#define DISK_FULL_BELOW ((uint64_t)16 << 20)
+static bool disk_full(const mw_baseline *b)
+{
+    struct statvfs vfs;
+    const char *file = sqlite3_db_filename(b->db, "main");
+    if (!file || !file[0] || statvfs(file, &vfs) != 0)
+        return false; /* in memory: only the cap */
+    return (uint64_t)vfs.f_bavail * vfs.f_frsize < DISK_FULL_BELOW;
+}
+
 static void count_error(mw_baseline *b, int rc)
 {
-    if (rc == SQLITE_FULL)
+    /* Only the cap is an expected outcome: counted, not an error. */
+    int sys = sqlite3_system_errno(b->db);
+    if ((rc & 0xff) == SQLITE_FULL && !disk_full(b)) {
         b->stats->baseline_full++;
-    else
+    } else {
         b->stats->baseline_errors++;
+        if (!b->error[0] && (rc & 0xff) == SQLITE_FULL)
+            snprintf(b->error, sizeof b->error, "%s", strerror(ENOSPC));
+        else if (!b->error[0])
+            snprintf(b->error, sizeof b->error, "%s%s%s", sqlite3_errstr(rc),
+                     sys ? ": " : "", sys ? strerror(sys) : "");
+    }
     /* Some errors roll the whole transaction back: start a new one next. */
     if (sqlite3_get_autocommit(b->db))
         b->in_txn = false;
@@ -231,6 +258,48 @@ static bool read_int(sqlite3 *db, const char *sql, int64_t *out)
     return ok;
 }
 
+/* Refuses a file this program cannot use as its state before anything is
+ * read: read-only, another program's database, or a damaged one. */
+static bool check_file(sqlite3 *db, const char *path, int64_t version, char *err,
+                       size_t errlen)
+{
+    if (sqlite3_db_readonly(db, "main") == 1) {
+        set_err(err, errlen, path, "read-only: the baseline could not be recorded");
+        return false;
+    }
+    sqlite3_stmt *st = NULL;
+    char what[320] = "";
+    if (sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        if (t && strcmp((const char *)t, "ok") != 0)
+            snprintf(what, sizeof what, "damaged database (%s)", (const char *)t);
+    } else {
+        snprintf(what, sizeof what, "damaged database (%s)", sqlite3_errmsg(db));
+    }
+    sqlite3_finalize(st);
+    /* A file of ours has user_version 1 (0 only while new and empty) and
+     * none but our tables and indexes. */
+    if (!what[0] &&
+        sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE name NOT IN"
+                               " ('certs','certs_names','sightings','sightings_leaf',"
+                               "'versions') AND name NOT LIKE 'sqlite_%' LIMIT 1",
+                           -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            snprintf(what, sizeof what, "not a mitmwatch state file (it has a table or "
+                                        "index '%.64s'%s)",
+                     (const char *)sqlite3_column_text(st, 0),
+                     version == 0 ? ", user_version 0" : "");
+        sqlite3_finalize(st);
+    }
+    if (!what[0])
+        return true;
+    snprintf(what + strlen(what), sizeof what - strlen(what),
+             "; --state-reset moves it aside and starts a new one");
+    set_err(err, errlen, path, what);
+    return false;
+}
+
 mw_baseline *mw_baseline_open(const char *path, uint64_t max_bytes, mw_output_stats *st,
                               char *err, size_t errlen)
 {
@@ -258,6 +327,8 @@ mw_baseline *mw_baseline_open(const char *path, uint64_t max_bytes, mw_output_st
         set_err(err, errlen, path, sqlite3_errmsg(b->db));
         goto fail;
     }
+    if (path && !check_file(b->db, path, version, err, errlen))
+        goto fail;
     if (version > SCHEMA_VERSION) {
         char what[96];
         snprintf(what, sizeof what, "state file of a newer format (%lld; this is %d)",
@@ -288,11 +359,59 @@ mw_baseline *mw_baseline_open(const char *path, uint64_t max_bytes, mw_output_st
         st->baseline_chains_known = (uint64_t)known;
     return b;
 fail:
+    if (path && b->db && ((sqlite3_errcode(b->db) & 0xff) == SQLITE_NOTADB ||
+                          (sqlite3_errcode(b->db) & 0xff) == SQLITE_CORRUPT) &&
+        !strstr(err, "--state-reset")) {
+        size_t len = strlen(err);
+        snprintf(err + len, errlen - len, " (damaged, or not a mitmwatch state file; "
+                                          "--state-reset moves it aside and starts a new one)");
+    }
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(b->st[i]);
     sqlite3_close(b->db);
     free(b);
     return NULL;
+}
+
+const char *mw_baseline_error(const mw_baseline *b)
+{
+    return b && b->error[0] ? b->error : NULL;
+}
+
+bool mw_baseline_set_aside(const char *path, char *aside, size_t asidelen, char *err,
+                           size_t errlen)
+{
+    aside[0] = '\0';
+    if (access(path, F_OK) != 0) {
+        if (errno == ENOENT)
+            return true; /* nothing to move: a new file */
+        set_err(err, errlen, path, strerror(errno));
+        return false;
+    }
+    char stamp[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", gmtime_r(&now, &tm));
+    if ((size_t)snprintf(aside, asidelen, "%s.old-%s", path, stamp) >= asidelen) {
+        set_err(err, errlen, path, "path too long");
+        return false;
+    }
+    /* The journal files belong with the database they were written for. */
+    static const char *const sfx[] = {"-wal", "-shm"};
+    for (size_t i = 0; i < sizeof sfx / sizeof *sfx; i++) {
+        char from[4200], to[4200];
+        snprintf(from, sizeof from, "%s%s", path, sfx[i]);
+        snprintf(to, sizeof to, "%s%s", aside, sfx[i]);
+        if (rename(from, to) != 0 && errno != ENOENT) {
+            set_err(err, errlen, from, strerror(errno));
+            return false;
+        }
+    }
+    if (rename(path, aside) != 0) {
+        set_err(err, errlen, path, strerror(errno));
+        return false;
+    }
+    return true;
 }
 
 bool mw_baseline_flush(mw_baseline *b)

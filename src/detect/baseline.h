@@ -33,6 +33,13 @@ typedef struct mw_baseline mw_baseline;
 /* path NULL: in memory. NULL on error with "PATH: what" in err. */
 mw_baseline *mw_baseline_open(const char *path, uint64_t max_bytes, mw_output_stats *st,
                               char *err, size_t errlen);
+/* The first failure to record (a full disk, an I/O error; not the size
+ * cap) as "cause", or NULL when there was none. */
+const char *mw_baseline_error(const mw_baseline *b);
+/* --state-reset: renames PATH (and its -wal, -shm) to PATH.old-STAMP, the
+ * new name in aside ("" when PATH did not exist). False with err on error. */
+bool mw_baseline_set_aside(const char *path, char *aside, size_t asidelen, char *err,
+                           size_t errlen);
 /* Commits what is pending and closes; false when the commit failed. */
 bool mw_baseline_close(mw_baseline *b);
 /* Commits what is pending (end of an input; the state file is then
