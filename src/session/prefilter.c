@@ -76,10 +76,15 @@ mw_prefilter mw_prefilter_tcp(const mw_cursor *first)
     for (size_t i = 1; i + 1 < n; i++)
         if (b[i] == 0x16 && b[i + 1] == 0x03)
             return MW_PREFILTER_KEEP;
-    /* OpenVPN over TCP (TLS inside its control channel): a 16-bit length,
-     * then an opcode (top 5 bits, 1..11) and key id. */
-    if (b[0] == 0x00 && n >= 3 && b[1] != 0 && (b[2] >> 3) >= 1 && (b[2] >> 3) <= 11)
-        return MW_PREFILTER_KEEP;
+    /* OpenVPN over TCP (TLS inside its control channel): a 16-bit length
+     * of at least 14, then the opcode of a hard reset (1, 2, 7, 8, 10) or,
+     * joined later, a control or ack packet (4, 5), in the top 5 bits. A
+     * DNS-over-TCP query whose id looks alike is kept: the scan drops it. */
+    if (b[0] == 0x00 && n >= 3 && b[1] >= 14) {
+        unsigned op = b[2] >> 3;
+        if (op == 1 || op == 2 || op == 4 || op == 5 || op == 7 || op == 8 || op == 10)
+            return MW_PREFILTER_KEEP;
+    }
     /* PostgreSQL SSLRequest: length 8, code 80877103 (0x04d2162f). */
     static const uint8_t pg[8] = {0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f};
     bool pg_so_far = true;
