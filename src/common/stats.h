@@ -135,6 +135,7 @@
     X(certs_unparsable, "certificates OpenSSL could not parse (hash only)")    \
     X(certs_dropped, "certificates over the chain caps, not reported")         \
     X(not_tls, "TCP flows without a TLS handshake in their first bytes")       \
+    X(prefiltered, "of not_tls: given up at their first payload bytes (fast path)") \
     X(ndpi_flows, "flows classified by nDPI")                                  \
     X(ndpi_packet_cap, "flows whose nDPI classification hit the packet cap")   \
     X(events, "JSON event records written")                                    \

@@ -21,6 +21,8 @@
 #include "dissectors/x509.h"
 #include "flow/community_id.h"
 #include "output/csv.h"
+#include "session/event_fields.h"
+#include "session/prefilter.h"
 
 typedef enum flow_kind {
     KIND_UNKNOWN, /* still looking */
@@ -43,6 +45,7 @@ typedef struct sflow {
     bool found[2];      /* handshake start found in this flow direction */
     uint32_t start[2];  /* its stream offset (> 0: cleartext came first) */
     uint32_t scanned[2]; /* stream offset up to which the scan has looked */
+    bool kept[2];       /* the prefilter kept this direction's first bytes */
     bool tls_done;      /* handshake analyzed: the event is written */
     mw_ndpi_flow *ndpi;
     bool ndpi_done;
@@ -219,56 +222,6 @@ static void emit(mw_sessions *s)
 
 /* ---- event writing ---------------------------------------------------- */
 
-static const char *handshake_name(const mw_tls_facts *f)
-{
-    switch (f->state) {
-    case MW_TLS_HS_COMPLETE:
-    case MW_TLS_HS_NO_CERT:
-        return "complete";
-    case MW_TLS_HS_OPAQUE:
-    case MW_TLS_HS_RESUMED:
-        return "opaque";
-    case MW_TLS_HS_INCOMPLETE:
-        break;
-    }
-    return "incomplete";
-}
-
-static bool is_grease(uint16_t v)
-{
-    return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
-}
-
-static void write_version(mw_json *j, uint16_t v)
-{
-    const char *name = mw_tls_version_name(v);
-    if (name) {
-        mw_json_string(j, name);
-    } else {
-        char b[8];
-        snprintf(b, sizeof b, "0x%04x", v);
-        mw_json_string(j, b);
-    }
-}
-
-static void write_client_versions(mw_json *j, const mw_tls_client_hello *ch)
-{
-    mw_json_key(j, "client_versions");
-    if (!ch->seen) {
-        mw_json_null(j);
-        return;
-    }
-    mw_json_array_begin(j);
-    if (ch->supported_versions.n) {
-        for (size_t i = 0; i < ch->supported_versions.n; i++)
-            if (!is_grease(ch->supported_versions.v[i]))
-                write_version(j, ch->supported_versions.v[i]);
-    } else {
-        write_version(j, ch->legacy_version);
-    }
-    mw_json_array_end(j);
-}
-
 /* The JSON object of one certificate, from the cache or parsed now. */
 static const cert_slot *cert_json(mw_sessions *s, const mw_tls_bytes *der)
 {
@@ -321,39 +274,6 @@ static void drop_chain(X509 **chain, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         X509_free(chain[i]);
-}
-
-/* "192.0.2.1:443" or "[2001:db8::1]:443". */
-static const char *endpoint_text(const mw_addr *a, uint16_t port, char *buf, size_t len)
-{
-    char ip[MW_ADDR_STRLEN];
-    mw_addr_format(a, ip, sizeof ip);
-    snprintf(buf, len, a->family == 6 ? "[%s]:%u" : "%s:%u", ip, (unsigned)port);
-    return buf;
-}
-
-/* The SNI as the baseline keys it: lowercase, printable ASCII kept, any
- * other byte as \xNN, so a hostile name is still one exact key. */
-static void name_key(const mw_tls_facts *tf, char *out, size_t n)
-{
-    size_t o = 0;
-    out[0] = '\0';
-    for (size_t i = 0; tf->ch.has_sni && i < tf->ch.sni.len && o + 5 < n; i++) {
-        unsigned char c = tf->ch.sni.data[i];
-        if (c > 0x20 && c < 0x7f && c != '\\')
-            out[o++] = (char)tolower(c);
-        else
-            o += (size_t)snprintf(out + o, n - o, "\\x%02x", c);
-    }
-    out[o] = '\0';
-}
-
-static bool offered_tls13(const mw_tls_client_hello *ch)
-{
-    for (size_t i = 0; i < ch->supported_versions.n; i++)
-        if (ch->supported_versions.v[i] == 0x0304)
-            return true;
-    return false;
 }
 
 /* The session's chain and verdict to whoever keeps more than the event:
@@ -464,12 +384,12 @@ static void judge(mw_sessions *s, const mw_flow *flow, const sflow *sf,
         in.ttl_flight = sf->ttl_other[srv];
     }
     in.version = tf->version;
-    in.offered_tls13 = tf->ch.seen && offered_tls13(&tf->ch);
+    in.offered_tls13 = tf->ch.seen && mw_ev_offered_tls13(&tf->ch);
 
     char name[1100], server[MW_ADDR_STRLEN + 8];
     bool swapped = sf->tls_client_dir != MW_DIR_TO_SERVER;
-    name_key(tf, name, sizeof name);
-    endpoint_text(swapped ? &flow->client_ip : &flow->server_ip,
+    mw_ev_name_key(tf, name, sizeof name);
+    mw_ev_endpoint_text(swapped ? &flow->client_ip : &flow->server_ip,
                   swapped ? flow->client_port : flow->server_port, server, sizeof server);
     mw_sighting sight = {
         .name = name,
@@ -550,81 +470,6 @@ static void write_chain(mw_sessions *s, mw_json *j, const mw_tls_facts *f)
     s->st.certs_dropped += f->certs_dropped;
 }
 
-/* {"note":NOTE,"dir":DIR,K1:V1[,K2:V2]}: a reassembly anomaly of one
- * direction. */
-static void dir_note(mw_json *j, const char *note, const char *dir, const char *k1,
-                     uint64_t v1, const char *k2, uint64_t v2)
-{
-    mw_json_object_begin(j);
-    mw_json_kv_string(j, "note", note);
-    mw_json_kv_string(j, "dir", dir);
-    mw_json_kv_uint(j, k1, v1);
-    if (k2)
-        mw_json_kv_uint(j, k2, v2);
-    mw_json_object_end(j);
-}
-
-static void write_notes(mw_json *j, const mw_flow *flow, const sflow *sf,
-                        const mw_tls_facts *tf)
-{
-    static const char *const dir_names[2] = {"to_server", "to_client"};
-    mw_json_key(j, "flow_notes");
-    mw_json_array_begin(j);
-    for (int dir = 0; dir < 2; dir++) {
-        const mw_tcp_stream *st = &flow->stream[dir];
-        if (st->gaps)
-            dir_note(j, "gap", dir_names[dir], "count", st->gaps, "bytes", st->gap_bytes);
-        if (st->inconsistent_overlaps)
-            dir_note(j, "inconsistent_overlap", dir_names[dir], "count",
-                     st->inconsistent_overlaps, NULL, 0);
-        if (st->bytes_beyond_cap)
-            dir_note(j, "beyond_cap", dir_names[dir], "bytes", st->bytes_beyond_cap, NULL, 0);
-    }
-    if (sf && tf) {
-        if (sf->start[sf->tls_client_dir] || sf->start[!sf->tls_client_dir]) {
-            mw_json_object_begin(j);
-            mw_json_kv_string(j, "note", "starttls");
-            mw_json_kv_uint(j, "client_offset", sf->start[sf->tls_client_dir]);
-            mw_json_kv_uint(j, "server_offset", sf->start[!sf->tls_client_dir]);
-            mw_json_object_end(j);
-        }
-        if (tf->chain_truncated) {
-            mw_json_object_begin(j);
-            mw_json_kv_string(j, "note", "chain_truncated");
-            mw_json_kv_uint(j, "certs_dropped", tf->certs_dropped);
-            mw_json_object_end(j);
-        }
-        if (tf->error_reason) {
-            mw_json_object_begin(j);
-            mw_json_kv_string(j, "note", "malformed");
-            mw_json_kv_string(j, "detail", tf->error_reason);
-            mw_json_object_end(j);
-        }
-    }
-    mw_json_array_end(j);
-}
-
-static void write_community_id(mw_json *j, const mw_flow *f, uint16_t seed)
-{
-    char id[MW_COMMUNITY_ID_LEN];
-    mw_community_id(seed, f->proto, &f->client_ip, f->client_port, &f->server_ip,
-                    f->server_port, id);
-    mw_json_kv_string(j, "community_id", id);
-}
-
-static void write_endpoints(mw_json *j, const mw_flow *flow, bool swapped, uint16_t seed)
-{
-    char a[MW_ADDR_STRLEN], b[MW_ADDR_STRLEN];
-    const mw_addr *cip = swapped ? &flow->server_ip : &flow->client_ip;
-    const mw_addr *sip = swapped ? &flow->client_ip : &flow->server_ip;
-    mw_json_kv_string(j, "proto", flow->proto == 6 ? "tcp" : "udp");
-    mw_json_kv_string(j, "src_ip", mw_addr_format(cip, a, sizeof a));
-    mw_json_kv_uint(j, "src_port", swapped ? flow->server_port : flow->client_port);
-    mw_json_kv_string(j, "dst_ip", mw_addr_format(sip, b, sizeof b));
-    mw_json_kv_uint(j, "dst_port", swapped ? flow->client_port : flow->server_port);
-    write_community_id(j, flow, seed);
-}
-
 /* nDPI is made to decide (giving up with a guess if need be) once: when
  * it has seen enough packets, or when the session's event is written. */
 static void ndpi_settle(mw_sessions *s, sflow *sf)
@@ -651,7 +496,7 @@ static void write_ndpi(mw_json *j, const sflow *sf)
 
 static void count_session(mw_sessions *s, const mw_tls_facts *tf)
 {
-    const char *hs = handshake_name(tf);
+    const char *hs = mw_ev_handshake_name(tf);
     if (tf->error_reason)
         s->st.malformed++;
     if (strcmp(hs, "complete") == 0)
@@ -684,12 +529,12 @@ static void write_text(mw_sessions *s, const mw_flow *flow, const sflow *sf,
         mw_json_string_n(&sni, tf->ch.sni.data, tf->ch.sni.len);
     fprintf(s->cfg.text, "%s %-4s %s -> %s sni=%s %s %s chain=%zu%s\n",
             mw_format_timestamp(sf->first_ts_us, ts, sizeof ts), event,
-            endpoint_text(swapped ? &flow->server_ip : &flow->client_ip,
+            mw_ev_endpoint_text(swapped ? &flow->server_ip : &flow->client_ip,
                           swapped ? flow->server_port : flow->client_port, a, sizeof a),
-            endpoint_text(swapped ? &flow->client_ip : &flow->server_ip,
+            mw_ev_endpoint_text(swapped ? &flow->client_ip : &flow->server_ip,
                           swapped ? flow->client_port : flow->server_port, b, sizeof b),
             tf->ch.has_sni ? mw_json_text(&sni) : "-",
-            tf->version_name ? tf->version_name : "-", handshake_name(tf), tf->n_certs,
+            tf->version_name ? tf->version_name : "-", mw_ev_handshake_name(tf), tf->n_certs,
             tag);
     mw_json_free(&sni);
 }
@@ -727,7 +572,7 @@ static void write_tls_event(mw_sessions *s, const mw_flow *flow, sflow *sf,
     mw_json_kv_string(j, "capture", sf->capture);
     mw_json_kv_string(j, "vantage",
                       vantage_of(s, swapped ? &flow->server_ip : &flow->client_ip));
-    write_endpoints(j, flow, swapped, s->cfg.community_id_seed);
+    mw_ev_endpoints(j, flow, swapped, s->cfg.community_id_seed);
     mw_json_key(j, "sni");
     if (tf->ch.has_sni)
         mw_json_string_n(j, tf->ch.sni.data, tf->ch.sni.len);
@@ -736,10 +581,10 @@ static void write_tls_event(mw_sessions *s, const mw_flow *flow, sflow *sf,
     write_ndpi(j, sf);
     mw_json_key(j, "version");
     if (tf->version)
-        write_version(j, tf->version);
+        mw_ev_version(j, tf->version);
     else
         mw_json_null(j);
-    write_client_versions(j, &tf->ch);
+    mw_ev_client_versions(j, &tf->ch);
     mw_json_key(j, "cipher");
     if (tf->sh.seen) {
         const char *name = mw_ndpi_cipher_name(tf->sh.cipher);
@@ -766,10 +611,11 @@ static void write_tls_event(mw_sessions *s, const mw_flow *flow, sflow *sf,
     mw_json_kv_string(j, "ja3s", tf->sh.seen ? tf->sh.ja3s_md5 : NULL);
     mw_json_kv_string(j, "ja4", tf->ch.seen ? tf->ch.ja4 : NULL);
     write_chain(s, j, tf);
-    mw_json_kv_string(j, "handshake", handshake_name(tf));
+    mw_json_kv_string(j, "handshake", mw_ev_handshake_name(tf));
     mw_json_kv_bool(j, "resumed", tf->state == MW_TLS_HS_RESUMED);
     mw_verdict_write_json(v, j);
-    write_notes(j, flow, sf, tf);
+    uint32_t starttls[2] = {sf->start[sf->tls_client_dir], sf->start[!sf->tls_client_dir]};
+    mw_ev_notes(j, flow, starttls, tf);
     mw_json_object_end(j);
     emit(s);
     sink_leave(s);
@@ -877,6 +723,32 @@ static void session_finish(mw_sessions *s, const mw_flow *flow, sflow *sf)
     }
 }
 
+/*
+ * The fast path (prefilter.h): at the first bytes of a direction, a flow
+ * that cannot lead to a handshake is given up unless an earlier direction
+ * was kept (the reply to a CONNECT is HTTP). Its nDPI state goes too: only
+ * session events report nDPI's answer.
+ */
+static bool prefilter_bypass(mw_sessions *s, sflow *sf, int dir, const mw_cursor *stream)
+{
+    if (sf->kind != KIND_UNKNOWN || sf->found[dir] || sf->scanned[dir] || sf->kept[dir])
+        return false;
+    mw_prefilter p = mw_prefilter_tcp(stream);
+    if (p == MW_PREFILTER_KEEP)
+        sf->kept[dir] = true;
+    if (p != MW_PREFILTER_BYPASS || sf->kept[!dir])
+        return false;
+    sf->kind = KIND_NONE;
+    s->st.not_tls++;
+    s->st.prefiltered++;
+    if (sf->ndpi) {
+        mw_ndpi_flow_free(s->ndpi, sf->ndpi);
+        sf->ndpi = NULL;
+    }
+    sf->ndpi_done = true;
+    return true;
+}
+
 static mw_consumer_verdict on_stream(void *arg, void *state, const mw_flow *flow,
                                      int dir, const mw_cursor *stream, uint32_t from,
                                      const mw_packet *pkt)
@@ -887,6 +759,8 @@ static mw_consumer_verdict on_stream(void *arg, void *state, const mw_flow *flow
     (void)pkt;
 
     if (sf->kind == KIND_NONE || sf->tls_done)
+        return flow_verdict(sf);
+    if (prefilter_bypass(s, sf, dir, stream))
         return flow_verdict(sf);
     if (!sf->found[dir]) {
         if (!scan_for_handshake(sf, dir, stream)) {
@@ -1043,7 +917,7 @@ static void write_flow_record(mw_sessions *s, const mw_flow *f, mw_flow_end reas
     mw_json_kv_uint(j, "src_port", f->client_port);
     mw_json_kv_string(j, "dst_ip", mw_addr_format(&f->server_ip, b, sizeof b));
     mw_json_kv_uint(j, "dst_port", f->server_port);
-    write_community_id(j, f, s->cfg.community_id_seed);
+    mw_ev_community_id(j, f, s->cfg.community_id_seed);
     mw_json_kv_string(j, "client_basis", mw_client_basis_name(f->client_basis));
     mw_json_kv_string(j, "end", mw_flow_end_name(reason));
     mw_json_key(j, "last_ts");
@@ -1056,7 +930,7 @@ static void write_flow_record(mw_sessions *s, const mw_flow *f, mw_flow_end reas
         mw_json_kv_uint(j, "stream_bytes_to_server", f->stream[MW_DIR_TO_SERVER].contiguous);
         mw_json_kv_uint(j, "stream_bytes_to_client", f->stream[MW_DIR_TO_CLIENT].contiguous);
     }
-    write_notes(j, f, NULL, NULL);
+    mw_ev_notes(j, f, NULL, NULL);
     mw_json_object_end(j);
     emit(s);
 }

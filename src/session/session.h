@@ -6,7 +6,8 @@
  * direction (so STARTTLS and other cleartext upgrades need no per-protocol
  * parser), recognises DTLS and QUIC in UDP datagrams, and writes one event
  * per session when its handshake is analyzed or its flow ends. Once both
- * the handshake and nDPI are done the flow is bypassed.
+ * the handshake and nDPI are done the flow is bypassed; a TCP flow whose
+ * first bytes rule a handshake out (prefilter.h) is bypassed at once.
  *
  * The event's fields are a contract, documented in docs/output.md.
  */
