@@ -20,7 +20,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
-#define ENDS (1u << 20)
+#define ENDS ((uint64_t)1 << 20)
 
 static bool hash_ends(const char *path, uint64_t *size, char hex[65])
 {
@@ -34,7 +34,7 @@ static bool hash_ends(const char *path, uint64_t *size, char hex[65])
               EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
     uint64_t n = ok ? (uint64_t)sb.st_size : 0;
     /* Whole file up to 2 MiB, else the first and the last MiB. */
-    uint64_t first = n <= 2u * ENDS ? n : ENDS;
+    uint64_t first = n <= 2 * ENDS ? n : ENDS;
     uint64_t left = first;
     while (ok && left > 0) {
         size_t want = left > ENDS ? ENDS : (size_t)left;
@@ -42,7 +42,7 @@ static bool hash_ends(const char *path, uint64_t *size, char hex[65])
         ok = got == want && EVP_DigestUpdate(ctx, buf, got) == 1;
         left -= got;
     }
-    if (ok && n > 2u * ENDS) {
+    if (ok && n > 2 * ENDS) {
         ok = fseeko(f, (off_t)(n - ENDS), SEEK_SET) == 0 && fread(buf, 1, ENDS, f) == ENDS &&
              EVP_DigestUpdate(ctx, buf, ENDS) == 1;
     }
@@ -50,7 +50,7 @@ static bool hash_ends(const char *path, uint64_t *size, char hex[65])
     unsigned mdlen = 0;
     ok = ok && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == 32;
     for (unsigned i = 0; ok && i < 32; i++)
-        (void)snprintf(hex + 2 * i, 3, "%02x", md[i]);
+        (void)snprintf(hex + (size_t)2 * i, 3, "%02x", md[i]);
     *size = n;
     EVP_MD_CTX_free(ctx);
     free(buf);
@@ -68,7 +68,7 @@ static const char *run_id(mw_summary *s)
             memcpy(r, &a, sizeof a);
         }
         for (unsigned i = 0; i < sizeof r; i++)
-            (void)snprintf(s->run_id + 2 * i, 3, "%02x", r[i]);
+            (void)snprintf(s->run_id + (size_t)2 * i, 3, "%02x", r[i]);
     }
     return s->run_id;
 }
@@ -203,12 +203,12 @@ static int cmp_source(const void *pa, const void *pb)
 
 const mws_source **mws_sources_sorted(const mw_summary *s)
 {
-    const mws_source **v = calloc(s->n_srcs ? s->n_srcs : 1, sizeof *v);
+    const mws_source **v = calloc(s->n_srcs ? s->n_srcs : 1, sizeof(const mws_source *));
     if (!v)
         return NULL;
     for (size_t i = 0; i < s->n_srcs; i++)
         v[i] = &s->srcs[i];
-    qsort(v, s->n_srcs, sizeof *v, cmp_source);
+    qsort(v, s->n_srcs, sizeof(const mws_source *), cmp_source);
     return v;
 }
 
