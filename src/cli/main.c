@@ -305,7 +305,7 @@ static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
         return;
     }
     if (cli->summary)
-        mw_summary_add_input(cli->summary, name);
+        mw_summary_add_source(cli->summary, name, mw_source_path(src), cli->cur_vantage, !mw_source_is_live(src) && strcmp(mw_source_path(src), "-") != 0);
     if (cli->flagged)
         mw_flagged_begin_input(cli->flagged, mw_source_path(src),
                                !mw_source_is_live(src) && strcmp(mw_source_path(src), "-") != 0);
@@ -905,6 +905,7 @@ static int merge_main(int argc, char **argv)
             }
             continue;
         }
+        mw_merge_result res;
         mw_jdoc *doc = mw_jdoc_load_file(argv[i], SUMMARY_MAX_BYTES, err, sizeof err);
         if (doc && !sum) {
             /* The first file sets the bucket width; the others must agree. */
@@ -922,9 +923,9 @@ static int merge_main(int argc, char **argv)
         if (!doc) {
             fprintf(stderr, "mitmwatch merge: %s\n", err);
             status = EXIT_INPUT;
-        } else if (!mw_summary_merge_json(sum, mw_jdoc_root(doc), err, sizeof err)) {
-            fprintf(stderr, "mitmwatch merge: %s: %s\n", argv[i], err);
-            status = EXIT_INPUT;
+        } else if ((res = mw_summary_merge_json_ex(sum, mw_jdoc_root(doc), err, sizeof err)) != MW_MERGE_ADDED) {
+            fprintf(stderr, "mitmwatch merge: %s: %s\n", argv[i], res == MW_MERGE_DUPLICATE ? "warning: every input already merged, skipped (counted once)" : res == MW_MERGE_UNCHECKED ? "warning: no sources, not checked for duplicates" : err);
+            status = res == MW_MERGE_ERROR ? EXIT_INPUT : status;
         }
         mw_jdoc_free(doc);
     }

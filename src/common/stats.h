@@ -170,6 +170,8 @@
     X(summary_set_overflow, "summary: servers or names not kept (set cap reached)") \
     X(summary_forged_overflow, "summary: forged certificates not kept (cap reached)") \
     X(summary_buckets_overflow, "summary: timeline buckets not kept (cap reached)") \
+    X(merge_duplicates, "merge: summaries skipped, every input they hold already merged") \
+    X(merge_unchecked, "merge: summaries without sources, merged unchecked for duplicates") \
     X(flagged_flows, "flows written to --write-flagged")                      \
     X(flagged_packets, "packets written to --write-flagged")                  \
     X(flagged_flows_unwritable, "flagged flows not written: input not readable again (stdin, live), over the cap, or not found") \

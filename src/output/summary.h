@@ -49,6 +49,11 @@ void mw_summary_free(mw_summary *s);
 /* A capture name read (base name, "stdin", interface). */
 void mw_summary_add_input(mw_summary *s, const char *capture_name);
 
+/* One input with its identity (path as given, size and hash of a regular
+ * file, vantage; stdin and live by run id), what `merge` keys inputs by. */
+void mw_summary_add_source(mw_summary *s, const char *name, const char *path,
+                           const char *vantage, bool is_file);
+
 /* One judged session; every pointer is only read during the call. */
 void mw_summary_add_session(mw_summary *s, const mw_session_result *r);
 
@@ -58,6 +63,19 @@ void mw_summary_add_counters(mw_summary *s, const mw_stats *st);
 /* Adds one parsed summary.json. On error returns false with a message in
  * err, and s is unchanged. */
 bool mw_summary_merge_json(mw_summary *s, const mw_jv *root, char *err, size_t errlen);
+
+/* What mw_summary_merge_json_ex did with a summary.json. */
+typedef enum mw_merge_result {
+    MW_MERGE_ERROR,     /* err says why; s unchanged */
+    MW_MERGE_ADDED,
+    MW_MERGE_UNCHECKED, /* added, but it has no "sources" to check */
+    MW_MERGE_DUPLICATE  /* every input already merged: skipped (counted) */
+} mw_merge_result;
+
+/* As mw_summary_merge_json; a summary some but not all of whose inputs are
+ * already merged is an error (its counts cannot be split). */
+mw_merge_result mw_summary_merge_json_ex(mw_summary *s, const mw_jv *root, char *err,
+                                         size_t errlen);
 
 /* summary.json: one line and a newline. False on a write error (or out of
  * memory). */

@@ -108,6 +108,15 @@ typedef struct forged {
     char sha[65];
 } forged;
 
+/* One input counted (summary_sources.c): a file by size and hash, else by
+ * run id and name. Strings normalized, vantage NULL for none. */
+typedef struct mws_source {
+    char *path, *name, *vantage, *run;
+    bool has_file;
+    uint64_t size;
+    char sha[65];
+} mws_source;
+
 struct mw_summary {
     mw_summary_config cfg;
     uint64_t seed;
@@ -149,6 +158,11 @@ struct mw_summary {
     mw_stats stats;
 
     sbuf nb_sni, nb_vantage, nb_tmp;
+
+    mws_source *srcs;
+    size_t n_srcs, cap_srcs;
+    bool has_sources; /* read back: the file had "sources" */
+    char run_id[33];
 };
 
 /* ------------------------------------------------------------ summary.c */
@@ -202,5 +216,18 @@ void mws_order_free(order *o);
 /* A bucket's state: 1 on, 0 off, -1 leaves it as it was. */
 int mws_bucket_state(const bucket *b);
 uint64_t mws_bucket_start_us(const mw_summary *s, uint64_t num);
+
+/* ---------------------------------------------------- summary_sources.c */
+
+struct mw_json;
+void mws_sources_free(mw_summary *s);
+/* How many of t's inputs s already holds; *first: the path of one. */
+size_t mws_sources_known(const mw_summary *s, const mw_summary *t, const char **first);
+bool mws_sources_merge(mw_summary *s, const mw_summary *t);
+bool mws_sources_write(struct mw_json *j, const mw_summary *s);
+/* "sources" of a summary.json into t (absent: nothing, has_sources false). */
+bool mws_sources_read(mw_summary *t, const mw_jv *root, char *err, size_t errlen);
+/* Sorted by path, vantage, hash, size, run; free() the array. */
+const mws_source **mws_sources_sorted(const mw_summary *s);
 
 #endif /* MW_SUMMARY_INTERNAL_H */

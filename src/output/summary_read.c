@@ -637,33 +637,74 @@ static bool rd_summary(reader *r, const mw_jv *root)
     return true;
 }
 
+/* Counted once: a summary whose inputs are all merged already is skipped;
+ * one that overlaps only in part cannot be split, so it is refused. */
+static mw_merge_result merge_checked(mw_summary *s, reader *r)
+{
+    const char *dup = NULL;
+    size_t known = mws_sources_known(s, r->t, &dup);
+    if (known > 0 && known == r->t->n_srcs) {
+        s->stats.output.merge_duplicates++;
+        return MW_MERGE_DUPLICATE;
+    }
+    if (known > 0) {
+        (void)fail(r, "%zu of its %zu inputs (%s, ...) are already merged: its counts cannot "
+                      "be split; merge the summaries of the single runs",
+                   known, r->t->n_srcs, dup);
+        return MW_MERGE_ERROR;
+    }
+    if (!merge_into(s, r->t) || !mws_sources_merge(s, r->t)) {
+        (void)fail(r, "out of memory");
+        return MW_MERGE_ERROR;
+    }
+    if (!r->t->has_sources)
+        s->stats.output.merge_unchecked++;
+    return r->t->has_sources ? MW_MERGE_ADDED : MW_MERGE_UNCHECKED;
+}
+
 bool mw_summary_merge_json(mw_summary *s, const mw_jv *root, char *err, size_t errlen)
 {
-    reader r = {NULL, err, errlen, false};
+    return mw_summary_merge_json_ex(s, root, err, errlen) != MW_MERGE_ERROR;
+}
+
+/* The members that decide whether the file can be merged at all. */
+static bool check_header(reader *r, const mw_summary *s, const mw_jv *root)
+{
     if (!s)
-        return fail(&r, "no summary");
+        return fail(r, "no summary");
     if (mw_jv_type_of(root) != MW_JV_OBJECT || !root)
-        return fail(&r, "not a summary: expected a JSON object");
+        return fail(r, "not a summary: expected a JSON object");
     uint64_t version, width;
     const mw_jv *vv = mw_jv_get(root, "summary_version");
     if (!vv)
-        return fail(&r, "not a summary: no summary_version");
+        return fail(r, "not a summary: no summary_version");
     if (!mw_jv_u64(vv, &version) || version != MW_SUMMARY_VERSION)
-        return fail(&r, "summary_version is not %d: a summary of another format", MW_SUMMARY_VERSION);
+        return fail(r, "summary_version is not %d: a summary of another format", MW_SUMMARY_VERSION);
     if (!mw_jv_u64(mw_jv_get(root, "bucket_seconds"), &width) || width == 0)
-        return fail(&r, "bucket_seconds: expected a positive integer");
+        return fail(r, "bucket_seconds: expected a positive integer");
     if (width != s->cfg.bucket_seconds)
-        return fail(&r,
+        return fail(r,
                     "bucket_seconds is %" PRIu64 ", not %" PRIu64
                     ": summaries with different timeline buckets cannot be merged",
                     width, s->cfg.bucket_seconds);
+    return true;
+}
+
+mw_merge_result mw_summary_merge_json_ex(mw_summary *s, const mw_jv *root, char *err,
+                                         size_t errlen)
+{
+    reader r = {NULL, err, errlen, false};
+    if (!check_header(&r, s, root))
+        return MW_MERGE_ERROR;
     /* Read into a summary of its own first, so a bad file changes nothing. */
     r.t = mw_summary_new(&s->cfg, NULL);
-    if (!r.t)
-        return fail(&r, "out of memory");
-    bool ok = rd_summary(&r, root);
-    if (ok && !merge_into(s, r.t))
-        ok = fail(&r, "out of memory");
+    if (!r.t) {
+        (void)fail(&r, "out of memory");
+        return MW_MERGE_ERROR;
+    }
+    mw_merge_result res = MW_MERGE_ERROR;
+    if (rd_summary(&r, root) && mws_sources_read(r.t, root, err, errlen))
+        res = merge_checked(s, &r);
     mw_summary_free(r.t);
-    return ok;
+    return res;
 }

@@ -405,6 +405,25 @@ static void text_forged(const mw_summary *s, const view *w, const order *o, FILE
     free(b.p);
 }
 
+/* The inputs by path (two day.pcap of two vantages are two), at most 6. */
+static void w_sources(const mw_summary *s, FILE *out)
+{
+    const mws_source **v = s->n_srcs ? mws_sources_sorted(s) : NULL;
+    sbuf one = {NULL, 0}, two = {NULL, 0};
+    if (!v)
+        return;
+    fputs("  paths:", out);
+    for (size_t i = 0; i < s->n_srcs && i < 6; i++)
+        fprintf(out, "%s %s (%s)", i ? "," : "", safe(&one, v[i]->path),
+                v[i]->vantage ? safe(&two, v[i]->vantage) : "unlabelled");
+    if (s->n_srcs > 6)
+        fprintf(out, ", ... (%zu in all)", s->n_srcs);
+    fputc('\n', out);
+    free(one.p);
+    free(two.p);
+    free(v);
+}
+
 void mw_summary_write_text(const mw_summary *s, FILE *out, bool color)
 {
     view w;
@@ -418,13 +437,17 @@ void mw_summary_write_text(const mw_summary *s, FILE *out, bool color)
     sbuf b = {NULL, 0};
     char t1[48], t2[48];
     const uint64_t *c = s->sessions.c;
+    /* Inputs by identity when known: two files of one base name are two. */
+    size_t n_in = s->n_srcs ? s->n_srcs : mws_set_size(&w, s->inputs);
     fprintf(out, "%smitmwatch summary%s: %zu input%s (%s)", color ? C_BOLD : "",
-            color ? C_RESET : "", mws_set_size(&w, s->inputs), mws_set_size(&w, s->inputs) == 1 ? "" : "s",
+            color ? C_RESET : "", n_in, n_in == 1 ? "" : "s",
             mws_set_size(&w, s->inputs) ? joined(&w, s->inputs, &b, 6) : "none");
     if (s->has_ts)
         fprintf(out, ", %s .. %s", short_time(s->first_ts, t1, sizeof t1),
                 short_time(s->last_ts, t2, sizeof t2));
-    fprintf(out, "\n  %" PRIu64 " sessions: %s%" PRIu64 " intercepted%s, %s%" PRIu64
+    fputc('\n', out);
+    w_sources(s, out);
+    fprintf(out, "  %" PRIu64 " sessions: %s%" PRIu64 " intercepted%s, %s%" PRIu64
                  " suspicious%s, %" PRIu64 " untrusted (no sign of interception), %s%" PRIu64
                  " clean%s, %" PRIu64 " opaque, %" PRIu64 " incomplete\n",
             s->total, color ? C_RED : "", c[MW_VERDICT_INTERCEPTED], color ? C_RESET : "",

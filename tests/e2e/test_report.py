@@ -247,6 +247,83 @@ class Report(unittest.TestCase):
         self.assertEqual(rc, 1)
         self.assertIn("bucket", err)
 
+    def test_merge_counts_inputs_once(self):
+        """Inputs are keyed by size and content hash, not base name."""
+        da, db = self.path("va"), self.path("vb")
+        os.makedirs(da, exist_ok=True)
+        os.makedirs(db, exist_ok=True)
+        pa, pb = os.path.join(da, "day.pcap"), os.path.join(db, "day.pcap")
+        shutil.copy(sample("gen-clean"), pa)
+        shutil.copy(sample("gen-corporate"), pb)
+        ra, rb, rm, rd = (self.path(x) for x in ("sa", "sb", "smerged", "sdup"))
+        run("-q", "--vantage", "A", "--report", ra, *self.trust, pa)
+        run("-q", "--vantage", "B", "--report", rb, *self.trust, pb)
+
+        def load(d):
+            with open(os.path.join(d, "summary.json")) as f:
+                return json.load(f)
+        sa = load(ra)
+        with open(pa, "rb") as f:
+            data = f.read()
+        self.assertEqual(sa["sources"], [{
+            "path": pa, "name": "day.pcap", "vantage": "A", "size": len(data),
+            "sha256_ends": hashlib.sha256(data).hexdigest(), "run": None}])
+        _, out, _ = run("merge", "--report", rm, os.path.join(ra, "summary.json"),
+                        os.path.join(rb, "summary.json"))
+        m = load(rm)
+        self.assertEqual([x["vantage"] for x in m["sources"]], ["A", "B"])
+        self.assertIn("2 inputs", out)
+        self.assertIn(pa + " (A), " + pb + " (B)", out)
+        total = sa["sessions"]["total"] + load(rb)["sessions"]["total"]
+        self.assertEqual(m["sessions"]["total"], total)
+        # The same summary twice, and a merged one with one of its parts:
+        # counted once, with a warning and a counter.
+        rc, _, err = run("merge", "-q", "--report", rd, os.path.join(ra, "summary.json"),
+                         os.path.join(rb, "summary.json"), os.path.join(ra, "summary.json"),
+                         check=False)
+        self.assertEqual(rc, 0)
+        self.assertIn("already merged, skipped", err)
+        d = load(rd)
+        self.assertEqual(d["sessions"]["total"], total)
+        self.assertEqual(d["counters"]["output"]["merge_duplicates"], 1)
+        rc, _, err = run("merge", "-q", "--report", rd, os.path.join(rm, "summary.json"),
+                         os.path.join(ra, "summary.json"), check=False)
+        self.assertEqual(rc, 0)
+        self.assertEqual(load(rd)["sessions"]["total"], total)
+        # A part overlap cannot be split: refused, naming the file.
+        rc, _, err = run("merge", "-q", os.path.join(ra, "summary.json"),
+                         os.path.join(rm, "summary.json"), check=False)
+        self.assertEqual(rc, 1)
+        self.assertIn("1 of its 2 inputs", err)
+        # Over 2 MiB: the first and the last MiB are hashed.
+        big = self.path("big.pcap")
+        pkt = bytes(range(256)) * 4
+        with open(big, "wb") as f:
+            f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+            for i in range(3000):
+                f.write(struct.pack("<IIII", 1563526800 + i, 0, 14 + len(pkt), 14 + len(pkt)))
+                f.write(b"\xff" * 12 + b"\x88\xb5" + pkt)
+        with open(big, "rb") as f:
+            data = f.read()
+        self.assertGreater(len(data), 2 << 20)
+        rbig = self.path("sbig")
+        run("-q", "--report", rbig, big)
+        mib = 1 << 20
+        self.assertEqual(load(rbig)["sources"][0]["sha256_ends"],
+                         hashlib.sha256(data[:mib] + data[-mib:]).hexdigest())
+        # Stdin: known by the run, so the same summary twice is still once.
+        rs = self.path("sstdin")
+        with open(pa, "rb") as f:
+            subprocess.run([MITMWATCH, "-q", "--report", rs, *self.trust, "-r", "-"],
+                           stdin=f, stdout=subprocess.DEVNULL, check=True)
+        src = load(rs)["sources"][0]
+        self.assertIsNone(src["size"])
+        self.assertRegex(src["run"], "^[0-9a-f]{32}$")
+        rc, _, err = run("merge", "-q", "--report", rd, os.path.join(rs, "summary.json"),
+                         os.path.join(rs, "summary.json"), check=False)
+        self.assertIn("already merged, skipped", err)
+        self.assertEqual(load(rd)["sessions"]["total"], sa["sessions"]["total"])
+
     def test_write_flagged(self):
         out, ev = self.path("flagged.pcap"), self.path("flagged.json")
         inputs = [sample("gen-corporate"), sample("gen-clean")]

@@ -223,7 +223,7 @@ static void test_members(void)
     mw_jdoc *d = js ? parse(js) : NULL;
     const mw_jv *root = mw_jdoc_root(d);
     CHECK(strstr(js, "{\"summary_version\":1,\"generator\":\"mitmwatch 0.1.0\","
-                     "\"bucket_seconds\":3600,\"inputs\":[\"a.pcap\"],"
+                     "\"bucket_seconds\":3600,\"inputs\":[\"a.pcap\"],\"sources\":[],"
                      "\"first_ts\":\"2019-07-20T09:00:05.000000Z\","
                      "\"last_ts\":\"2019-07-20T11:00:00.000000Z\","
                      "\"sessions\":{\"intercepted\":2,\"suspicious\":2,\"untrusted\":0,\"clean\":2,"
@@ -337,7 +337,7 @@ static void test_transitions(void)
     /* only opaque: no transition at all; empty summary: nulls and [] */
     s = mw_summary_new(NULL, NULL);
     char *e = json_of(s);
-    CHECK(e && strstr(e, "\"inputs\":[],\"first_ts\":null,\"last_ts\":null") != NULL);
+    CHECK(e && strstr(e, "\"inputs\":[],\"sources\":[],\"first_ts\":null,\"last_ts\":null") != NULL);
     CHECK(e && strstr(e, "\"targets\":[],\"vantages\":[],\"timeline\":[],\"transitions\":[],"
                          "\"forged_certificates\":[]") != NULL);
     free(e);
