@@ -113,12 +113,7 @@
     X(active_peak, "most flows in the table at once")                           \
     X(bypassed, "flows bypassed once their consumer was done")                  \
     X(packets_bypassed, "packets of bypassed or closed flows, counted only")    \
-    X(bytes_bypassed, "payload bytes of bypassed or closed flows, counted only") \
-    X(isn_conflicts, "flows with SYNs or SYN-ACKs of differing ISNs in one direction") \
-    X(isn_switched, "of which the later ISN was chosen (by the peer's ACK or data)") \
-    X(rst_out_of_window, "RSTs outside the receive window, ignored")            \
-    X(fin_out_of_window, "FINs outside the receive window, ignored")            \
-    X(data_after_rst, "flows whose RST sender sent more data (flow kept)")
+    X(bytes_bypassed, "payload bytes of bypassed or closed flows, counted only")
 
 #define MW_REASM_COUNTERS(X)                                                     \
     X(segments, "TCP segments with payload")                                    \
@@ -135,7 +130,9 @@
     X(segments_before_start, "segments before the stream's first byte")        \
     X(segments_out_of_window, "segments too far ahead to be plausible")         \
     X(holes_overflow, "out-of-order segments dropped: too many holes")          \
-    X(buffer_peak_bytes, "most reassembly memory in use at once")
+    X(buffer_peak_bytes, "most reassembly memory in use at once")              \
+    X(isn_conflicts, "SYNs/SYN-ACKs with another ISN than the first, kept as candidates") \
+    X(isn_switched, "directions whose ISN the peer's ACK or the first data moved to a later candidate")
 
 #define MW_SESSION_COUNTERS(X)                                                   \
     X(tls, "TLS sessions (TCP)")                                                \
