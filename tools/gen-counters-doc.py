@@ -15,6 +15,7 @@ GROUPS = [  # (macro, JSON object, title)
     ("MW_LINK_COUNTERS", "link", "Link types (packets per link type)"),
     ("MW_DECODE_COUNTERS", "decode", "Decoding"),
     ("MW_FRAG_COUNTERS", "ip_fragments", "IP fragment reassembly"),
+    ("MW_CHECKSUM_COUNTERS", "checksums", "Checksums (--checksums)"),
     ("MW_FLOW_COUNTERS", "flows", "Flows"),
     ("MW_REASM_COUNTERS", "tcp_reassembly", "TCP reassembly"),
     ("MW_SESSION_COUNTERS", "sessions", "TLS, DTLS and QUIC sessions"),

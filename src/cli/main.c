@@ -195,6 +195,7 @@ static void usage(FILE *out)
         "  -v, --verbose           report every malformed packet\n"
         "      --threads N         worker threads (default: online cores; 1: no\n"
         "                          threads; live interfaces use one)\n"
+        "      --checksums MODE    auto (default), on or off: drop wrong checksums\n"
         "\n"
         "detection:\n"
         "      --rules DIR         also load DIR/rogue-roots/*.pem, DIR/rogue-names.txt,\n"
@@ -494,6 +495,7 @@ enum {
     OPT_WRITE_FLAGGED,
     OPT_VANTAGE_NET,
     OPT_THREADS,
+    OPT_CHECKSUMS,
     OPT_NO_PROGRESS,
 };
 
@@ -588,6 +590,7 @@ static void parse_args(mw_cli *cli, int argc, char **argv)
         {"write-flagged", required_argument, NULL, OPT_WRITE_FLAGGED},
         {"vantage-net", required_argument, NULL, OPT_VANTAGE_NET},
         {"threads", required_argument, NULL, OPT_THREADS},
+        {"checksums", required_argument, NULL, OPT_CHECKSUMS},
         {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -690,6 +693,10 @@ static void parse_args(mw_cli *cli, int argc, char **argv)
             if (!parse_size(optarg, MW_PAR_MAX_THREADS, &v) || v == 0)
                 bad_value("--threads (1..64)", optarg);
             cli->threads = (unsigned)v;
+            break;
+        case OPT_CHECKSUMS:
+            if (!mw_checksum_mode_parse(optarg, &cfg->checksums))
+                bad_value("--checksums (auto, on or off)", optarg);
             break;
         case OPT_BUCKET:
             if (!parse_duration(optarg, &cli->bucket))

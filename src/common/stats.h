@@ -87,6 +87,16 @@
     X(overlaps, "fragments overlapping earlier ones")                           \
     X(incomplete_at_end, "fragmented datagrams still incomplete at the end")
 
+#define MW_CHECKSUM_COUNTERS(X)                                                  \
+    X(bad_ipv4, "IPv4 headers with a wrong checksum")                           \
+    X(bad_tcp, "TCP segments with a wrong checksum")                            \
+    X(bad_udp, "UDP datagrams with a wrong checksum")                           \
+    X(dropped, "packets dropped for a wrong checksum (never reach a flow)")     \
+    X(dropped_fragments, "IPv4 fragments dropped for a wrong header checksum")  \
+    X(accepted_unverified, "wrong checksums let through: their direction never had a right one (auto)") \
+    X(accepted_data, "wrong checksums on data in verified directions, let through (auto)") \
+    X(offload_directions, "flow directions taken as checksum-offloaded (auto)")
+
 #define MW_FLOW_COUNTERS(X)                                                      \
     X(created, "flows created")                                                 \
     X(created_tcp, "TCP flows created")                                         \
@@ -120,7 +130,9 @@
     X(segments_before_start, "segments before the stream's first byte")        \
     X(segments_out_of_window, "segments too far ahead to be plausible")         \
     X(holes_overflow, "out-of-order segments dropped: too many holes")          \
-    X(buffer_peak_bytes, "most reassembly memory in use at once")
+    X(buffer_peak_bytes, "most reassembly memory in use at once")              \
+    X(isn_conflicts, "SYNs/SYN-ACKs with another ISN than the first, kept as candidates") \
+    X(isn_switched, "directions whose ISN the peer's ACK or the first data moved to a later candidate")
 
 #define MW_SESSION_COUNTERS(X)                                                   \
     X(tls, "TLS sessions (TCP)")                                                \
@@ -187,6 +199,7 @@
     G(link, mw_link_stats, "link", "link types", MW_LINK_COUNTERS)              \
     G(decode, mw_decode_stats, "decode", "decoding", MW_DECODE_COUNTERS)        \
     G(frag, mw_frag_stats, "ip_fragments", "IP fragments", MW_FRAG_COUNTERS)    \
+    G(checksum, mw_checksum_stats, "checksums", "checksums", MW_CHECKSUM_COUNTERS) \
     G(flow, mw_flow_stats, "flows", "flows", MW_FLOW_COUNTERS)                  \
     G(reasm, mw_reasm_stats, "tcp_reassembly", "TCP reassembly", MW_REASM_COUNTERS) \
     G(session, mw_session_stats, "sessions", "sessions", MW_SESSION_COUNTERS)  \
@@ -198,6 +211,7 @@ typedef struct { MW_CAPTURE_COUNTERS(MW_DECLARE_COUNTER) } mw_capture_stats;
 typedef struct { MW_LINK_COUNTERS(MW_DECLARE_COUNTER) } mw_link_stats;
 typedef struct { MW_DECODE_COUNTERS(MW_DECLARE_COUNTER) } mw_decode_stats;
 typedef struct { MW_FRAG_COUNTERS(MW_DECLARE_COUNTER) } mw_frag_stats;
+typedef struct { MW_CHECKSUM_COUNTERS(MW_DECLARE_COUNTER) } mw_checksum_stats;
 typedef struct { MW_FLOW_COUNTERS(MW_DECLARE_COUNTER) } mw_flow_stats;
 typedef struct { MW_REASM_COUNTERS(MW_DECLARE_COUNTER) } mw_reasm_stats;
 typedef struct { MW_SESSION_COUNTERS(MW_DECLARE_COUNTER) } mw_session_stats;

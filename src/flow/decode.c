@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 
+#include "flow/checksum.h"
 #include "flow/ipfrag.h"
 
 /* pcap LINKTYPE_ values; the DLT_ macros differ across platforms for RAW. */
@@ -79,6 +80,7 @@ struct mw_decoder {
     mw_stats *stats;
     mw_frag_table *frag;
     bool dispatch; /* fragments are reported, not held */
+    bool verify;   /* compute checksums (pkt->csum) */
     char err[128];
 };
 
@@ -91,6 +93,9 @@ typedef struct mw_dstate {
     size_t claimed;  /* what the headers say it has; SIZE_MAX: unknown */
     unsigned depth;
     bool counted_ip; /* the outermost IP header was counted */
+    /* Checksums of every layer crossed: one bad one makes the packet bad. */
+    bool csum_bad, csum_ok;
+    bool l4_uncheckable; /* offload super-packet, IPv6 routing header */
 } mw_dstate;
 
 mw_decoder *mw_decoder_new(const mw_frag_config *frag, mw_stats *stats)
@@ -145,6 +150,11 @@ const char *mw_decoder_error(const mw_decoder *d)
 void mw_decoder_set_dispatch(mw_decoder *d, bool on)
 {
     d->dispatch = on;
+}
+
+void mw_decoder_set_verify(mw_decoder *d, bool on)
+{
+    d->verify = on;
 }
 
 void mw_decoder_expire(mw_decoder *d, uint64_t now_us)
@@ -245,6 +255,32 @@ static void addr_set(mw_addr *a, uint8_t family, const uint8_t *bytes, size_t n)
 static mw_decode_status decode_ip(mw_dstate *s, int version);
 static mw_decode_status decode_ethertype(mw_dstate *s, uint16_t type);
 
+/* Verifies the TCP or UDP checksum over the whole current layer (header
+ * and payload) with the innermost IP header's pseudo-header. Only a layer
+ * captured whole can be checked. */
+static void verify_l4(mw_dstate *s, uint8_t proto)
+{
+    const mw_packet *pkt = s->pkt;
+    mw_csum sum;
+
+    if (!s->d->verify || s->l4_uncheckable || is_cut(s))
+        return;
+    if (mw_cursor_len(&s->c) > 0xffffffffu)
+        return;
+    mw_csum_pseudo(&sum, pkt->src.bytes, pkt->dst.bytes, pkt->ip_version == 4 ? 4 : 16, proto,
+                   (uint32_t)mw_cursor_len(&s->c));
+    mw_csum_add(&sum, &s->c);
+    if (mw_csum_fold(&sum) == MW_CSUM_VALID) {
+        s->csum_ok = true;
+    } else {
+        s->csum_bad = true;
+        if (proto == MW_IPPROTO_TCP)
+            s->d->stats->checksum.bad_tcp++;
+        else
+            s->d->stats->checksum.bad_udp++;
+    }
+}
+
 static mw_decode_status set_payload(mw_dstate *s)
 {
     mw_packet *pkt = s->pkt;
@@ -287,6 +323,7 @@ static mw_decode_status decode_tcp(mw_dstate *s)
     if (hlen > have)
         return MW_FAIL(s, &s->st->err_truncated_tcp, "TCP header truncated: %zu of %zu bytes",
                        have, hlen);
+    verify_l4(s, MW_IPPROTO_TCP);
     consume(s, hlen);
     pkt->l4_proto = MW_IPPROTO_TCP;
     pkt->tcp_flags = flags & 0x3f;
@@ -404,6 +441,11 @@ static mw_decode_status decode_udp(mw_dstate *s)
         return MW_FAIL(s, &s->st->err_bad_udp_length,
                        "UDP length %u beyond the %zu bytes of the IP payload", (unsigned)ulen,
                        s->claimed);
+    /* A zero checksum is "none" over IPv4 (RFC 768) and, for tunnels,
+     * over IPv6 too (RFC 6935); it is taken so in both. */
+    uint16_t ucsum = 0;
+    if (mw_cursor_peek_u16(&s->c, 6, &ucsum) && ucsum != 0)
+        verify_l4(s, MW_IPPROTO_UDP);
     consume(s, 8);
     if (pkt->dport == MW_PORT_VXLAN || pkt->sport == MW_PORT_GTPU ||
         pkt->dport == MW_PORT_GTPU) {
@@ -440,6 +482,13 @@ static mw_decode_status fragment(mw_dstate *s, const mw_frag_key *key, uint32_t 
     if (is_cut(s) || s->pkt->reassembled) {
         fs->fragments++;
         fs->dropped_bad++;
+        return MW_DECODE_SKIP;
+    }
+    /* A fragment the receiver drops must not fill a datagram's bytes: the
+     * table cannot take it back once joined. */
+    if (s->csum_bad) {
+        fs->fragments++;
+        s->d->stats->checksum.dropped_fragments++;
         return MW_DECODE_SKIP;
     }
     switch (mw_frag_add(s->d->frag, key, offset, more, s->c, s->pkt->ts_us, &out)) {
@@ -491,8 +540,10 @@ static mw_decode_status decode_ipv4(mw_dstate *s, uint8_t *proto, bool *done)
         return MW_FAIL(s, &s->st->err_bad_ip_header, "IPv4 header length %zu below 20", hlen);
     /* Length 0 in an outermost header is a segmentation-offload (TSO)
      * super-packet captured before the NIC split it, as Wireshark reads it. */
-    if (total == 0 && s->claimed == SIZE_MAX)
+    if (total == 0 && s->claimed == SIZE_MAX) {
         len = mw_cursor_len(&s->c);
+        s->l4_uncheckable = true; /* the NIC fills it per segment */
+    }
     if (len < hlen)
         return MW_FAIL(s, &s->st->err_bad_ip_length,
                        "IPv4 total length %zu below its header length %zu", len, hlen);
@@ -504,6 +555,18 @@ static mw_decode_status decode_ipv4(mw_dstate *s, uint8_t *proto, bool *done)
         return MW_FAIL(s, &s->st->err_truncated_ip, "IPv4 header truncated: %zu of %zu bytes",
                        mw_cursor_len(&s->c), hlen);
     pkt->l3 = s->c;
+    if (s->d->verify) {
+        mw_cursor hc = s->c;
+        mw_csum sum = {0, 0};
+        (void)mw_cursor_truncate(&hc, hlen);
+        mw_csum_add(&sum, &hc);
+        if (mw_csum_fold(&sum) == MW_CSUM_VALID) {
+            s->csum_ok = true;
+        } else {
+            s->csum_bad = true;
+            s->d->stats->checksum.bad_ipv4++;
+        }
+    }
     consume(s, hlen); /* options are skipped */
 
     pkt->ip_version = 4;
@@ -555,8 +618,10 @@ static mw_decode_status decode_ipv6(mw_dstate *s, uint8_t *proto, bool *done)
     size_t total = (size_t)plen + 40;
     if (plen == 0 && nh == MW_IPPROTO_HOPOPTS)
         return MW_FAIL(s, &s->st->err_bad_ip_length, "IPv6 jumbogram not supported");
-    if (plen == 0 && s->claimed == SIZE_MAX)
+    if (plen == 0 && s->claimed == SIZE_MAX) {
         total = have;
+        s->l4_uncheckable = true;
+    }
     size_t outer = s->claimed;
     if (!set_claimed(s, total))
         return MW_FAIL(s, &s->st->err_bad_ip_length,
@@ -616,6 +681,10 @@ static mw_decode_status decode_ipv6(mw_dstate *s, uint8_t *proto, bool *done)
                 return r;
             continue;
         }
+        /* The pseudo-header then holds the final destination, which
+         * only the routing header knows: not worth parsing for this. */
+        if (nh == MW_IPPROTO_ROUTING)
+            s->l4_uncheckable = true;
         len = nh == MW_IPPROTO_AH ? ((size_t)elen + 2) * 4 : ((size_t)elen + 1) * 8;
         if (len > mw_cursor_len(&s->c))
             return MW_FAIL(s, &s->st->err_bad_ipv6_ext,
@@ -901,6 +970,7 @@ mw_decode_status mw_decode(mw_decoder *d, int linktype, const uint8_t *frame, si
     pkt->seq = pkt->ack = 0;
     pkt->window = 0;
     pkt->reassembled = false;
+    pkt->csum = MW_CSUM_UNCHECKED;
     pkt->payload_cut = false;
     pkt->payload_wire_len = 0;
     mw_cursor_init(&pkt->payload, NULL, 0);
@@ -916,7 +986,9 @@ mw_decode_status mw_decode(mw_decoder *d, int linktype, const uint8_t *frame, si
     s.claimed = SIZE_MAX;
     s.depth = 0;
     s.counted_ip = false;
+    s.csum_bad = s.csum_ok = s.l4_uncheckable = false;
     mw_decode_status r = decode_link(&s, linktype);
+    pkt->csum = s.csum_bad ? MW_CSUM_BAD : s.csum_ok ? MW_CSUM_OK : MW_CSUM_UNCHECKED;
     if (pkt->reassembled)
         mw_cursor_init(&pkt->l3, NULL, 0);
     return r;

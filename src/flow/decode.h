@@ -57,6 +57,7 @@ typedef struct mw_packet {
     uint32_t seq, ack; /* TCP only */
     uint16_t window;   /* TCP only */
     bool reassembled;  /* rebuilt from IP fragments */
+    uint8_t csum;      /* mw_csum_status of all its checksums (checksum.h) */
     bool payload_cut;  /* the snaplen cut the L4 payload short */
     uint32_t payload_wire_len; /* L4 payload length the headers claim */
     mw_cursor payload;         /* L4 payload bytes actually captured */
@@ -108,6 +109,14 @@ const char *mw_decoder_error(const mw_decoder *d);
  * returned at once as MW_DECODE_HELD with pkt->src and pkt->dst set to
  * their datagram's address pair, so all of them go to one worker. */
 void mw_decoder_set_dispatch(mw_decoder *d, bool on);
+
+/* Checksum verification (off by default): IPv4 headers, TCP and UDP are
+ * checked and pkt->csum says how it went; bad ones are counted in
+ * stats->checksum, and an IPv4 fragment with a bad header is dropped
+ * there, but other packets are returned as usual for the caller to judge.
+ * A segment cut by the snaplen, an offload super-packet, an IPv6 packet
+ * with a routing header and UDP with checksum 0 are not checked. */
+void mw_decoder_set_verify(mw_decoder *d, bool on);
 
 /* Drops fragmented datagrams idle since before now_us - timeout. */
 void mw_decoder_expire(mw_decoder *d, uint64_t now_us);

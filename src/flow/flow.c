@@ -524,6 +524,24 @@ mw_flow *mw_flow_packet(mw_flow_table *t, const mw_packet *pkt, int *dir,
     return f;
 }
 
+mw_flow *mw_flow_find(mw_flow_table *t, const mw_packet *pkt, int *dir)
+{
+    mw_flow_key key;
+
+    if (pkt->l4_proto != 6 && pkt->l4_proto != 17)
+        return NULL;
+    mw_flow_key_from_packet(pkt, &key);
+    mw_flow *f = flow_lookup(t, &key, key_hash(&key));
+    if (f != NULL) {
+        mw_addr src;
+        addr_norm(&src, &pkt->src);
+        *dir = endpoint_cmp(&src, pkt->sport, &f->client_ip, f->client_port) == 0
+                   ? MW_DIR_TO_SERVER
+                   : MW_DIR_TO_CLIENT;
+    }
+    return f;
+}
+
 void mw_flow_end_now(mw_flow_table *t, mw_flow *f, mw_flow_end reason)
 {
     if (f->ended)

@@ -88,6 +88,12 @@ struct mw_flow {
     bool ended;    /* the end callback ran (closed flows linger) */
     bool bypassed; /* the consumer is done: packets are only counted */
 
+    /* Checksums, per direction (--checksums auto): a direction that has
+     * had a right one is verified from then on. */
+    bool csum_good_seen[2];
+    uint32_t csum_dropped[2];    /* bad ones dropped */
+    uint32_t csum_unverified[2]; /* bad ones let through (auto) */
+
     void *consumer_state; /* owned by the consumer */
     uint32_t delivered[2];  /* stream bytes already shown to the consumer */
     mw_tcp_stream stream[2]; /* indexed by MW_DIR_* */
@@ -126,6 +132,10 @@ void mw_flow_key_from_packet(const mw_packet *pkt, mw_flow_key *key);
  */
 mw_flow *mw_flow_packet(mw_flow_table *t, const mw_packet *pkt, int *dir,
                         bool *created);
+
+/* The flow of pkt and its direction, if there is one: nothing is created
+ * or updated (a packet about to be dropped must not touch TCP state). */
+mw_flow *mw_flow_find(mw_flow_table *t, const mw_packet *pkt, int *dir);
 
 /* Marks f ended with `reason` (calling the end callback once) and moves it
  * to CLOSED so trailing packets find it rather than a new flow. */

@@ -23,6 +23,7 @@ struct mw_worker {
     void *consumer_arg;
     uint64_t now_us;         /* latest capture time seen in this input */
     uint64_t next_expire_us; /* when expiry runs next */
+    bool offload_said;       /* -v: offload reported for this input */
 };
 
 void mw_config_defaults(mw_config *cfg)
@@ -31,6 +32,7 @@ void mw_config_defaults(mw_config *cfg)
     memset(cfg, 0, sizeof(*cfg));
     cfg->capture.snaplen = MW_CAPTURE_DEFAULT_SNAPLEN;
     cfg->capture.promisc = true;
+    cfg->checksums = MW_CHECKSUMS_AUTO;
     cfg->frag.max_datagrams = MW_FRAG_DEFAULT_MAX_DATAGRAMS;
     cfg->frag.max_size = MW_FRAG_DEFAULT_MAX_SIZE;
     cfg->frag.timeout_us = MW_FRAG_DEFAULT_TIMEOUT_US;
@@ -113,6 +115,8 @@ mw_worker *mw_worker_new(const mw_config *cfg, const mw_consumer *consumer,
     w->consumer = consumer;
     w->consumer_arg = consumer_arg;
     w->decoder = mw_decoder_new(&cfg->frag, &w->stats);
+    if (w->decoder)
+        mw_decoder_set_verify(w->decoder, cfg->checksums != MW_CHECKSUMS_OFF);
     w->reasm = mw_reasm_new(&cfg->reasm, &w->stats.reasm);
     w->flows = mw_flow_table_new(&cfg->flow, &w->stats.flow, on_flow_end, w);
     if (!w->decoder || !w->reasm || !w->flows) {
@@ -141,6 +145,63 @@ static void expire(mw_worker *w, uint64_t now_us)
     mw_flow_expire(w->flows, now_us);
     mw_decoder_expire(w->decoder, now_us);
     w->next_expire_us = now_us + MW_EXPIRE_INTERVAL_US;
+}
+
+/*
+ * A packet with a wrong checksum is one its receiver dropped. It is dropped
+ * here too, before it can touch flow state, reassembly or a dissector,
+ * unless (auto) its direction has never had a right checksum: a capture
+ * taken on a sender with checksum offload has none right, and its first
+ * packets cannot wait for that to be known. One right checksum makes the
+ * direction strict, so an injector must come before the first real packet
+ * of a direction to be let through.
+ */
+static bool checksum_drop(mw_worker *w, const mw_packet *pkt)
+{
+    int dir = 0;
+    mw_flow *f;
+
+    if (pkt->csum != MW_CSUM_BAD)
+        return false;
+    f = mw_flow_find(w->flows, pkt, &dir);
+    if (w->cfg.checksums == MW_CHECKSUMS_AUTO && (f == NULL || !f->csum_good_seen[dir]))
+        return false;
+    /* Auto: real captures hold data segments with wrong checksums in
+     * verified directions that the receiver ACKed (GRO/LRO coalescing at
+     * the capture host, rewriting middleboxes), so only control segments
+     * (a forged RST or FIN is the cheap attack) are dropped there; a
+     * garbage copy of data is left to reassembly's overlap check. */
+    if (w->cfg.checksums == MW_CHECKSUMS_AUTO && pkt->payload_wire_len > 0) {
+        w->stats.checksum.accepted_data++;
+        return false;
+    }
+    w->stats.checksum.dropped++;
+    if (f != NULL)
+        f->csum_dropped[dir]++;
+    return true;
+}
+
+/* After the flow lookup: what the packet's checksum says of its direction. */
+static void checksum_learn(mw_worker *w, mw_flow *f, int dir, const mw_packet *pkt)
+{
+    if (pkt->csum == MW_CSUM_OK) {
+        f->csum_good_seen[dir] = true;
+        return;
+    }
+    if (pkt->csum != MW_CSUM_BAD || f->csum_good_seen[dir])
+        return;
+    w->stats.checksum.accepted_unverified++;
+    if (++f->csum_unverified[dir] != MW_CSUM_OFFLOAD_AFTER)
+        return;
+    w->stats.checksum.offload_directions++;
+    if (w->cfg.verbose && !w->offload_said) {
+        char a[MW_ADDR_STRLEN];
+        w->offload_said = true;
+        fprintf(stderr,
+                "mitmwatch: %s: packet %" PRIu64 ": %s sends only wrong checksums"
+                " (offload?): not verified in such directions until one is right\n",
+                pkt->capture, pkt->number, mw_addr_format(&pkt->src, a, sizeof a));
+    }
 }
 
 static void handle_tcp(mw_worker *w, mw_flow *f, int dir, const mw_packet *pkt)
@@ -178,6 +239,8 @@ void mw_worker_packet(mw_worker *w, int linktype, const char *capture,
                     pkt.number, mw_decoder_error(w->decoder));
         return;
     }
+    if (checksum_drop(w, &pkt))
+        return;
 
     int dir;
     bool created;
@@ -185,6 +248,7 @@ void mw_worker_packet(mw_worker *w, int linktype, const char *capture,
     if (!f)
         return;
     f->last_number = pkt.number;
+    checksum_learn(w, f, dir, &pkt);
     if (created && w->consumer && w->consumer->flow_start) {
         f->consumer_state = w->consumer->flow_start(w->consumer_arg, f, &pkt);
         if (!f->consumer_state)
@@ -242,6 +306,7 @@ void mw_worker_end_input(mw_worker *w)
 {
     mw_flow_flush(w->flows, MW_FLOW_END_EOF);
     mw_decoder_flush(w->decoder);
+    w->offload_said = false;
     /* The next input has its own clock. */
     w->now_us = 0;
     w->next_expire_us = 0;

@@ -19,6 +19,7 @@
 
 #include "capture/capture.h"
 #include "common/cursor.h"
+#include "flow/checksum.h"
 #include "flow/decode.h"
 #include "flow/flow.h"
 #include "flow/reasm.h"
@@ -80,11 +81,17 @@ typedef struct mw_config {
     mw_flow_config flow;
     mw_reasm_config reasm;
     bool verbose; /* log every decode error with its packet number */
+    mw_checksum_mode checksums; /* --checksums (default auto) */
     /* --threads N: the reader decides when idle flows expire (calling
      * mw_worker_expire on every worker at the same packet), so that flows
      * end at the same point of the input whatever N is. */
     bool expire_by_caller;
 } mw_config;
+
+/* --checksums auto: a direction with this many wrong checksums and no
+ * right one is reported as offloaded (its packets were let through all
+ * along: the first ones cannot wait for the verdict). */
+#define MW_CSUM_OFFLOAD_AFTER 4u
 
 /* Idle flows and fragments expire at most this often, in capture time. */
 #define MW_EXPIRE_INTERVAL_US 1000000u

@@ -402,6 +402,42 @@ static void mw_reasm_fin(mw_reasm *r, mw_tcp_stream *s, uint32_t fo)
     s->fin_offset = fo;
 }
 
+/* A SYN with another ISN than the one held. Before any data it is kept as
+ * a candidate; once data or the peer's ACK decided, it is only counted. */
+static void mw_reasm_isn_candidate(mw_reasm *r, mw_tcp_stream *s, uint32_t dseq)
+{
+    s->isn_conflicts++;
+    r->st->isn_conflicts++;
+    if (s->isn_decided || s->buf != NULL || s->fin_seen)
+        return;
+    for (unsigned i = 0; i < s->n_isn_alt; i++)
+        if (s->isn_alt[i] == dseq)
+            return;
+    if (s->n_isn_alt < MW_REASM_MAX_ISN)
+        s->isn_alt[s->n_isn_alt++] = dseq;
+}
+
+static void mw_reasm_isn_use(mw_reasm *r, mw_tcp_stream *s, uint32_t isn)
+{
+    s->isn_decided = true;
+    if (isn == s->isn)
+        return;
+    s->isn = isn;
+    s->isn_switched = true;
+    r->st->isn_switched++;
+}
+
+/* First data with candidates pending: the ISN it lies closest after. */
+static void mw_reasm_isn_by_data(mw_reasm *r, mw_tcp_stream *s, uint32_t seq)
+{
+    uint32_t best = s->isn;
+
+    for (unsigned i = 0; i < s->n_isn_alt; i++)
+        if ((uint32_t)(seq - s->isn_alt[i]) < (uint32_t)(seq - best))
+            best = s->isn_alt[i];
+    mw_reasm_isn_use(r, s, best);
+}
+
 mw_reasm_result mw_reasm_segment(mw_reasm *r, mw_tcp_stream *s, uint32_t seq,
                                  uint8_t tcp_flags, mw_cursor payload)
 {
@@ -429,10 +465,14 @@ mw_reasm_result mw_reasm_segment(mw_reasm *r, mw_tcp_stream *s, uint32_t seq,
             s->syn_seen = true;
         } else if (dseq == s->isn) {
             s->syn_seen = true;
+        } else {
+            mw_reasm_isn_candidate(r, s, dseq);
         }
     } else if (!s->isn_known) {
         s->isn = seq;
         s->isn_known = true;
+    } else if (len > 0 && !s->isn_decided) {
+        mw_reasm_isn_by_data(r, s, seq);
     }
     off = dseq - s->isn;
 
@@ -553,6 +593,14 @@ mw_reasm_result mw_reasm_ack(mw_reasm *r, mw_tcp_stream *s, uint32_t ack)
 
     if (s->released || !s->isn_known)
         return res;
+    /* The peer acknowledges exactly the SYN it accepted. */
+    if (!s->isn_decided && s->syn_seen) {
+        if (ack == s->isn)
+            mw_reasm_isn_use(r, s, ack);
+        for (unsigned i = 0; i < s->n_isn_alt && !s->isn_decided; i++)
+            if (ack == s->isn_alt[i])
+                mw_reasm_isn_use(r, s, ack);
+    }
     acked = ack - s->isn;
     if (acked >= MW_REASM_HALF)
         return res;

@@ -40,6 +40,7 @@
 #define MW_REASM_MIN_BUFFER 4096u
 #define MW_REASM_MAX_RANGES 16 /* out-of-order islands held per direction */
 #define MW_REASM_MAX_SKIPPED 4 /* skipped gaps remembered per direction */
+#define MW_REASM_MAX_ISN 4     /* other ISNs held until the handshake decides */
 
 #define MW_REASM_DEFAULT_STREAM_BYTES (1024u * 1024u)
 #define MW_REASM_DEFAULT_MEMCAP (1024ull * 1024u * 1024u)
@@ -83,6 +84,15 @@ typedef struct mw_tcp_stream {
      * overlap. When there are more gaps than slots the last slot stretches
      * over the rest, data included, so it errs towards "not compared". */
     mw_reasm_range skipped[MW_REASM_MAX_SKIPPED];
+    /* SYNs (or SYN-ACKs) of this direction with another ISN than the
+     * first: an injector's decoy and the real one look alike, so all are
+     * candidates until the peer's ACK, or this direction's first data,
+     * says which one the connection uses. */
+    uint32_t isn_alt[MW_REASM_MAX_ISN];
+    uint8_t n_isn_alt;
+    bool isn_decided;
+    bool isn_switched;
+    uint32_t isn_conflicts; /* SYNs with another ISN, kept or not */
     /* Per-direction notes, reported on the flow. */
     uint32_t gaps;
     uint64_t gap_bytes;

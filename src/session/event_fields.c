@@ -118,6 +118,9 @@ void mw_ev_notes(mw_json *j, const mw_flow *flow, const uint32_t *starttls,
         if (st->inconsistent_overlaps)
             dir_note(j, "inconsistent_overlap", dir_names[dir], "count",
                      st->inconsistent_overlaps, NULL, 0);
+        if (st->isn_conflicts)
+            dir_note(j, "synack_conflict", dir_names[dir], "count", st->isn_conflicts,
+                     "switched", st->isn_switched);
         if (st->bytes_beyond_cap)
             dir_note(j, "beyond_cap", dir_names[dir], "bytes", st->bytes_beyond_cap, NULL, 0);
     }

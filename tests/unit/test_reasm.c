@@ -895,8 +895,77 @@ static void test_random_invariants(void)
     mw_reasm_free(r);
 }
 
+/* Two SYN-ACKs with different ISNs: the client's ACK picks the second,
+ * and the data that follows it lands at offset 0 (no 1 MiB gap). */
+static void test_isn_candidates_ack(void)
+{
+    mw_reasm *r = mk_default();
+    mw_tcp_stream s;
+    memset(&s, 0, sizeof s);
+    memset(&st, 0, sizeof st);
+    seg(r, &s, 1000, SYN | ACK, NULL, 0);
+    seg(r, &s, 5000, SYN | ACK, NULL, 0);
+    CHECK_EQ_U(s.isn, 1001);
+    mw_reasm_result a = mw_reasm_ack(r, &s, 5001);
+    CHECK(!a.new_data);
+    CHECK_EQ_U(s.isn, 5001);
+    CHECK(s.isn_switched);
+    sstr(r, &s, 5001, "hello");
+    mw_cursor v = mw_reasm_view(&s);
+    CHECK_EQ_U(mw_cursor_len(&v), 5);
+    CHECK_MEM(mw_cursor_data(&v), "hello", 5);
+    CHECK_EQ_U(s.gaps, 0);
+    CHECK_EQ_U(st.isn_conflicts, 1);
+    CHECK_EQ_U(st.isn_switched, 1);
+    mw_reasm_release(r, &s);
+    mw_reasm_free(r);
+}
+
+/* No ACK seen: the first data decides; a SYN after that is only counted. */
+static void test_isn_candidates_data(void)
+{
+    mw_reasm *r = mk_default();
+    mw_tcp_stream s;
+    memset(&s, 0, sizeof s);
+    memset(&st, 0, sizeof st);
+    seg(r, &s, 1000, SYN, NULL, 0);
+    seg(r, &s, 900000, SYN, NULL, 0);
+    sstr(r, &s, 900001, "data");
+    CHECK_EQ_U(s.isn, 900001);
+    seg(r, &s, 70000, SYN, NULL, 0);
+    CHECK_EQ_U(s.isn, 900001);
+    CHECK_EQ_U(s.isn_conflicts, 2);
+    mw_cursor v = mw_reasm_view(&s);
+    CHECK_EQ_U(mw_cursor_len(&v), 4);
+    mw_reasm_release(r, &s);
+    mw_reasm_free(r);
+}
+
+/* The real SYN-ACK first, ACKed, then a decoy: nothing moves. */
+static void test_isn_decoy_after(void)
+{
+    mw_reasm *r = mk_default();
+    mw_tcp_stream s;
+    memset(&s, 0, sizeof s);
+    memset(&st, 0, sizeof st);
+    seg(r, &s, 1000, SYN | ACK, NULL, 0);
+    mw_reasm_ack(r, &s, 1001);
+    seg(r, &s, 5000, SYN | ACK, NULL, 0);
+    mw_reasm_ack(r, &s, 1001);
+    sstr(r, &s, 1001, "ok");
+    CHECK_EQ_U(s.isn, 1001);
+    CHECK(!s.isn_switched);
+    CHECK_EQ_U(st.isn_conflicts, 1);
+    CHECK_EQ_U(st.isn_switched, 0);
+    mw_reasm_release(r, &s);
+    mw_reasm_free(r);
+}
+
 int main(void)
 {
+    RUN(test_isn_candidates_ack);
+    RUN(test_isn_candidates_data);
+    RUN(test_isn_decoy_after);
     RUN(test_in_order);
     RUN(test_out_of_order);
     RUN(test_retransmission);
