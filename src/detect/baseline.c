@@ -283,7 +283,7 @@ static bool check_file(sqlite3 *db, const char *path, int64_t version, char *err
     if (!what[0] &&
         sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE name NOT IN"
                                " ('certs','certs_names','sightings','sightings_leaf',"
-                               "'versions') AND name NOT LIKE 'sqlite_%' LIMIT 1",
+                               "'versions','server_fps') AND name NOT LIKE 'sqlite_%' LIMIT 1",
                            -1, &st, NULL) == SQLITE_OK) {
         if (sqlite3_step(st) == SQLITE_ROW)
             snprintf(what, sizeof what, "not a mitmwatch state file (it has a table or "
