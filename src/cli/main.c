@@ -52,11 +52,9 @@
 
 typedef struct mw_cli {
     mw_config cfg;
+    mw_json rec;
     const char *iface;
     const char *output_path;
-    bool json;   /* events to stdout */
-    bool quiet;  /* no counters on stderr */
-    bool flows;  /* a "flow" record per flow */
     const char *vantage;
     const char *rules_dir;   /* --rules: added to the built-in rules */
     const char *targets;     /* --targets: replaces the target lists */
@@ -64,8 +62,6 @@ typedef struct mw_cli {
     const char *trust_extra; /* --trust-extra: added to the trust store */
     const char *trust_at;    /* --trust-at: "now", "capture" or NULL (default) */
     FILE *events; /* where JSON records go, or NULL */
-    mw_json rec;
-    int status;
     /* --vantage NAME=PATH: the label of one input (and PATH is read). */
     struct vantage_pair {
         const char *name;
@@ -74,21 +70,16 @@ typedef struct mw_cli {
     size_t n_pairs;
     const char *state_path;  /* --state */
     uint64_t state_max;      /* --state-max */
-    bool state_reset;        /* --state-reset */
     const char *report_dir;  /* --report */
     uint64_t bucket;         /* --bucket, seconds */
-    int color;               /* --color: -1 auto, 0 never, 1 always */
-    unsigned threads;        /* --threads; 0: not given (online cores) */
     const char *certs_dir;   /* --certs */
     const char *csv_path;    /* --csv */
-    uint16_t community_id_seed; /* --community-id-seed */
     mw_csv *csv;
     const char *flagged_path; /* --write-flagged */
     mw_sessions *sessions;
     mw_flagged *flagged;
     mw_summary *summary;
     mw_baseline *baseline;
-    int argc;
     char **argv;
     mw_vantage_net *nets; /* --vantage-net */
     size_t n_nets;
@@ -100,9 +91,18 @@ typedef struct mw_cli {
     size_t n_inputs;
     uint64_t max_packets;  /* -c: stop after this many (0: no limit) */
     uint64_t packets_read; /* towards -c, over all inputs */
-    bool no_progress;      /* --no-progress */
     mw_progress *progress; /* the progress line, or NULL */
     uint64_t bytes_done;   /* of the inputs already read (progress) */
+    int argc;
+    int status;
+    int color;               /* --color: -1 auto, 0 never, 1 always */
+    unsigned threads;        /* --threads; 0: not given (online cores) */
+    uint16_t community_id_seed; /* --community-id-seed */
+    bool json;   /* events to stdout */
+    bool quiet;  /* no counters on stderr */
+    bool flows;  /* a "flow" record per flow */
+    bool state_reset;        /* --state-reset */
+    bool no_progress;      /* --no-progress */
 } mw_cli;
 
 /* The one global: a signal handler can reach nothing else. It points at the
