@@ -51,10 +51,16 @@ static const char STYLE[] =
     "tr.hit td:first-child{box-shadow:inset 3px 0 #c62828}"
     ".h{font-family:ui-monospace,'DejaVu Sans Mono',Menlo,Consolas,monospace;font-size:11.5px;"
     "word-break:break-all}"
-    ".wrap{word-break:break-word;min-width:130px;max-width:320px}"
+    ".wrap{word-break:break-word;overflow-wrap:anywhere;min-width:130px;max-width:320px}"
+    "td.mx{text-align:center;white-space:nowrap;font-variant-numeric:tabular-nums}"
+    "td.mx.hit{background:#fdecea}td.mx.hit b{color:#c62828}th.v{min-width:90px;max-width:160px}"
+    ".d{color:#666;font-size:11px}"
+    "@media (max-width:600px){main{padding:12px 10px 32px}h1{font-size:20px}"
+    ".fig{min-width:90px}table.kv{width:100%;table-layout:fixed}table.kv th{width:88px}"
+    "table.kv td{overflow-wrap:anywhere}}"
     "details{margin:6px 0}details>summary{cursor:pointer}"
     "details.forged{border:1px solid #ddd;border-radius:4px;padding:6px 10px}"
-    "details.forged[open]{background:#fcfcfc}"
+    "details.forged[open]{background:#fcfcfc}details.forged>summary{overflow-wrap:anywhere}"
     ".badge{display:inline-block;border-radius:3px;padding:0 6px;color:#fff;font-size:12px}"
     ".b-intercepted{background:#c62828}.b-suspicious{background:#b07800}"
     "table.kv th{width:150px;background:none}"
@@ -304,7 +310,8 @@ static void targets_rows(FILE *o, const mw_jv *targets, bool seen)
             continue;
         fputs("<tr data-target=\"", o);
         rh_esc(o, mw_jv_str(mw_jv_get(t, "target"), NULL));
-        fprintf(o, "\"%s><td>", c[0] ? " class=\"hit\"" : s ? "" : " class=\"unseen\"");
+        fprintf(o, "\"%s><td class=\"wrap\">",
+                c[0] ? " class=\"hit\"" : s ? "" : " class=\"unseen\"");
         rh_put_val(o, mw_jv_get(t, "target"), DASH);
         fputs("</td>", o);
         rh_td_num(o, "seen", s, NULL);
@@ -670,6 +677,7 @@ bool mw_report_html_write(const mw_jv *root, FILE *out, char *err, size_t errlen
     headline(out, root);
     timeline_section(out, root, &a, have, bucket);
     targets_section(out, root);
+    rh_matrix_section(out, root);
     vantages_section(out, root, &a, have, bucket);
     forged_section(out, root);
     coverage_section(out, root);

@@ -5,6 +5,7 @@
  *   report_svg.c     the charts, inline SVG
  *   report_escape.c  values read leniently from the parsed summary.json,
  *                    and text written HTML-escaped
+ *   report_matrix.c  the vantage x target matrix
  *
  * Nothing allocates: everything is written straight to the FILE, whose
  * error state is checked once at the end (mw_report_html_write).
@@ -79,4 +80,6 @@ void rh_vantage_rate_chart(FILE *o, const mw_jv *vants);
 /* The same share per bucket: a line per vantage. */
 void rh_vantage_time_chart(FILE *o, const mw_jv *vants, const taxis *a, int64_t bucket);
 
+/* ---- the vantage x target matrix (report_matrix.c) -------------------- */
+void rh_matrix_section(FILE *o, const mw_jv *root);
 #endif /* MW_REPORT_HTML_INTERNAL_H */

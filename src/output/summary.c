@@ -370,6 +370,59 @@ vbucket *mws_vbucket_get(mw_summary *s, uint32_t vantage, uint64_t num)
     return b;
 }
 
+typedef struct tv_key {
+    uint32_t target, vantage;
+} tv_key;
+
+static bool tvcell_eq(const void *ctx, uint32_t idx, const void *key)
+{
+    const mw_summary *s = ctx;
+    const tv_key *k = key;
+    return s->tv[idx].target == k->target && s->tv[idx].vantage == k->vantage;
+}
+
+const tvcell *mws_tvcell_find(const mw_summary *s, uint32_t ti, uint32_t vi)
+{
+    tv_key k = {ti, vi};
+    uint32_t i = itab_find(&s->tv_idx, hash_2(s->seed, ti, vi), tvcell_eq, s, &k);
+    return i == NO_ID ? NULL : &s->tv[i];
+}
+
+tvcell *mws_tvcell_get(mw_summary *s, uint32_t ti, uint32_t vi)
+{
+    tv_key k = {ti, vi};
+    uint64_t h = hash_2(s->seed, ti, vi);
+    uint32_t i = itab_find(&s->tv_idx, h, tvcell_eq, s, &k);
+    if (i != NO_ID)
+        return &s->tv[i];
+    if (!mws_grow((void **)&s->tv, &s->cap_tv, s->n_tv + 1, sizeof(tvcell)) ||
+        !itab_add(&s->tv_idx, h, (uint32_t)s->n_tv))
+        return NULL;
+    tvcell *t = &s->tv[s->n_tv++];
+    memset(t, 0, sizeof(*t));
+    t->target = ti;
+    t->vantage = vi;
+    t->first_seen = UINT64_MAX;
+    return t;
+}
+
+void mws_tvcell_add(tvcell *c, const vcounts *vc, uint64_t first, uint64_t last,
+                    bool has_int, uint64_t first_int, uint64_t last_int)
+{
+    mws_counts_add(&c->vc, vc);
+    if (first < c->first_seen)
+        c->first_seen = first;
+    if (last > c->last_seen)
+        c->last_seen = last;
+    if (has_int) {
+        if (!c->has_int || first_int < c->first_int)
+            c->first_int = first_int;
+        if (!c->has_int || last_int > c->last_int)
+            c->last_int = last_int;
+        c->has_int = true;
+    }
+}
+
 static bool forged_eq(const void *ctx, uint32_t idx, const void *key)
 {
     const mw_summary *s = ctx;
@@ -506,6 +559,8 @@ void mw_summary_free(mw_summary *s)
     itab_free(&s->bucket_idx);
     free(s->vbuckets);
     itab_free(&s->vbucket_idx);
+    free(s->tv);
+    itab_free(&s->tv_idx);
     for (size_t i = 0; i < s->n_forged; i++)
         forged_free(s->forged[i]);
     free(s->forged);
@@ -779,6 +834,13 @@ void mw_summary_add_session(mw_summary *s, const mw_session_result *r)
                 if (ri)
                     mws_set_add(s, t->rogue, ri);
             }
+        }
+        tvcell *cell = t && vi != NO_ID
+                           ? mws_tvcell_get(s, (uint32_t)(t - s->targets), vi) : NULL;
+        if (cell) {
+            vcounts one = {{0}};
+            one.c[k] = 1;
+            mws_tvcell_add(cell, &one, r->ts_us, r->ts_us, intercepted, r->ts_us, r->ts_us);
         }
         uint64_t num = r->ts_us / 1000000u / s->cfg.bucket_seconds;
         bucket *b = mws_bucket_get(s, num);

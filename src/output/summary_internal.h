@@ -71,6 +71,17 @@ typedef struct vantage {
     uint32_t servers, servers_int;
 } vant;
 
+/* One cell of the target x vantage matrix: the target's sessions seen from
+ * one vantage. The number of cells is at most targets x vantages, both
+ * bounded already (targets by the rules, vantages by the labels given). */
+typedef struct tvcell {
+    uint32_t target, vantage; /* positions in targets[], vantages[] */
+    vcounts vc;
+    uint64_t first_seen, last_seen;
+    uint64_t first_int, last_int;
+    bool has_int;
+} tvcell;
+
 typedef struct bucket {
     uint64_t num; /* start / bucket_seconds */
     vcounts vc;
@@ -150,6 +161,9 @@ struct mw_summary {
     vbucket *vbuckets;
     size_t n_vbuckets, cap_vbuckets;
     itab vbucket_idx;
+    tvcell *tv;
+    size_t n_tv, cap_tv;
+    itab tv_idx;
     forged **forged;
     size_t n_forged, cap_forged;
     itab forged_idx;
@@ -179,6 +193,13 @@ target *mws_target_get(mw_summary *s, const char *name);
 uint32_t mws_vantage_get(mw_summary *s, const char *label);
 bucket *mws_bucket_get(mw_summary *s, uint64_t num);
 vbucket *mws_vbucket_get(mw_summary *s, uint32_t vantage, uint64_t num);
+/* The cell of (target, vantage) positions: created when new (NULL on OOM)
+ * or, by mws_tvcell_find, NULL when absent. */
+tvcell *mws_tvcell_get(mw_summary *s, uint32_t ti, uint32_t vi);
+const tvcell *mws_tvcell_find(const mw_summary *s, uint32_t ti, uint32_t vi);
+/* Adds one session (or, merging, a cell) seen at [first, last]. */
+void mws_tvcell_add(tvcell *c, const vcounts *vc, uint64_t first, uint64_t last,
+                    bool has_int, uint64_t first_int, uint64_t last_int);
 forged *mws_forged_find(const mw_summary *s, const char *sha);
 forged *mws_forged_new(mw_summary *s, const char *sha);
 void mws_chain_free(chain_ent *c, size_t n);

@@ -303,6 +303,24 @@ static void w_summary(mw_json *j, const mw_summary *s, const view *w, const orde
         w_time(j, "last_intercepted", t->has_int, t->last_int);
         w_set(j, w, "vantages", t->vantages);
         w_set(j, w, "rogue_issuers", t->rogue);
+        /* The target's row of the vantage x target matrix, in the order of
+         * "vantages" below; a vantage with no session of it is left out. */
+        mw_json_key(j, "by_vantage");
+        mw_json_array_begin(j);
+        for (size_t v = 0; v < s->n_vantages; v++) {
+            const tvcell *c = mws_tvcell_find(s, (uint32_t)o->targets[i], (uint32_t)o->vantages[v]);
+            if (!c)
+                continue;
+            mw_json_object_begin(j);
+            mw_json_kv_string(j, "vantage", s->strs[s->vantages[c->vantage].label]);
+            w_counts(j, "sessions", &c->vc, NULL);
+            w_time(j, "first_seen", true, c->first_seen);
+            w_time(j, "last_seen", true, c->last_seen);
+            w_time(j, "first_intercepted", c->has_int, c->first_int);
+            w_time(j, "last_intercepted", c->has_int, c->last_int);
+            mw_json_object_end(j);
+        }
+        mw_json_array_end(j);
         mw_json_object_end(j);
     }
     mw_json_array_end(j);

@@ -103,7 +103,9 @@ static bool merge_into(mw_summary *dst, const mw_summary *src)
 {
     uint32_t *map = malloc((src->n_sets ? src->n_sets : 1) * sizeof(*map));
     uint32_t *vmap = malloc((src->n_vantages ? src->n_vantages : 1) * sizeof(*vmap));
-    if (!map || !vmap) {
+    uint32_t *tmap = malloc((src->n_targets ? src->n_targets : 1) * sizeof(*tmap));
+    if (!map || !vmap || !tmap) {
+        free(tmap);
         free(map);
         free(vmap);
         return false;
@@ -136,6 +138,7 @@ static bool merge_into(mw_summary *dst, const mw_summary *src)
     for (size_t i = 0; i < src->n_targets; i++) {
         const target *st = &src->targets[i];
         target *dt = mws_target_get(dst, st->name);
+        tmap[i] = dt ? (uint32_t)(dt - dst->targets) : NO_ID;
         if (!dt)
             continue;
         mws_counts_add(&dt->vc, &st->vc);
@@ -160,6 +163,15 @@ static bool merge_into(mw_summary *dst, const mw_summary *src)
         mws_counts_add(&dv->vc, &sv->vc);
         map[sv->servers] = dv->servers;
         map[sv->servers_int] = dv->servers_int;
+    }
+    for (size_t i = 0; i < src->n_tv; i++) {
+        const tvcell *sc = &src->tv[i];
+        if (tmap[sc->target] == NO_ID || vmap[sc->vantage] == NO_ID)
+            continue;
+        tvcell *dc = mws_tvcell_get(dst, tmap[sc->target], vmap[sc->vantage]);
+        if (dc)
+            mws_tvcell_add(dc, &sc->vc, sc->first_seen, sc->last_seen, sc->has_int,
+                           sc->first_int, sc->last_int);
     }
     for (size_t i = 0; i < src->n_buckets; i++) {
         bucket *b = mws_bucket_get(dst, src->buckets[i].num);
@@ -197,6 +209,7 @@ static bool merge_into(mw_summary *dst, const mw_summary *src)
     }
     free(map);
     free(vmap);
+    free(tmap);
     return true;
 }
 
@@ -332,6 +345,46 @@ static bool rd_sha(reader *r, const mw_jv *obj, char out[65], const char *where)
     return true;
 }
 
+/* targets[i].by_vantage: the target's row of the matrix. A summary from
+ * before the matrix has none; merging it then leaves its sessions out of
+ * the matrix only (docs/summary.md). */
+static bool rd_by_vantage(reader *r, const mw_jv *o, uint32_t ti, const char *w)
+{
+    const mw_jv *a = mw_jv_get(o, "by_vantage");
+    if (!a)
+        return true;
+    if (mw_jv_type_of(a) != MW_JV_ARRAY)
+        return fail(r, "%s.by_vantage: expected an array", w);
+    for (size_t k = 0; k < mw_jv_len(a); k++) {
+        const mw_jv *c = mw_jv_at(a, k);
+        char wc[128];
+        snprintf(wc, sizeof wc, "%s.by_vantage[%zu]", w, k);
+        if (mw_jv_type_of(c) != MW_JV_OBJECT)
+            return fail(r, "%s: expected an object", wc);
+        char *label;
+        if (!rd_str(r, c, "vantage", &label, wc))
+            return false;
+        uint32_t vi = mws_vantage_get(r->t, label);
+        free(label);
+        tvcell *cell = vi == NO_ID ? NULL : mws_tvcell_get(r->t, ti, vi);
+        if (!cell)
+            return fail(r, "out of memory");
+        vcounts vc = {{0}};
+        bool has_fi = false, has_li = false;
+        uint64_t first = 0, last = 0, fi = 0, li = 0;
+        if (!rd_counts(r, c, "sessions", &vc, NULL, wc) ||
+            !rd_time(r, c, "first_seen", NULL, &first, wc) ||
+            !rd_time(r, c, "last_seen", NULL, &last, wc) ||
+            !rd_time(r, c, "first_intercepted", &has_fi, &fi, wc) ||
+            !rd_time(r, c, "last_intercepted", &has_li, &li, wc))
+            return false;
+        if (has_fi != has_li || first > last)
+            return fail(r, "%s: first and last times disagree", wc);
+        mws_tvcell_add(cell, &vc, first, last, has_fi, fi, li);
+    }
+    return true;
+}
+
 static bool rd_targets(reader *r, const mw_jv *root)
 {
     const mw_jv *a;
@@ -358,7 +411,8 @@ static bool rd_targets(reader *r, const mw_jv *root)
             !rd_time(r, o, "first_intercepted", &has_first, &first, w) ||
             !rd_time(r, o, "last_intercepted", &has_last, &last, w) ||
             !rd_set(r, o, "vantages", t->vantages, true, w) ||
-            !rd_set(r, o, "rogue_issuers", t->rogue, false, w))
+            !rd_set(r, o, "rogue_issuers", t->rogue, false, w) ||
+            !rd_by_vantage(r, o, (uint32_t)(t - r->t->targets), w))
             return false;
         if (has_first != has_last)
             return fail(r, "%s: first_intercepted and last_intercepted disagree", w);

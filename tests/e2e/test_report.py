@@ -154,6 +154,31 @@ class Report(unittest.TestCase):
         for name, got in seen.items():
             if name not in targets:
                 self.assertEqual(sum(got["sessions"].values()), 0, name)
+        # The vantage x target matrix, recomputed from the events: counts,
+        # and the first/last session times per (target, vantage).
+        cells = collections.defaultdict(lambda: {"sessions": dict.fromkeys(VERDICTS, 0),
+                                                 "ts": [], "int": []})
+        for r in evs:
+            if r["target"]:
+                c = cells[(r["target"], r["vantage"])]
+                c["sessions"][r["verdict"]] += 1
+                c["ts"].append(r["ts"])
+                if r["verdict"] == "intercepted":
+                    c["int"].append(r["ts"])
+        got_cells = {(t["target"], c["vantage"]): c for t in s["targets"] for c in t["by_vantage"]}
+        self.assertEqual(set(got_cells), set(cells))
+        self.assertGreater(len(cells), len(targets))  # some target seen from several vantages
+        order = [v["vantage"] for v in s["vantages"]]
+        for t in s["targets"]:
+            self.assertEqual([c["vantage"] for c in t["by_vantage"]],
+                             sorted((c["vantage"] for c in t["by_vantage"]), key=order.index))
+        for key, want in cells.items():
+            got = got_cells[key]
+            self.assertEqual(got["sessions"], want["sessions"], key)
+            self.assertEqual((got["first_seen"], got["last_seen"]),
+                             (min(want["ts"]), max(want["ts"])), key)
+            self.assertEqual((got["first_intercepted"], got["last_intercepted"]),
+                             (min(want["int"], default=None), max(want["int"], default=None)), key)
         got_v = {v["vantage"]: v for v in s["vantages"]}
         self.assertEqual(set(got_v), set(vantages))
         for name, want in vantages.items():

@@ -25,7 +25,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 SYSTEM_PYTHON = "/usr/bin/python3"
 VKEYS = ["intercepted", "suspicious", "clean", "opaque", "incomplete"]
-SECTIONS = ["headline", "timeline", "targets", "vantages", "forged", "coverage", "counters"]
+SECTIONS = ["headline", "timeline", "targets", "matrix", "vantages", "forged", "coverage", "counters"]
 DASH = "\u2014"
 UNLABELLED = "(unlabelled)"
 
@@ -83,6 +83,14 @@ return {
   sections: rows('main > section, main > header').map(s => s.id),
   targets: rows('#targets-table tr[data-target], #targets-unseen-table tr[data-target]').map(tr => ({
     target: tr.dataset.target, cells: cells(tr)})),
+  matrix: rows('#matrix-table tbody tr[data-target]').map(tr => ({
+    target: tr.dataset.target,
+    cells: Array.from(tr.querySelectorAll('td.mx[data-sessions]')).map(td => ({
+      vantage: td.dataset.null ? null : td.dataset.vantage,
+      sessions: td.dataset.sessions, intercepted: td.dataset.intercepted,
+      text: td.textContent}))})),
+  matrix_cols: rows('#matrix-table thead th[data-vantage]').map(th =>
+    th.dataset.null ? null : th.dataset.vantage),
   vantages: rows('#vantages-table tr[data-vantage]').map(tr => ({
     vantage: tr.dataset.null ? null : tr.dataset.vantage, cells: cells(tr)})),
   vtimeline: rows('#vantages-time-data tr[data-vantage]').map(tr => ({
@@ -130,6 +138,26 @@ def check_numbers(f, dom, s):
              f"targets[{name}].vantages")
         f.eq(c.get("rogue_issuers", {}).get("text"), set_text(t.get("rogue_issuers")),
              f"targets[{name}].rogue_issuers")
+
+    # The matrix: a row per target with a by_vantage cell, a column per
+    # vantage (summary order) that has a cell in some row.
+    labels = [v.get("vantage") for v in s.get("vantages") or []]
+    rows = [t for t in s.get("targets") or [] if t.get("by_vantage")]
+    used = {c.get("vantage") for t in rows for c in t["by_vantage"]}
+    f.eq(dom["matrix_cols"], [x for x in labels if x in used], "matrix columns")
+    f.eq([r["target"] for r in dom["matrix"]], [t.get("target") for t in rows], "matrix rows")
+    for row, t in zip(dom["matrix"], rows):
+        want = sorted(t["by_vantage"], key=lambda c: labels.index(c.get("vantage")))
+        f.eq([c["vantage"] for c in row["cells"]], [c.get("vantage") for c in want],
+             f"matrix[{t.get('target')}] cells")
+        for got, c in zip(row["cells"], want):
+            n = sum(num(c.get("sessions") or {}, k) for k in VKEYS)
+            i = num(c.get("sessions") or {}, "intercepted")
+            where = f"matrix[{t.get('target')}][{c.get('vantage')}]"
+            f.eq((got["sessions"], got["intercepted"]), (str(n), str(i)), where)
+            first, last = (c.get("first_seen") or "")[:10], (c.get("last_seen") or "")[:10]
+            days = first if first == last else f"{first} \u2013 {last}"
+            f.eq(got["text"], f"{i} / {n}{days}", where + " text")
 
     vants = s.get("vantages") or []
     f.eq([r["vantage"] for r in dom["vantages"]], [v.get("vantage") for v in vants], "vantages")
@@ -197,6 +225,29 @@ def check_numbers(f, dom, s):
     f.eq([tuple(x) for x in dom["counters"]], want_c, "counters (non-zero)")
 
 
+# The page at a window width: the document is no wider than the viewport
+# (only .scroll boxes may scroll sideways), and no text of a wrapping cell
+# or heading spills out of its box.
+FIT = r"""
+const out = [];
+const de = document.documentElement;
+if (de.scrollWidth > window.innerWidth + 1)
+  out.push('page ' + de.scrollWidth + 'px wide in a ' + window.innerWidth + 'px window');
+document.querySelectorAll('.wrap, h1, h2, .cap, .lead').forEach(e => {
+  if (e.scrollWidth > e.clientWidth + 1)
+    out.push(e.tagName.toLowerCase() + '.' + e.className + ' "' +
+             e.textContent.slice(0, 40) + '" overflows: ' + e.scrollWidth + ' > ' + e.clientWidth);
+});
+return out;
+"""
+
+
+def check_fit(f, driver, width):
+    driver.set_window_size(width, 900)
+    for msg in driver.execute_script(FIT):
+        f.check(False, f"at {width}px: {msg}")
+
+
 def check_expand(f, driver):
     details = driver.find_elements(By.CSS_SELECTOR, "details.forged")
     if not details:
@@ -221,6 +272,8 @@ def main():
     ap.add_argument("--html")
     ap.add_argument("--render-with", metavar="TEST_REPORT_HTML")
     ap.add_argument("--screenshot", metavar="PNG")
+    ap.add_argument("--screenshot-narrow", metavar="PNG",
+                    help="a screenshot at 390 pixels wide (a phone)")
     ap.add_argument("--run", nargs=argparse.REMAINDER, metavar="MITMWATCH ARGS",
                     help="run MITMWATCH ARGS --report DIR and check DIR's report")
     args = ap.parse_args()
@@ -272,6 +325,7 @@ def main():
                         "Content Security Policy" not in msg, f"console: {e.get('level')}: {msg}")
             f.eq(dom["resources"], [], "resources the page fetched")
             check_numbers(f, dom, summary)
+            check_fit(f, driver, 1280)
             check_expand(f, driver)
             if args.screenshot:
                 # Opened details stay open in the picture: close it again.
@@ -280,6 +334,14 @@ def main():
                 h = driver.execute_script("return document.documentElement.scrollHeight")
                 driver.set_window_size(1280, max(900, int(h) + 140))
                 f.check(driver.save_screenshot(args.screenshot), "screenshot not written")
+            # A phone's width: nothing wider than the window but the tables,
+            # which scroll in their own box.
+            driver.set_window_size(390, 844)
+            check_fit(f, driver, 390)
+            if args.screenshot_narrow:
+                driver.execute_script("window.scrollTo(0, 0);")
+                f.check(driver.save_screenshot(args.screenshot_narrow),
+                        "narrow screenshot not written")
             log = driver.get_log("browser")
             for e in log:
                 f.check(e.get("level") != "SEVERE", f"console: {e.get('level')}: {e.get('message')}")

@@ -132,7 +132,7 @@ static void test_fixture(void)
     CHECK(strstr(html, "<tr data-target=\"facebook.com\" class=\"hit\">") != NULL);
     CHECK(strstr(html, "<tr data-target=\"vk.com\" class=\"unseen\">") != NULL);
     CHECK(strstr(html, "data-k=\"intercepted\" data-v=\"15\">15</td>") != NULL);
-    CHECK(strstr(html, "Interception found on 2 of 5 target domains") != NULL);
+    CHECK(strstr(html, "Interception found on 2 of 6 target domains") != NULL);
     CHECK_EQ_U(count(html, "<details class=\"forged\""), 3);
     CHECK_EQ_U(count(html, "<table class=\"chain\">"), 3);
     CHECK_EQ_U(count(html, "<table class=\"kv clone\">"), 1);

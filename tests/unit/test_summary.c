@@ -241,11 +241,24 @@ static void test_members(void)
                      "\"first_intercepted\":\"2019-07-20T09:00:05.000000Z\","
                      "\"last_intercepted\":\"2019-07-20T10:00:07.000000Z\","
                      "\"vantages\":[\"kz\"],"
-                     "\"rogue_issuers\":[\"CN=Qaznet Trust Network,C=KZ\"]}") != NULL);
+                     "\"rogue_issuers\":[\"CN=Qaznet Trust Network,C=KZ\"],"
+                     /* the matrix row: null first, as in "vantages" */
+                     "\"by_vantage\":[{\"vantage\":null,\"sessions\":{\"intercepted\":0,"
+                     "\"suspicious\":0,\"clean\":1,\"opaque\":0,\"incomplete\":0},"
+                     "\"first_seen\":\"2019-07-20T09:00:09.000000Z\","
+                     "\"last_seen\":\"2019-07-20T09:00:09.000000Z\","
+                     "\"first_intercepted\":null,\"last_intercepted\":null},"
+                     "{\"vantage\":\"kz\",\"sessions\":{\"intercepted\":2,"
+                     "\"suspicious\":0,\"clean\":1,\"opaque\":0,\"incomplete\":0},"
+                     "\"first_seen\":\"2019-07-20T09:00:05.000000Z\","
+                     "\"last_seen\":\"2019-07-20T11:00:00.000000Z\","
+                     "\"first_intercepted\":\"2019-07-20T09:00:05.000000Z\","
+                     "\"last_intercepted\":\"2019-07-20T10:00:07.000000Z\"}]}") != NULL);
     CHECK(strstr(js, "{\"target\":\"never.kz\",\"sessions\":{\"intercepted\":0,\"suspicious\":0,"
                      "\"clean\":0,\"opaque\":0,\"incomplete\":0},\"servers\":[],"
                      "\"servers_intercepted\":[],\"first_intercepted\":null,"
-                     "\"last_intercepted\":null,\"vantages\":[],\"rogue_issuers\":[]}") != NULL);
+                     "\"last_intercepted\":null,\"vantages\":[],\"rogue_issuers\":[],"
+                     "\"by_vantage\":[]}") != NULL);
     /* vantages: null first; only target sessions counted */
     const mw_jv *v = mw_jv_get(root, "vantages");
     CHECK_EQ_U(mw_jv_len(v), 2);
@@ -621,6 +634,19 @@ static void test_fixture(void)
     char *j2 = json_of(m);
     CHECK(js && j2 && strcmp(js, j2) == 0);
     free(j2);
+    /* A summary from before the matrix (no "by_vantage") still merges: the
+     * same counts, an empty matrix. */
+    mw_jdoc *old = mw_jdoc_load_file(MW_TEST_DATA_DIR "/summary/scenario-nomatrix.json", 1 << 20,
+                                     err, sizeof err);
+    mw_summary *mo = mw_summary_new(NULL, NULL);
+    CHECK(old && mw_summary_merge_json(mo, mw_jdoc_root(old), err, sizeof err));
+    char *j3 = json_of(mo);
+    CHECK(j3 && strstr(j3, "\"by_vantage\":[{") == NULL);
+    CHECK(j3 && strstr(j3, "\"sessions\":{\"intercepted\":2,\"suspicious\":2,\"untrusted\":0,"
+                           "\"clean\":2,\"opaque\":1,\"incomplete\":0,\"total\":8}") != NULL);
+    free(j3);
+    mw_summary_free(mo);
+    mw_jdoc_free(old);
     free(js);
     mw_jdoc_free(d);
     mw_summary_free(m);
