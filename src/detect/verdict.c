@@ -4,6 +4,7 @@
 #include "detect/verdict.h"
 
 #include "detect/baseline.h"
+#include "detect/trust_cache.h"
 #include "common/json.h"
 
 #include <arpa/inet.h>
@@ -145,8 +146,14 @@ static bool rogue_anchor(const mw_rules *rules, const mw_verdict_input *in, mw_v
         X509 *x = in->chain[i];
         unsigned char der[32], spki[32];
         unsigned int len = 0;
-        if (!x || X509_digest(x, EVP_sha256(), der, &len) != 1 ||
-            X509_pubkey_digest(x, EVP_sha256(), spki, &len) != 1)
+        if (!x)
+            continue;
+        /* The caller's digest of the DER as sent is the same SHA-256. */
+        if (in->chain_sha256)
+            memcpy(der, in->chain_sha256[i], sizeof der);
+        else if (X509_digest(x, EVP_sha256(), der, &len) != 1)
+            continue;
+        if (X509_pubkey_digest(x, EVP_sha256(), spki, &len) != 1)
             continue;
         const X509_NAME *issuer = X509_get_issuer_name(x);
         for (size_t k = 0; k < nr; k++) {
@@ -257,8 +264,16 @@ static bool untrusted(const mw_rules *rules, const mw_verdict_input *in, mw_verd
         }
     }
     mw_trust_result tr;
-    bool ok = mw_trust_verify(store, mw_rules_removed_roots(rules), in->chain[0], rest,
-                              in->time, &tr);
+    const mw_removed_roots *removed = mw_rules_removed_roots(rules);
+    bool ok;
+    if (in->trust_cache && in->chain_sha256) {
+        uint8_t key[32];
+        mw_trust_cache_key(in->chain_sha256, in->n_chain, removed != NULL, key);
+        ok = mw_trust_cache_verify(in->trust_cache, key, store, removed, in->chain[0], rest,
+                                   in->time, &tr);
+    } else {
+        ok = mw_trust_verify(store, removed, in->chain[0], rest, in->time, &tr);
+    }
     sk_X509_free(rest);
     if (ok) {
         *verified = tr.path;

@@ -18,6 +18,7 @@
 #include "dissectors/quic.h"
 #include "dissectors/tls.h"
 #include "detect/verdict.h"
+#include "detect/trust_cache.h"
 #include "dissectors/x509.h"
 #include "flow/community_id.h"
 #include "output/csv.h"
@@ -85,6 +86,7 @@ typedef struct cert_slot {
 
 struct mw_sessions {
     cert_slot *certs; /* CERT_CACHE_SLOTS */
+    mw_trust_cache *trust; /* this worker's own: no lock (trust_cache.h) */
     mw_json scratch;
     mw_session_config cfg;
     mw_session_stats st;
@@ -106,7 +108,8 @@ mw_sessions *mw_sessions_new(const mw_session_config *cfg)
     mw_json_init(&s->scratch);
     s->certs = calloc(CERT_CACHE_SLOTS, sizeof(*s->certs));
     s->ndpi = mw_ndpi_new();
-    if (!s->ndpi || !s->certs) {
+    s->trust = mw_trust_cache_new();
+    if (!s->ndpi || !s->certs || !s->trust) {
         mw_sessions_free(s);
         return NULL;
     }
@@ -119,6 +122,7 @@ void mw_sessions_free(mw_sessions *s)
         return;
     if (s->ndpi)
         mw_ndpi_free(s->ndpi);
+    mw_trust_cache_free(s->trust);
     if (s->certs) {
         for (size_t i = 0; i < CERT_CACHE_SLOTS; i++) {
             free(s->certs[i].json);
@@ -135,6 +139,12 @@ void mw_sessions_free(mw_sessions *s)
 const mw_session_stats *mw_sessions_stats(mw_sessions *s)
 {
     s->st.ndpi_packet_cap = mw_ndpi_get_stats(s->ndpi)->flows_cap_hit;
+    const mw_trust_cache_stats *tc = mw_trust_cache_get_stats(s->trust);
+    s->st.trust_cache_hits = tc->hits;
+    s->st.trust_cache_misses = tc->misses;
+    s->st.trust_cache_time_misses = tc->time_misses;
+    s->st.trust_cache_uncacheable = tc->uncacheable;
+    s->st.trust_cache_evictions = tc->evictions;
     return &s->st;
 }
 
@@ -367,6 +377,8 @@ static void judge(mw_sessions *s, const mw_flow *flow, const sflow *sf,
                    ? collect_chain(s, tf, chain, digests, MW_VERDICT_MAX_CHAIN) : 0;
     in.n_chain = in.state == MW_CHAIN_SEEN ? n : 0;
     in.chain = chain;
+    in.chain_sha256 = (const uint8_t (*)[32])digests;
+    in.trust_cache = s->trust;
     if (tf->ch.has_sni) {
         in.sni = (const char *)tf->ch.sni.data;
         in.sni_len = tf->ch.sni.len;
