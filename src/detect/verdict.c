@@ -191,7 +191,9 @@ static bool rogue_name(const mw_rules *rules, const mw_verdict_input *in, mw_ver
     for (size_t i = in->n_chain; i-- > 0;) {
         if (!in->chain[i])
             continue;
-        char *iss = mw_rules_name_text(X509_get_issuer_name(in->chain[i]));
+        const char *kept = in->issuer_text ? in->issuer_text[i] : NULL;
+        char *printed = kept ? NULL : mw_rules_name_text(X509_get_issuer_name(in->chain[i]));
+        const char *iss = kept ? kept : printed;
         const char *label = iss ? mw_rules_rogue_name(rules, iss) : NULL;
         if (label)
             v->rogue_issuer = mw_rules_rogue_name_entry(rules, iss);
@@ -200,7 +202,7 @@ static bool rogue_name(const mw_rules *rules, const mw_verdict_input *in, mw_ver
                        "chain[%zu] is issued by \"%s\", the name of rogue %s, but no "
                        "known rogue key verifies it",
                        i, iss, label);
-        free(iss);
+        free(printed);
         if (label)
             return true;
     }

@@ -146,6 +146,10 @@ typedef struct mw_verdict_input {
      * the chain is validated now. The verdict is the same either way. */
     struct mw_trust_cache *trust_cache;
     const uint8_t (*chain_sha256)[32];
+    /* chain[i]'s issuer as mw_rules_name_text() prints it, kept by the
+     * caller with the certificate (printing names costs); NULL, or a NULL
+     * entry: printed here. */
+    const char *const *issuer_text;
 } mw_verdict_input;
 
 void mw_verdict_evaluate(const mw_rules *rules, const mw_verdict_input *in,

@@ -82,6 +82,7 @@ typedef struct cert_slot {
      * OpenSSL cost more than the lookups): valid when names_ok. */
     mw_leaf_names names;
     bool names_ok;
+    char *issuer; /* its issuer as the verdict prints it, or NULL */
 } cert_slot;
 
 struct mw_sessions {
@@ -127,6 +128,7 @@ void mw_sessions_free(mw_sessions *s)
         for (size_t i = 0; i < CERT_CACHE_SLOTS; i++) {
             free(s->certs[i].json);
             X509_free(s->certs[i].x509);
+            free(s->certs[i].issuer);
             mw_leaf_names_free(&s->certs[i].names);
         }
         free(s->certs);
@@ -252,6 +254,8 @@ static const cert_slot *cert_json(mw_sessions *s, const mw_tls_bytes *der)
     slot->x509 = mw_x509_get0(&x);
     if (slot->x509 && X509_up_ref(slot->x509) != 1)
         slot->x509 = NULL;
+    free(slot->issuer);
+    slot->issuer = slot->x509 ? mw_rules_name_text(X509_get_issuer_name(slot->x509)) : NULL;
     mw_x509_facts_free(&x);
     free(slot->json);
     slot->json = s->scratch.failed ? NULL : strdup(mw_json_text(&s->scratch));
@@ -268,7 +272,7 @@ static const cert_slot *cert_json(mw_sessions *s, const mw_tls_bytes *der)
  * with drop_chain().
  */
 static size_t collect_chain(mw_sessions *s, const mw_tls_facts *f, X509 **out,
-                            uint8_t (*digests)[32], size_t max)
+                            uint8_t (*digests)[32], const char **issuers, size_t max)
 {
     size_t n = 0;
     for (size_t i = 0; i < f->n_certs && n < max; i++) {
@@ -276,6 +280,14 @@ static size_t collect_chain(mw_sessions *s, const mw_tls_facts *f, X509 **out,
         out[n] = c->x509 && X509_up_ref(c->x509) == 1 ? c->x509 : NULL;
         memcpy(digests[n], c->digest, 32);
         n++;
+    }
+    /* The issuers' names from the slots still holding these certificates
+     * (a later one of the chain may have taken a slot: NULL, printed by
+     * the verdict). */
+    for (size_t i = 0; i < n; i++) {
+        const cert_slot *c = &s->certs[((uint32_t)digests[i][0] << 8 | digests[i][1]) %
+                                       CERT_CACHE_SLOTS];
+        issuers[i] = out[i] && c->x509 == out[i] ? c->issuer : NULL;
     }
     return n;
 }
@@ -365,6 +377,7 @@ static void judge(mw_sessions *s, const mw_flow *flow, const sflow *sf,
 {
     X509 *chain[MW_VERDICT_MAX_CHAIN];
     uint8_t digests[MW_VERDICT_MAX_CHAIN][32];
+    const char *issuers[MW_VERDICT_MAX_CHAIN];
     mw_verdict_input in = {0};
     if (tf->cert_seen && tf->n_certs)
         in.state = MW_CHAIN_SEEN;
@@ -374,11 +387,12 @@ static void judge(mw_sessions *s, const mw_flow *flow, const sflow *sf,
         in.state = MW_CHAIN_HIDDEN;
     /* Every certificate sent goes to --certs, judged or not. */
     size_t n = tf->cert_seen && (in.state == MW_CHAIN_SEEN || s->cfg.certs)
-                   ? collect_chain(s, tf, chain, digests, MW_VERDICT_MAX_CHAIN) : 0;
+                   ? collect_chain(s, tf, chain, digests, issuers, MW_VERDICT_MAX_CHAIN) : 0;
     in.n_chain = in.state == MW_CHAIN_SEEN ? n : 0;
     in.chain = chain;
     in.chain_sha256 = (const uint8_t (*)[32])digests;
     in.trust_cache = s->trust;
+    in.issuer_text = issuers;
     if (tf->ch.has_sni) {
         in.sni = (const char *)tf->ch.sni.data;
         in.sni_len = tf->ch.sni.len;
