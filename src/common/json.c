@@ -208,39 +208,39 @@ void mw_json_string_n(mw_json *j, const void *s, size_t n)
     append_escaped(j, s, n);
 }
 
-/* v in decimal, written backwards from the end of b[24]: its first digit
- * (snprintf's formatting machinery costs more than the event's numbers). */
-static size_t decimal(uint64_t v, char b[24], char **first)
+/* v in decimal into out (at most 20 digits); returns how many (snprintf's
+ * formatting machinery costs more than the event's numbers). */
+static size_t decimal(uint64_t v, char *out)
 {
-    char *p = b + 24;
+    char rev[20];
+    size_t n = 0;
     do {
-        *--p = (char)('0' + v % 10);
+        rev[n++] = (char)('0' + v % 10);
         v /= 10;
-    } while (v);
-    *first = p;
-    return (size_t)(b + 24 - p);
+    } while (v && n < sizeof rev);
+    for (size_t i = 0; i < n; i++)
+        out[i] = rev[n - 1 - i];
+    return n;
 }
 
 void mw_json_uint(mw_json *j, uint64_t v)
 {
-    char b[24], *p;
-    size_t n = decimal(v, b, &p);
+    char b[24];
+    size_t n = decimal(v, b);
     before_value(j);
-    append(j, p, n);
+    append(j, b, n);
 }
 
 void mw_json_int(mw_json *j, int64_t v)
 {
-    char b[24], *p;
+    char b[24];
     /* The magnitude as unsigned: -INT64_MIN does not fit an int64_t. */
     uint64_t m = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    size_t n = decimal(m, b, &p);
-    if (v < 0) {
-        *--p = '-';
-        n++;
-    }
+    size_t k = v < 0;
+    b[0] = '-';
+    size_t n = k + decimal(m, b + k);
     before_value(j);
-    append(j, p, n);
+    append(j, b, n);
 }
 
 void mw_json_bool(mw_json *j, bool v)
