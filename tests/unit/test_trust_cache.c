@@ -158,6 +158,7 @@ static void test_same_answers(void)
     static int64_t t[4000];
     size_t n = times_to_try(r, t, 4000);
     CHECK(n > 100);
+    fprintf(stderr, "  %zu times, each forwards and backwards\n", n);
     size_t calls = 0;
     check_times(c, store, r, t, n, &calls);
     int64_t back[4000];
