@@ -152,6 +152,15 @@ static void append_escaped(mw_json *j, const uint8_t *s, size_t n)
     append_c(j, '"');
     size_t i = 0;
     while (i < n && !j->failed) {
+        /* A run of printable ASCII needs no escaping: copied at once. */
+        size_t run = i;
+        while (run < n && s[run] >= 0x20 && s[run] < 0x7F && s[run] != '"' && s[run] != '\\')
+            run++;
+        if (run > i) {
+            append(j, (const char *)s + i, run - i);
+            i = run;
+            continue;
+        }
         uint8_t c = s[i];
         if (c == '"' || c == '\\') {
             char e[2] = {'\\', (char)c};
@@ -199,20 +208,39 @@ void mw_json_string_n(mw_json *j, const void *s, size_t n)
     append_escaped(j, s, n);
 }
 
+/* v in decimal into out (at most 20 digits); returns how many (snprintf's
+ * formatting machinery costs more than the event's numbers). */
+static size_t decimal(uint64_t v, char *out)
+{
+    char rev[20];
+    size_t n = 0;
+    do {
+        rev[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v && n < sizeof rev);
+    for (size_t i = 0; i < n; i++)
+        out[i] = rev[n - 1 - i];
+    return n;
+}
+
 void mw_json_uint(mw_json *j, uint64_t v)
 {
     char b[24];
-    int n = snprintf(b, sizeof b, "%" PRIu64, v);
+    size_t n = decimal(v, b);
     before_value(j);
-    append(j, b, (size_t)n);
+    append(j, b, n);
 }
 
 void mw_json_int(mw_json *j, int64_t v)
 {
     char b[24];
-    int n = snprintf(b, sizeof b, "%" PRId64, v);
+    /* The magnitude as unsigned: -INT64_MIN does not fit an int64_t. */
+    uint64_t m = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    size_t k = v < 0;
+    b[0] = '-';
+    size_t n = k + decimal(m, b + k);
     before_value(j);
-    append(j, b, (size_t)n);
+    append(j, b, n);
 }
 
 void mw_json_bool(mw_json *j, bool v)

@@ -156,6 +156,11 @@
     X(verdict_untrusted, "verdicts: untrusted (no sign of interception)")      \
     X(verdict_clean, "verdicts: clean (chain validates, no evidence)")         \
     X(trusted_removed_root, "chains trusted via a root since removed")         \
+    X(trust_cache_hits, "chain validations reused from the trust cache")      \
+    X(trust_cache_misses, "chains validated (not in the trust cache)")          \
+    X(trust_cache_time_misses, "of misses: chain cached, but for another validity interval") \
+    X(trust_cache_uncacheable, "of misses: not cached (no time, unreadable dates)") \
+    X(trust_cache_evictions, "trust cache entries replaced by another chain")  \
     X(verdict_opaque, "verdicts: opaque (no chain to judge)")                  \
     X(verdict_incomplete, "verdicts: incomplete (handshake not seen)")         \
     X(reason_rogue_anchor, "evidence: ROGUE_ANCHOR")                           \

@@ -4,6 +4,7 @@
 #include "detect/verdict.h"
 
 #include "detect/baseline.h"
+#include "detect/trust_cache.h"
 #include "common/json.h"
 
 #include <arpa/inet.h>
@@ -145,8 +146,14 @@ static bool rogue_anchor(const mw_rules *rules, const mw_verdict_input *in, mw_v
         X509 *x = in->chain[i];
         unsigned char der[32], spki[32];
         unsigned int len = 0;
-        if (!x || X509_digest(x, EVP_sha256(), der, &len) != 1 ||
-            X509_pubkey_digest(x, EVP_sha256(), spki, &len) != 1)
+        if (!x)
+            continue;
+        /* The caller's digest of the DER as sent is the same SHA-256. */
+        if (in->chain_sha256)
+            memcpy(der, in->chain_sha256[i], sizeof der);
+        else if (X509_digest(x, EVP_sha256(), der, &len) != 1)
+            continue;
+        if (X509_pubkey_digest(x, EVP_sha256(), spki, &len) != 1)
             continue;
         const X509_NAME *issuer = X509_get_issuer_name(x);
         for (size_t k = 0; k < nr; k++) {
@@ -184,7 +191,9 @@ static bool rogue_name(const mw_rules *rules, const mw_verdict_input *in, mw_ver
     for (size_t i = in->n_chain; i-- > 0;) {
         if (!in->chain[i])
             continue;
-        char *iss = mw_rules_name_text(X509_get_issuer_name(in->chain[i]));
+        const char *kept = in->issuer_text ? in->issuer_text[i] : NULL;
+        char *printed = kept ? NULL : mw_rules_name_text(X509_get_issuer_name(in->chain[i]));
+        const char *iss = kept ? kept : printed;
         const char *label = iss ? mw_rules_rogue_name(rules, iss) : NULL;
         if (label)
             v->rogue_issuer = mw_rules_rogue_name_entry(rules, iss);
@@ -193,7 +202,7 @@ static bool rogue_name(const mw_rules *rules, const mw_verdict_input *in, mw_ver
                        "chain[%zu] is issued by \"%s\", the name of rogue %s, but no "
                        "known rogue key verifies it",
                        i, iss, label);
-        free(iss);
+        free(printed);
         if (label)
             return true;
     }
@@ -257,8 +266,16 @@ static bool untrusted(const mw_rules *rules, const mw_verdict_input *in, mw_verd
         }
     }
     mw_trust_result tr;
-    bool ok = mw_trust_verify(store, mw_rules_removed_roots(rules), in->chain[0], rest,
-                              in->time, &tr);
+    const mw_removed_roots *removed = mw_rules_removed_roots(rules);
+    bool ok;
+    if (in->trust_cache && in->chain_sha256) {
+        uint8_t key[32];
+        mw_trust_cache_key(in->chain_sha256, in->n_chain, removed != NULL, key);
+        ok = mw_trust_cache_verify(in->trust_cache, key, store, removed, in->chain[0], rest,
+                                   in->time, &tr);
+    } else {
+        ok = mw_trust_verify(store, removed, in->chain[0], rest, in->time, &tr);
+    }
     sk_X509_free(rest);
     if (ok) {
         *verified = tr.path;

@@ -141,6 +141,15 @@ typedef struct mw_verdict_input {
     bool offered_tls13;   /* the ClientHello offered TLS 1.3 */
     /* What earlier sessions showed (baseline.h), or NULL. */
     const struct mw_history *history;
+    /* Validations done once per distinct chain (trust_cache.h): the cache
+     * and the SHA-256 of each chain[] entry's DER, as sent; either NULL:
+     * the chain is validated now. The verdict is the same either way. */
+    struct mw_trust_cache *trust_cache;
+    const uint8_t (*chain_sha256)[32];
+    /* chain[i]'s issuer as mw_rules_name_text() prints it, kept by the
+     * caller with the certificate (printing names costs); NULL, or a NULL
+     * entry: printed here. */
+    const char *const *issuer_text;
 } mw_verdict_input;
 
 void mw_verdict_evaluate(const mw_rules *rules, const mw_verdict_input *in,

@@ -18,6 +18,7 @@
 #include "dissectors/quic.h"
 #include "dissectors/tls.h"
 #include "detect/verdict.h"
+#include "detect/trust_cache.h"
 #include "dissectors/x509.h"
 #include "flow/community_id.h"
 #include "output/csv.h"
@@ -81,10 +82,12 @@ typedef struct cert_slot {
      * OpenSSL cost more than the lookups): valid when names_ok. */
     mw_leaf_names names;
     bool names_ok;
+    char *issuer; /* its issuer as the verdict prints it, or NULL */
 } cert_slot;
 
 struct mw_sessions {
     cert_slot *certs; /* CERT_CACHE_SLOTS */
+    mw_trust_cache *trust; /* this worker's own: no lock (trust_cache.h) */
     mw_json scratch;
     mw_session_config cfg;
     mw_session_stats st;
@@ -106,7 +109,8 @@ mw_sessions *mw_sessions_new(const mw_session_config *cfg)
     mw_json_init(&s->scratch);
     s->certs = calloc(CERT_CACHE_SLOTS, sizeof(*s->certs));
     s->ndpi = mw_ndpi_new();
-    if (!s->ndpi || !s->certs) {
+    s->trust = mw_trust_cache_new();
+    if (!s->ndpi || !s->certs || !s->trust) {
         mw_sessions_free(s);
         return NULL;
     }
@@ -119,10 +123,12 @@ void mw_sessions_free(mw_sessions *s)
         return;
     if (s->ndpi)
         mw_ndpi_free(s->ndpi);
+    mw_trust_cache_free(s->trust);
     if (s->certs) {
         for (size_t i = 0; i < CERT_CACHE_SLOTS; i++) {
             free(s->certs[i].json);
             X509_free(s->certs[i].x509);
+            free(s->certs[i].issuer);
             mw_leaf_names_free(&s->certs[i].names);
         }
         free(s->certs);
@@ -135,6 +141,12 @@ void mw_sessions_free(mw_sessions *s)
 const mw_session_stats *mw_sessions_stats(mw_sessions *s)
 {
     s->st.ndpi_packet_cap = mw_ndpi_get_stats(s->ndpi)->flows_cap_hit;
+    const mw_trust_cache_stats *tc = mw_trust_cache_get_stats(s->trust);
+    s->st.trust_cache_hits = tc->hits;
+    s->st.trust_cache_misses = tc->misses;
+    s->st.trust_cache_time_misses = tc->time_misses;
+    s->st.trust_cache_uncacheable = tc->uncacheable;
+    s->st.trust_cache_evictions = tc->evictions;
     return &s->st;
 }
 
@@ -242,6 +254,8 @@ static const cert_slot *cert_json(mw_sessions *s, const mw_tls_bytes *der)
     slot->x509 = mw_x509_get0(&x);
     if (slot->x509 && X509_up_ref(slot->x509) != 1)
         slot->x509 = NULL;
+    free(slot->issuer);
+    slot->issuer = slot->x509 ? mw_rules_name_text(X509_get_issuer_name(slot->x509)) : NULL;
     mw_x509_facts_free(&x);
     free(slot->json);
     slot->json = s->scratch.failed ? NULL : strdup(mw_json_text(&s->scratch));
@@ -258,7 +272,7 @@ static const cert_slot *cert_json(mw_sessions *s, const mw_tls_bytes *der)
  * with drop_chain().
  */
 static size_t collect_chain(mw_sessions *s, const mw_tls_facts *f, X509 **out,
-                            uint8_t (*digests)[32], size_t max)
+                            uint8_t (*digests)[32], const char **issuers, size_t max)
 {
     size_t n = 0;
     for (size_t i = 0; i < f->n_certs && n < max; i++) {
@@ -266,6 +280,14 @@ static size_t collect_chain(mw_sessions *s, const mw_tls_facts *f, X509 **out,
         out[n] = c->x509 && X509_up_ref(c->x509) == 1 ? c->x509 : NULL;
         memcpy(digests[n], c->digest, 32);
         n++;
+    }
+    /* The issuers' names from the slots still holding these certificates
+     * (a later one of the chain may have taken a slot: NULL, printed by
+     * the verdict). */
+    for (size_t i = 0; i < n; i++) {
+        const cert_slot *c = &s->certs[((uint32_t)digests[i][0] << 8 | digests[i][1]) %
+                                       CERT_CACHE_SLOTS];
+        issuers[i] = out[i] && c->x509 == out[i] ? c->issuer : NULL;
     }
     return n;
 }
@@ -355,6 +377,7 @@ static void judge(mw_sessions *s, const mw_flow *flow, const sflow *sf,
 {
     X509 *chain[MW_VERDICT_MAX_CHAIN];
     uint8_t digests[MW_VERDICT_MAX_CHAIN][32];
+    const char *issuers[MW_VERDICT_MAX_CHAIN];
     mw_verdict_input in = {0};
     if (tf->cert_seen && tf->n_certs)
         in.state = MW_CHAIN_SEEN;
@@ -364,9 +387,12 @@ static void judge(mw_sessions *s, const mw_flow *flow, const sflow *sf,
         in.state = MW_CHAIN_HIDDEN;
     /* Every certificate sent goes to --certs, judged or not. */
     size_t n = tf->cert_seen && (in.state == MW_CHAIN_SEEN || s->cfg.certs)
-                   ? collect_chain(s, tf, chain, digests, MW_VERDICT_MAX_CHAIN) : 0;
+                   ? collect_chain(s, tf, chain, digests, issuers, MW_VERDICT_MAX_CHAIN) : 0;
     in.n_chain = in.state == MW_CHAIN_SEEN ? n : 0;
     in.chain = chain;
+    in.chain_sha256 = (const uint8_t (*)[32])digests;
+    in.trust_cache = s->trust;
+    in.issuer_text = issuers;
     if (tf->ch.has_sni) {
         in.sni = (const char *)tf->ch.sni.data;
         in.sni_len = tf->ch.sni.len;

@@ -791,6 +791,34 @@ static void test_civil_from_secs(void)
     CHECK(c.month >= 1 && c.month <= 12 && c.day >= 1 && c.day <= 31 && c.second <= 59);
 }
 
+/* The writer's numbers against printf's, at the edges, and its escaping
+ * of a string mixing plain runs, quotes, controls, UTF-8 and bad bytes. */
+static void test_writer_numbers_and_escapes(void)
+{
+    static const uint64_t us[] = {0, 9, 10, 99, 100, 65535, 4294967296u, UINT64_MAX};
+    static const int64_t is[] = {0, -1, 1, -10, INT64_MAX, INT64_MIN, INT64_MIN + 1};
+    mw_json j;
+    mw_json_init(&j);
+    char want[1024] = "[", tmp[32];
+    mw_json_array_begin(&j);
+    for (size_t i = 0; i < sizeof us / sizeof us[0]; i++) {
+        mw_json_uint(&j, us[i]);
+        snprintf(tmp, sizeof tmp, "%s%" PRIu64, i ? "," : "", us[i]);
+        strcat(want, tmp);
+    }
+    for (size_t i = 0; i < sizeof is / sizeof is[0]; i++) {
+        mw_json_int(&j, is[i]);
+        snprintf(tmp, sizeof tmp, ",%" PRId64, is[i]);
+        strcat(want, tmp);
+    }
+    static const char raw[] = "ab\"c\\d\x01" "e\x7f f\xc3\xa9g\xffh plain run";
+    mw_json_string_n(&j, raw, sizeof raw - 1);
+    strcat(want, ",\"ab\\\"c\\\\d\\u0001e\\u007f f\xc3\xa9g\\\\xffh plain run\"]");
+    mw_json_array_end(&j);
+    CHECK_EQ_S(mw_json_text(&j), want);
+    mw_json_free(&j);
+}
+
 int main(void)
 {
     RUN(test_nested);
@@ -802,6 +830,7 @@ int main(void)
     RUN(test_mutations);
     RUN(test_trailing);
     RUN(test_positions);
+    RUN(test_writer_numbers_and_escapes);
     RUN(test_round_trip);
     RUN(test_load_file);
     RUN(test_big_values);
