@@ -103,6 +103,9 @@
     X(created_udp, "UDP flows created")                                         \
     X(closed_fin, "flows closed by FIN in both directions")                     \
     X(closed_rst, "flows closed by RST")                                        \
+    X(rst_out_of_window, "RSTs outside the receive window, ignored")            \
+    X(fin_out_of_window, "FINs outside the receive window, ignored")            \
+    X(data_after_rst, "data segments from a side after its own RST (kept)")     \
     X(timed_out, "flows expired after their idle timeout")                      \
     X(evicted, "flows evicted because the table was full (LRU)")                \
     X(ended_at_eof, "flows still open at the end of the input")                 \

@@ -94,6 +94,16 @@ struct mw_flow {
     uint32_t csum_dropped[2];    /* bad ones dropped */
     uint32_t csum_unverified[2]; /* bad ones let through (auto) */
 
+    /* Receive windows, for RST and FIN (pipeline.c): the largest window
+     * each direction advertised, and its SYN's window scale option. */
+    uint16_t max_window[2];
+    uint8_t syn_wscale[2]; /* valid if syn_window_seen */
+    bool syn_window_seen[2];
+    bool rst_from[2];      /* an in-window RST came from this direction */
+    uint32_t rst_ignored;  /* RSTs outside the receive window, both ways */
+    uint32_t fin_ignored;  /* FINs outside the receive window */
+    uint32_t data_after_rst; /* data segments after its sender's RST */
+
     void *consumer_state; /* owned by the consumer */
     uint32_t delivered[2];  /* stream bytes already shown to the consumer */
     mw_tcp_stream stream[2]; /* indexed by MW_DIR_* */

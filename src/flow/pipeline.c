@@ -204,6 +204,80 @@ static void checksum_learn(mw_worker *w, mw_flow *f, int dir, const mw_packet *p
     }
 }
 
+/*
+ * The receive window of the peer of direction dir, in dir's sequence
+ * space: the largest window the peer advertised, scaled as both SYNs
+ * agreed (RFC 7323 2.2), the largest scale when the handshake was not
+ * seen. 0 when the peer has not advertised one yet.
+ */
+static uint32_t peer_window(const mw_flow *f, int dir)
+{
+    int peer = !dir;
+    uint32_t shift = 14;
+    if (f->syn_window_seen[0] && f->syn_window_seen[1])
+        shift = (f->syn_wscale[0] == MW_TCP_NO_WSCALE ||
+                 f->syn_wscale[1] == MW_TCP_NO_WSCALE) ? 0u : f->syn_wscale[peer];
+    else if (f->syn_window_seen[peer] && f->syn_wscale[peer] == MW_TCP_NO_WSCALE)
+        shift = 0;
+    return (uint32_t)f->max_window[peer] << shift;
+}
+
+/*
+ * RST and FIN count only inside the receive window (RFC 9293 3.10.7.4,
+ * RFC 5961 3): a receiver ignores one elsewhere, and so does the flow (the
+ * flag is cleared, the segment's data still goes to reassembly). Judged
+ * only when the direction's ISN is settled and the peer advertised a
+ * window; otherwise accepted as before. A RST lies in the window when its
+ * offset is in [contiguous, highest + window]; a FIN (its position after
+ * its data) when below highest + window.
+ */
+static void tcp_control_window(mw_worker *w, mw_packet *pkt)
+{
+    int dir = 0;
+    mw_flow *f = mw_flow_find(w->flows, pkt, &dir);
+    if (f == NULL || f->proto != 6)
+        return;
+    const mw_tcp_stream *s = &f->stream[dir];
+    uint32_t win = peer_window(f, dir);
+    if (!s->isn_known || (s->n_isn_alt && !s->isn_decided) || win == 0)
+        return;
+    uint32_t off = pkt->seq - s->isn;
+    uint32_t limit = s->highest + win;
+    if (pkt->tcp_flags & MW_TCP_RST) {
+        uint32_t from = s->contiguous;
+        if (off - from > limit - from) {
+            pkt->tcp_flags &= (uint8_t)~MW_TCP_RST;
+            f->rst_ignored++;
+            w->stats.flow.rst_out_of_window++;
+        }
+    }
+    if (pkt->tcp_flags & MW_TCP_FIN) {
+        uint32_t at = off + pkt->payload_wire_len;
+        if (at > limit) {
+            pkt->tcp_flags &= (uint8_t)~MW_TCP_FIN;
+            f->fin_ignored++;
+            w->stats.flow.fin_out_of_window++;
+        }
+    }
+}
+
+/* Windows learned from every segment; data after its sender's RST. */
+static void tcp_learn(mw_worker *w, mw_flow *f, int dir, const mw_packet *pkt)
+{
+    if (pkt->window > f->max_window[dir])
+        f->max_window[dir] = pkt->window;
+    if (pkt->tcp_flags & MW_TCP_SYN) {
+        f->syn_window_seen[dir] = true;
+        f->syn_wscale[dir] = pkt->tcp_wscale;
+    }
+    if (f->rst_from[dir] && pkt->payload_wire_len > 0 && !(pkt->tcp_flags & MW_TCP_RST)) {
+        f->data_after_rst++;
+        w->stats.flow.data_after_rst++;
+    }
+    if (pkt->tcp_flags & MW_TCP_RST)
+        f->rst_from[dir] = true;
+}
+
 static void handle_tcp(mw_worker *w, mw_flow *f, int dir, const mw_packet *pkt)
 {
     mw_reasm_result r = mw_reasm_segment(w->reasm, &f->stream[dir], pkt->seq,
@@ -241,6 +315,8 @@ void mw_worker_packet(mw_worker *w, int linktype, const char *capture,
     }
     if (checksum_drop(w, &pkt))
         return;
+    if (pkt.l4_proto == 6 && (pkt.tcp_flags & (MW_TCP_RST | MW_TCP_FIN)))
+        tcp_control_window(w, &pkt);
 
     int dir;
     bool created;
@@ -249,6 +325,8 @@ void mw_worker_packet(mw_worker *w, int linktype, const char *capture,
         return;
     f->last_number = pkt.number;
     checksum_learn(w, f, dir, &pkt);
+    if (pkt.l4_proto == 6)
+        tcp_learn(w, f, dir, &pkt);
     if (created && w->consumer && w->consumer->flow_start) {
         f->consumer_state = w->consumer->flow_start(w->consumer_arg, f, &pkt);
         if (!f->consumer_state)

@@ -237,6 +237,42 @@ static void test_data_after_rst(void)
     CHECK_EQ_U(h.rec.ends, 1);
     CHECK_EQ_U(h.rec.end_reason, MW_FLOW_END_RST);
     CHECK_EQ_U(mw_worker_stats(h.w)->flow.closed_rst, 1);
+    CHECK_EQ_U(mw_worker_stats(h.w)->flow.rst_out_of_window, 0);
+    CHECK_EQ_U(mw_worker_stats(h.w)->flow.data_after_rst, 0);
+    mw_worker_free(h.w);
+}
+
+/* RST and FIN outside the receive window are ignored (docs/evasion.md);
+ * the harness's SYNs carry no window scale, so the window is 65535. */
+static void test_rst_fin_outside_window(void)
+{
+    harness h;
+    h_init(&h, NULL);
+    handshake(&h);
+    h_send(&h, true, C_ISN + 1, S_ISN + 1, ACK, "hello");
+    h_send(&h, false, S_ISN + 1, C_ISN + 6, ACK, "cert-");
+    /* Offsets: client data [0, 5), so its window ends at 5 + 65535. */
+    h_send(&h, true, C_ISN + 1 + 5 + 65536, 0, MW_TCP_RST, NULL);
+    h_send(&h, false, S_ISN + 1 + 5 + 65536, C_ISN + 6, MW_TCP_RST | ACK, NULL);
+    h_send(&h, false, S_ISN + 1 - 1000, C_ISN + 6, MW_TCP_RST | ACK, NULL); /* old */
+    h_send(&h, true, C_ISN + 1 + 5 + 65536, S_ISN + 6, FIN | ACK, NULL);
+    mw_stats *st = mw_worker_stats(h.w);
+    CHECK_EQ_U(st->flow.rst_out_of_window, 3);
+    CHECK_EQ_U(st->flow.fin_out_of_window, 1);
+    CHECK_EQ_U(st->flow.closed_rst, 0);
+    h_send(&h, false, S_ISN + 6, C_ISN + 6, ACK, "chain");
+    CHECK_MEM(h.rec.seen[1], "cert-chain", 10);
+    /* The last offset of the window is in it: the flow closes by RST. */
+    h_send(&h, true, C_ISN + 1 + 5 + 65535, 0, MW_TCP_RST, NULL);
+    CHECK_EQ_U(st->flow.closed_rst, 1);
+    CHECK_EQ_U(st->flow.rst_out_of_window, 3);
+    /* Data from the side that sent the RST: kept, and counted. */
+    h_send(&h, true, C_ISN + 6, S_ISN + 11, ACK, "more");
+    CHECK_EQ_U(h.rec.seen_len[0], 9);
+    CHECK_MEM(h.rec.seen[0], "hellomore", 9);
+    CHECK_EQ_U(st->flow.data_after_rst, 1);
+    mw_worker_end_input(h.w);
+    CHECK_EQ_U(h.rec.end_reason, MW_FLOW_END_RST);
     mw_worker_free(h.w);
 }
 
@@ -349,6 +385,7 @@ int main(void)
 {
     RUN(test_in_order_and_reordered);
     RUN(test_data_after_rst);
+    RUN(test_rst_fin_outside_window);
     RUN(test_overlap_with_different_bytes);
     RUN(test_gap_from_ack);
     RUN(test_bypass_when_done);
