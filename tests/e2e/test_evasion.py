@@ -45,13 +45,6 @@ DIFFERING = ("badsum_garbage", "ttl1_garbage", "retrans_differ",
 
 # (class, what) -> why it fails today. Taken off as each is fixed.
 EXPECTED_FAIL = {
-    ("badsum_garbage", "verdict"):
-        "--checksums auto lets bad data segments of a verified direction "
-        "through; the garbage copy comes first and wins (docs/evasion.md)",
-    ("ttl1_garbage", "verdict"):
-        "first copy wins in reassembly: the TTL-1 garbage hides the chain",
-    ("ttl1_garbage", "chain"): "as above",
-    ("ttl1_garbage", "injection"): "two versions not judged yet",
     ("retrans_differ", "injection"): "two versions not judged yet",
     ("fragovl_garbage_first", "verdict"):
         "first fragment copy wins in ipfrag: the garbage overlap is kept",
