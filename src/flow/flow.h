@@ -100,6 +100,10 @@ struct mw_flow {
     uint8_t syn_wscale[2]; /* valid if syn_window_seen */
     bool syn_window_seen[2];
     bool rst_from[2];      /* an in-window RST came from this direction */
+    /* Once reassembly stops following a direction (bypass, cap): the
+     * sequence number after the highest byte seen, kept by pipeline.c. */
+    bool seq_next_set[2];
+    uint32_t seq_next[2];
     uint32_t rst_ignored;  /* RSTs outside the receive window, both ways */
     uint32_t fin_ignored;  /* FINs outside the receive window */
     uint32_t data_after_rst; /* data segments after its sender's RST */

@@ -253,11 +253,27 @@ static uint32_t peer_window(const mw_flow *f, int dir)
  * RST and FIN count only inside the receive window (RFC 9293 3.10.7.4,
  * RFC 5961 3): a receiver ignores one elsewhere, and so does the flow (the
  * flag is cleared, the segment's data still goes to reassembly). Judged
- * only when the direction's ISN is settled and the peer advertised a
- * window; otherwise accepted as before. A RST lies in the window when its
+ * only when the direction's ISN is settled and the peer advertised a window;
+ * otherwise accepted as before. A RST lies in the window when its
  * offset is in [contiguous, highest + window]; a FIN (its position after
- * its data) when below highest + window.
+ * its data) when below highest + window. Once reassembly stopped
+ * following the direction (bypass, cap), the same around the sequence
+ * number the worker keeps tracking (track_seq), the RST within a window
+ * either side.
  */
+/* seq_next from reassembly's last state of the direction, once. */
+static bool seq_next_init(mw_flow *f, int dir)
+{
+    const mw_tcp_stream *s = &f->stream[dir];
+    if (f->seq_next_set[dir])
+        return true;
+    if (!s->isn_known || (s->n_isn_alt && !s->isn_decided))
+        return false;
+    f->seq_next[dir] = s->isn + s->highest;
+    f->seq_next_set[dir] = true;
+    return true;
+}
+
 static void tcp_control_window(mw_worker *w, mw_packet *pkt)
 {
     int dir = 0;
@@ -266,26 +282,50 @@ static void tcp_control_window(mw_worker *w, mw_packet *pkt)
         return;
     const mw_tcp_stream *s = &f->stream[dir];
     uint32_t win = peer_window(f, dir);
-    if (!s->isn_known || (s->n_isn_alt && !s->isn_decided) || win == 0)
+    bool rst_out = false, fin_out = false;
+    if (win == 0)
         return;
-    uint32_t off = pkt->seq - s->isn;
-    uint32_t limit = s->highest + win;
-    if (pkt->tcp_flags & MW_TCP_RST) {
-        uint32_t from = s->contiguous;
-        if (off - from > limit - from) {
-            pkt->tcp_flags &= (uint8_t)~MW_TCP_RST;
-            f->rst_ignored++;
-            w->stats.flow.rst_out_of_window++;
-        }
+    if (!(f->bypassed || s->released || s->capped)) {
+        if (!s->isn_known || (s->n_isn_alt && !s->isn_decided))
+            return;
+        uint32_t off = pkt->seq - s->isn, from = s->contiguous;
+        uint32_t limit = s->highest + win;
+        rst_out = off - from > limit - from;
+        fin_out = off + pkt->payload_wire_len > limit;
+    } else if (seq_next_init(f, dir)) {
+        /* Reassembly stopped following: around the highest byte seen. */
+        int32_t d = (int32_t)(pkt->seq - f->seq_next[dir]);
+        rst_out = d < -(int64_t)win || d > (int64_t)win;
+        fin_out = (int32_t)(pkt->seq + pkt->payload_wire_len - f->seq_next[dir]) > (int64_t)win;
+    } else {
+        return;
     }
-    if (pkt->tcp_flags & MW_TCP_FIN) {
-        uint32_t at = off + pkt->payload_wire_len;
-        if (at > limit) {
-            pkt->tcp_flags &= (uint8_t)~MW_TCP_FIN;
-            f->fin_ignored++;
-            w->stats.flow.fin_out_of_window++;
-        }
+    if ((pkt->tcp_flags & MW_TCP_RST) && rst_out) {
+        pkt->tcp_flags &= (uint8_t)~MW_TCP_RST;
+        f->rst_ignored++;
+        w->stats.flow.rst_out_of_window++;
     }
+    if ((pkt->tcp_flags & MW_TCP_FIN) && fin_out) {
+        pkt->tcp_flags &= (uint8_t)~MW_TCP_FIN;
+        f->fin_ignored++;
+        w->stats.flow.fin_out_of_window++;
+    }
+}
+
+/* Where a direction's sequence numbers are once reassembly stopped
+ * following them: from its last state, then advanced by each segment
+ * that ends beyond it by no more than the peer's window. */
+static void track_seq(mw_flow *f, int dir, const mw_packet *pkt)
+{
+    const mw_tcp_stream *s = &f->stream[dir];
+    if (!(f->bypassed || s->released || s->capped))
+        return;
+    if (!seq_next_init(f, dir))
+        return;
+    uint32_t win = peer_window(f, dir);
+    int64_t adv = (int32_t)(pkt->seq + pkt->payload_wire_len - f->seq_next[dir]);
+    if (adv > 0 && adv <= (win ? (int64_t)win : (int64_t)1 << 30))
+        f->seq_next[dir] = pkt->seq + pkt->payload_wire_len;
 }
 
 /* Windows learned from every segment; data after its sender's RST. */
@@ -299,6 +339,7 @@ static void tcp_learn(mw_worker *w, mw_flow *f, int dir, const mw_packet *pkt)
         f->syn_window_seen[dir] = true;
         f->syn_wscale[dir] = pkt->tcp_wscale;
     }
+    track_seq(f, dir, pkt);
     if (f->rst_from[dir] && pkt->payload_wire_len > 0 && !(pkt->tcp_flags & MW_TCP_RST)) {
         f->data_after_rst++;
         w->stats.flow.data_after_rst++;
