@@ -30,7 +30,7 @@ struct mw_held {
 };
 
 /* Bytes of held packets per worker; beyond, suspects are not held. */
-#define MW_HOLD_MAX_BYTES (16u * 1024u * 1024u)
+#define MW_HOLD_MAX_BYTES (16ull * 1024u * 1024u)
 
 /* TTL hops within which two copies count as from the same sender. */
 #define MW_HOLD_TTL_SLACK 2
