@@ -103,6 +103,12 @@
     X(created_udp, "UDP flows created")                                         \
     X(closed_fin, "flows closed by FIN in both directions")                     \
     X(closed_rst, "flows closed by RST")                                        \
+    X(rst_out_of_window, "RSTs outside the receive window, ignored")            \
+    X(fin_out_of_window, "FINs outside the receive window, ignored")            \
+    X(data_after_rst, "data segments from a side after its own RST (kept)")     \
+    X(held_suspect, "data segments held for one packet: bad checksum (auto) or TTL off their direction's") \
+    X(hold_refused, "suspect data segments not held: the hold budget (16 MiB per worker) was full") \
+    X(injected_dropped, "data copies dropped as injected: the other copy of the bytes had a better checksum or TTL") \
     X(timed_out, "flows expired after their idle timeout")                      \
     X(evicted, "flows evicted because the table was full (LRU)")                \
     X(ended_at_eof, "flows still open at the end of the input")                 \
@@ -174,7 +180,8 @@
     X(reason_version_downgrade, "evidence: VERSION_DOWNGRADE")                 \
     X(reason_ttl_anomaly, "evidence: TTL_ANOMALY")                             \
     X(reason_interceptor_fingerprint, "evidence: INTERCEPTOR_FINGERPRINT")     \
-    X(reason_server_fingerprint_changed, "evidence: SERVER_FINGERPRINT_CHANGED")
+    X(reason_server_fingerprint_changed, "evidence: SERVER_FINGERPRINT_CHANGED") \
+    X(reason_injection, "sessions with INJECTION: differing copies, one dropped")
 
 /* What the run keeps beyond the events: the baseline store (--state), the
  * summary and report (--report), flagged packets (--write-flagged) and the

@@ -49,6 +49,7 @@ const char *mw_reason_name(mw_reason_code c)
     case MW_REASON_TTL_ANOMALY: return "TTL_ANOMALY";
     case MW_REASON_INTERCEPTOR_FINGERPRINT: return "INTERCEPTOR_FINGERPRINT";
     case MW_REASON_SERVER_FINGERPRINT_CHANGED: return "SERVER_FINGERPRINT_CHANGED";
+    case MW_REASON_INJECTION: return "INJECTION";
     case MW_REASON_COUNT: break;
     }
     return "?";

@@ -52,6 +52,11 @@ typedef enum mw_reason_code {
     MW_REASON_TTL_ANOMALY,
     MW_REASON_INTERCEPTOR_FINGERPRINT,
     MW_REASON_SERVER_FINGERPRINT_CHANGED,
+    /* Two copies of the handshake's bytes differed; the one the receiver
+     * is less likely to have taken was dropped (flow/pipeline.c). No
+     * evidence of interception by itself: it never changes the verdict.
+     * Added by the session layer after mw_verdict_evaluate(). */
+    MW_REASON_INJECTION,
     MW_REASON_COUNT
 } mw_reason_code;
 

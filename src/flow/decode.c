@@ -295,6 +295,27 @@ static mw_decode_status set_payload(mw_dstate *s)
     return MW_DECODE_OK;
 }
 
+/* The window scale option of a SYN (RFC 7323 2.2), capped at 14, or
+ * MW_TCP_NO_WSCALE. opts holds the options, n bytes of them. */
+static uint8_t syn_wscale(mw_cursor opts, size_t n)
+{
+    mw_cursor o = opts;
+    if (!mw_cursor_truncate(&o, n))
+        return MW_TCP_NO_WSCALE;
+    uint8_t kind = 0, len = 0, shift = 0;
+    while (mw_cursor_get_u8(&o, &kind) && kind != 0) {
+        if (kind == 1)
+            continue;
+        if (!mw_cursor_get_u8(&o, &len) || len < 2)
+            break;
+        if (kind == 3 && len == 3 && mw_cursor_get_u8(&o, &shift))
+            return shift > 14 ? 14 : shift;
+        if (!mw_cursor_skip(&o, (size_t)len - 2))
+            break;
+    }
+    return MW_TCP_NO_WSCALE;
+}
+
 static mw_decode_status decode_tcp(mw_dstate *s)
 {
     mw_packet *pkt = s->pkt;
@@ -323,6 +344,8 @@ static mw_decode_status decode_tcp(mw_dstate *s)
     if (hlen > have)
         return MW_FAIL(s, &s->st->err_truncated_tcp, "TCP header truncated: %zu of %zu bytes",
                        have, hlen);
+    if (flags & MW_TCP_SYN)
+        pkt->tcp_wscale = syn_wscale(h, hlen - 20);
     verify_l4(s, MW_IPPROTO_TCP);
     consume(s, hlen);
     pkt->l4_proto = MW_IPPROTO_TCP;
@@ -969,6 +992,7 @@ mw_decode_status mw_decode(mw_decoder *d, int linktype, const uint8_t *frame, si
     pkt->sport = pkt->dport = 0;
     pkt->seq = pkt->ack = 0;
     pkt->window = 0;
+    pkt->tcp_wscale = MW_TCP_NO_WSCALE;
     pkt->reassembled = false;
     pkt->csum = MW_CSUM_UNCHECKED;
     pkt->payload_cut = false;

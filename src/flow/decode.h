@@ -39,6 +39,7 @@ typedef struct mw_addr {
 #define MW_TCP_PSH 0x08
 #define MW_TCP_ACK 0x10
 #define MW_TCP_URG 0x20
+#define MW_TCP_NO_WSCALE 0xFF
 
 typedef struct mw_packet {
     /* Filled by the caller before mw_decode(). */
@@ -56,6 +57,7 @@ typedef struct mw_packet {
     uint16_t sport, dport;
     uint32_t seq, ack; /* TCP only */
     uint16_t window;   /* TCP only */
+    uint8_t tcp_wscale; /* a SYN's window scale option, or MW_TCP_NO_WSCALE */
     bool reassembled;  /* rebuilt from IP fragments */
     uint8_t csum;      /* mw_csum_status of all its checksums (checksum.h) */
     bool payload_cut;  /* the snaplen cut the L4 payload short */

@@ -29,6 +29,8 @@
  */
 #include "flow/flow.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -633,4 +635,27 @@ const char *mw_client_basis_name(mw_client_basis basis)
         return "first_packet";
     }
     return "unknown";
+}
+
+bool mw_flow_injection_text(const mw_flow *f, char *buf, size_t n)
+{
+    static const char *const names[2] = {"to_server", "to_client"};
+    if (!f->injected[0] && !f->injected[1])
+        return false;
+    size_t used = 0;
+    for (int d = 0; d < 2 && used < n; d++) {
+        if (!f->injected[d])
+            continue;
+        int k = snprintf(buf + used, n - used,
+                         "%s%s: %" PRIu32 " differing cop%s dropped, first at stream offset %" PRIu32
+                         " with TTL %u; the copy kept came with TTL %u (the direction's: %u)",
+                         used ? "; " : "", names[d], f->injected[d],
+                         f->injected[d] == 1 ? "y" : "ies", f->injected_offset[d],
+                         (unsigned)f->injected_ttl[d], (unsigned)f->kept_ttl[d],
+                         (unsigned)f->ttl_learned[d]);
+        if (k < 0)
+            break;
+        used += (size_t)k;
+    }
+    return true;
 }

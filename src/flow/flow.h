@@ -94,6 +94,30 @@ struct mw_flow {
     uint32_t csum_dropped[2];    /* bad ones dropped */
     uint32_t csum_unverified[2]; /* bad ones let through (auto) */
 
+    /* Receive windows, for RST and FIN (pipeline.c): the largest window
+     * each direction advertised, and its SYN's window scale option. */
+    uint16_t max_window[2];
+    uint8_t syn_wscale[2]; /* valid if syn_window_seen */
+    bool syn_window_seen[2];
+    bool rst_from[2];      /* an in-window RST came from this direction */
+    /* Once reassembly stops following a direction (bypass, cap): the
+     * sequence number after the highest byte seen, kept by pipeline.c. */
+    bool seq_next_set[2];
+    uint32_t seq_next[2];
+    uint32_t rst_ignored;  /* RSTs outside the receive window, both ways */
+    uint32_t fin_ignored;  /* FINs outside the receive window */
+    uint32_t data_after_rst; /* data segments after its sender's RST */
+
+    /* Injection (pipeline.c, hold): each direction's TTL from its first
+     * packet, and the data copies dropped as injected (the other copy of
+     * the same bytes had a right checksum or a TTL nearer this one). */
+    uint8_t ttl_learned[2];
+    uint8_t injected_ttl[2]; /* TTL of the first copy dropped */
+    uint8_t kept_ttl[2];     /* TTL of the copy kept instead */
+    uint32_t injected[2];
+    uint32_t injected_offset[2]; /* stream offset of the first dropped */
+    struct mw_held *held; /* a packet held back, owned by pipeline.c */
+
     void *consumer_state; /* owned by the consumer */
     uint32_t delivered[2];  /* stream bytes already shown to the consumer */
     mw_tcp_stream stream[2]; /* indexed by MW_DIR_* */
@@ -162,6 +186,9 @@ void mw_flow_flush(mw_flow_table *t, mw_flow_end reason);
 size_t mw_flow_count(const mw_flow_table *t);
 
 const char *mw_flow_end_name(mw_flow_end reason);
+/* Describes the copies dropped as injected (mw_flow.injected) into buf;
+ * false, buf untouched, when there were none. */
+bool mw_flow_injection_text(const mw_flow *f, char *buf, size_t n);
 const char *mw_client_basis_name(mw_client_basis basis);
 
 #endif /* MW_FLOW_H */

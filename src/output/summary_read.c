@@ -653,7 +653,8 @@ static bool rd_summary(reader *r, const mw_jv *root)
     for (unsigned c = 0; c < MW_REASON_COUNT; c++) {
         const char *code = mw_reason_name((mw_reason_code)c);
         /* Summaries written before this code existed do not list it. */
-        if (c == MW_REASON_SERVER_FINGERPRINT_CHANGED && !mw_jv_get(v, code))
+        if ((c == MW_REASON_SERVER_FINGERPRINT_CHANGED || c == MW_REASON_INJECTION) &&
+            !mw_jv_get(v, code))
             continue;
         if (!rd_u64(r, v, code, &t->reasons[c], "reasons"))
             return false;

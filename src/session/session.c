@@ -436,6 +436,10 @@ static void judge(mw_sessions *s, const mw_flow *flow, const sflow *sf,
     mw_baseline_lookup(s->cfg.baseline, &sight, &hist);
     in.history = s->cfg.baseline ? &hist : NULL;
     mw_verdict_evaluate(s->cfg.rules, &in, v);
+    /* Issue 18 hook: copies dropped as injected (flow/pipeline.c). */
+    if (v->n_reasons < MW_REASON_COUNT &&
+        mw_flow_injection_text(flow, v->reasons[v->n_reasons].detail, MW_REASON_DETAIL_LEN))
+        v->reasons[v->n_reasons++].code = MW_REASON_INJECTION;
     mw_history_free(&hist);
     share_result(s, flow, sf, tf, v, chain, digests, n, &sight);
     mw_leaf_names_free(&tmp);
@@ -466,6 +470,7 @@ static void judge(mw_sessions *s, const mw_flow *flow, const sflow *sf,
         case MW_REASON_SERVER_FINGERPRINT_CHANGED:
             s->st.reason_server_fingerprint_changed++;
             break;
+        case MW_REASON_INJECTION: s->st.reason_injection++; break;
         case MW_REASON_COUNT: break;
         }
     }

@@ -24,6 +24,7 @@ typedef struct recorder {
     uint32_t inconsistent[2];
     int done_after_bytes; /* say DONE once this many client bytes arrived */
     int data_calls;
+    char injection[640]; /* mw_flow_injection_text() at the flow's end */
 } recorder;
 
 static void *rec_start(void *arg, const mw_flow *flow, const mw_packet *pkt)
@@ -78,6 +79,8 @@ static void rec_end(void *arg, void *state, const mw_flow *flow, mw_flow_end rea
 {
     recorder *r = arg;
     (void)state;
+    if (!mw_flow_injection_text(flow, r->injection, sizeof r->injection))
+        r->injection[0] = '\0';
     r->ends++;
     r->end_reason = reason;
     r->inconsistent[0] = flow->stream[0].inconsistent_overlaps;
@@ -104,6 +107,8 @@ static void put32(uint8_t *p, uint32_t v)
 }
 
 /* Ethernet + IPv4 (20 bytes) + TCP (20 bytes) + payload. */
+static uint8_t frame_ttl = 64; /* IPv4 TTL of the frames built next */
+
 static size_t build_tcp(uint8_t *f, bool to_server, uint32_t seq, uint32_t ack,
                         uint8_t flags, const char *payload, size_t plen)
 {
@@ -112,7 +117,7 @@ static size_t build_tcp(uint8_t *f, bool to_server, uint32_t seq, uint32_t ack,
     uint8_t *ip = f + 14;
     ip[0] = 0x45;
     put16(ip + 2, (uint16_t)(40 + plen));
-    ip[8] = 64;
+    ip[8] = frame_ttl;
     ip[9] = 6;
     put32(ip + 12, to_server ? CLIENT_IP : SERVER_IP);
     put32(ip + 16, to_server ? SERVER_IP : CLIENT_IP);
@@ -237,6 +242,83 @@ static void test_data_after_rst(void)
     CHECK_EQ_U(h.rec.ends, 1);
     CHECK_EQ_U(h.rec.end_reason, MW_FLOW_END_RST);
     CHECK_EQ_U(mw_worker_stats(h.w)->flow.closed_rst, 1);
+    CHECK_EQ_U(mw_worker_stats(h.w)->flow.rst_out_of_window, 0);
+    CHECK_EQ_U(mw_worker_stats(h.w)->flow.data_after_rst, 0);
+    mw_worker_free(h.w);
+}
+
+/* RST and FIN outside the receive window are ignored (docs/evasion.md);
+ * the harness's SYNs carry no window scale, so the window is 65535. */
+static void test_rst_fin_outside_window(void)
+{
+    harness h;
+    h_init(&h, NULL);
+    handshake(&h);
+    h_send(&h, true, C_ISN + 1, S_ISN + 1, ACK, "hello");
+    h_send(&h, false, S_ISN + 1, C_ISN + 6, ACK, "cert-");
+    /* Offsets: client data [0, 5), so its window ends at 5 + 65535. */
+    h_send(&h, true, C_ISN + 1 + 5 + 65536, 0, MW_TCP_RST, NULL);
+    h_send(&h, false, S_ISN + 1 + 5 + 65536, C_ISN + 6, MW_TCP_RST | ACK, NULL);
+    h_send(&h, false, S_ISN + 1 - 1000, C_ISN + 6, MW_TCP_RST | ACK, NULL); /* old */
+    h_send(&h, true, C_ISN + 1 + 5 + 65536, S_ISN + 6, FIN | ACK, NULL);
+    mw_stats *st = mw_worker_stats(h.w);
+    CHECK_EQ_U(st->flow.rst_out_of_window, 3);
+    CHECK_EQ_U(st->flow.fin_out_of_window, 1);
+    CHECK_EQ_U(st->flow.closed_rst, 0);
+    h_send(&h, false, S_ISN + 6, C_ISN + 6, ACK, "chain");
+    CHECK_MEM(h.rec.seen[1], "cert-chain", 10);
+    /* The last offset of the window is in it: the flow closes by RST. */
+    h_send(&h, true, C_ISN + 1 + 5 + 65535, 0, MW_TCP_RST, NULL);
+    CHECK_EQ_U(st->flow.closed_rst, 1);
+    CHECK_EQ_U(st->flow.rst_out_of_window, 3);
+    /* Data from the side that sent the RST: kept, and counted. */
+    h_send(&h, true, C_ISN + 6, S_ISN + 11, ACK, "more");
+    CHECK_EQ_U(h.rec.seen_len[0], 9);
+    CHECK_MEM(h.rec.seen[0], "hellomore", 9);
+    CHECK_EQ_U(st->flow.data_after_rst, 1);
+    mw_worker_end_input(h.w);
+    CHECK_EQ_U(h.rec.end_reason, MW_FLOW_END_RST);
+    mw_worker_free(h.w);
+}
+
+/* Two differing copies of the same bytes: the one whose TTL is off the
+ * direction's (first packet: 64) is dropped as injected, whichever came
+ * first; a lone segment with an odd TTL is only held for one packet. */
+static void test_injected_copy_by_ttl(void)
+{
+    harness h;
+    h_init(&h, NULL);
+    handshake(&h);
+    h_send(&h, true, C_ISN + 1, S_ISN + 1, ACK, "hello");
+    frame_ttl = 1; /* garbage that expires before the client */
+    h_send(&h, false, S_ISN + 1, C_ISN + 6, ACK, "XXXXX");
+    CHECK_EQ_U(h.rec.seen_len[1], 0); /* held */
+    frame_ttl = 64;
+    h_send(&h, false, S_ISN + 1, C_ISN + 6, ACK, "cert-");
+    CHECK_EQ_U(h.rec.seen_len[1], 5);
+    CHECK_MEM(h.rec.seen[1], "cert-", 5);
+    CHECK_EQ_U(h.rec.inconsistent[1], 0);
+    /* A box 6 hops nearer answers for the server: held, not dropped. */
+    frame_ttl = 70;
+    h_send(&h, false, S_ISN + 6, C_ISN + 6, ACK, "chain");
+    CHECK_EQ_U(h.rec.seen_len[1], 5);
+    /* Its garbage twin with TTL 1 comes after it and loses. */
+    frame_ttl = 1;
+    h_send(&h, false, S_ISN + 6, C_ISN + 6, ACK, "YYYYY");
+    frame_ttl = 64;
+    /* The client's ACK releases the held copy. */
+    h_send(&h, true, C_ISN + 6, S_ISN + 11, ACK, NULL);
+    CHECK_EQ_U(h.rec.seen_len[1], 10);
+    CHECK_MEM(h.rec.seen[1], "cert-chain", 10);
+    mw_stats *st = mw_worker_stats(h.w);
+    CHECK_EQ_U(st->flow.held_suspect, 2);
+    CHECK_EQ_U(st->flow.injected_dropped, 2);
+    CHECK_EQ_U(st->reasm.overlaps_inconsistent, 0);
+    mw_worker_end_input(h.w);
+    CHECK_EQ_U(h.rec.ends, 1);
+    CHECK_EQ_S(h.rec.injection,
+               "to_client: 2 differing copies dropped, first at stream offset 0 with TTL 1; "
+               "the copy kept came with TTL 64 (the direction's: 64)");
     mw_worker_free(h.w);
 }
 
@@ -349,6 +431,8 @@ int main(void)
 {
     RUN(test_in_order_and_reordered);
     RUN(test_data_after_rst);
+    RUN(test_rst_fin_outside_window);
+    RUN(test_injected_copy_by_ttl);
     RUN(test_overlap_with_different_bytes);
     RUN(test_gap_from_ack);
     RUN(test_bypass_when_done);
