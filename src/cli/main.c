@@ -189,7 +189,7 @@ static void usage(FILE *out)
         "      --write-flagged FILE  packets of flows judged intercepted or suspicious\n"
         "      --csv FILE          a CSV row per session (for spreadsheets)\n"        "      --community-id-seed N  seed of the events' community_id (0)\n"
         "      --certs DIR         every distinct certificate seen, DIR/SHA256.pem\n"
-        "      --state FILE        baseline store (SQLite) shared across runs\n"
+        "      --state FILE|URL    baseline store (SQLite file, or postgresql://...)\n"
         "      --state-max SIZE    cap of the baseline store (256M)\n"
         "      --state-reset       move a --state file aside (FILE.old-STAMP), start anew\n"
         "  -v, --verbose           report every malformed packet\n"
@@ -1165,8 +1165,7 @@ int main(int argc, char **argv)
     bool state_ok = mw_baseline_flush(baseline) && !mw_baseline_error(baseline);
     if (!state_ok)
         fprintf(stderr, "mitmwatch: state: %s: %s\n",
-                cli.state_path ? cli.state_path : "(memory)",
-                mw_baseline_error(baseline) ? mw_baseline_error(baseline)
+                mw_baseline_name(baseline), mw_baseline_error(baseline) ? mw_baseline_error(baseline)
                                             : "the last changes could not be saved");
     if (!mw_baseline_close(baseline) || !state_ok)
         cli.status = EXIT_FATAL;
