@@ -443,7 +443,9 @@ bool mw_baseline_set_aside(const char *path, char *aside, size_t asidelen, char 
 
 bool mw_baseline_flush(mw_baseline *b)
 {
-    if (b && b->pg)
+    if (!b)
+        return true;
+    if (b->pg)
         return mw_pg_flush(b->pg);
     return commit(b);
 }

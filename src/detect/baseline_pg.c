@@ -173,7 +173,7 @@ static void mask_keyword(char *s)
                 e++;
         }
         memmove(v + 3, e, strlen(e) + 1);
-        memcpy(v, "***", 3);
+        v[0] = v[1] = v[2] = '*';
     }
 }
 
@@ -193,7 +193,7 @@ void mw_pg_display(const char *state, char *out, size_t n)
         char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
         if (colon) {
             memmove(colon + 4, at, strlen(at) + 1);
-            memcpy(colon + 1, "***", 3);
+            colon[1] = colon[2] = colon[3] = '*';
         }
     }
     mask_keyword(buf);
@@ -659,15 +659,15 @@ static bool entry_of(const mw_sighting *s, entry *e)
     e->name = text_copy(s->name, &e->bytes);
     e->server = text_copy(s->server, &e->bytes);
     bool ok = e->name && e->server;
-    if (e->has_chain) {
+    if (e->has_chain && ln) {
         e->chain = text_copy(s->chain_sha256, &e->bytes);
         e->leaf = text_copy(ln->sha256, &e->bytes);
         e->subject = text_copy(ln->subject, &e->bytes);
         e->issuer = text_copy(ln->issuer, &e->bytes);
         e->san = text_copy(ln->san, &e->bytes);
         e->spki = text_copy(ln->spki_sha256, &e->bytes);
-        e->der = malloc(s->leaf_der_len);
-        if (e->der)
+        e->der = malloc(s->leaf_der_len ? s->leaf_der_len : 1);
+        if (e->der && s->leaf_der)
             memcpy(e->der, s->leaf_der, s->leaf_der_len);
         e->der_len = s->leaf_der_len;
         e->bytes += s->leaf_der_len;
