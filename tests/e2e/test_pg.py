@@ -350,15 +350,17 @@ class Pg(unittest.TestCase):
         def bounce():
             SERVER.stop("immediate")
             # Back after the rest of the input was judged without it.
-            subprocess.Popen(["sh", "-c", "sleep 3; " + " ".join(
+            restarter.append(subprocess.Popen(["sh", "-c", "sleep 3; " + " ".join(
                 SERVER.as_postgres + [os.path.join(PGBIN, "pg_ctl"), "-D", SERVER.data, "-w",
                                       "-l", os.path.join(SERVER.data, "log"), "-o",
                                       "'-p %d -k %s -c listen_addresses=127.0.0.1'" %
                                       (SERVER.port, SERVER.data), "start"])],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             SERVER.running = True  # cleanup stops it
 
+        restarter = []
         rc, events, st, err = self.stream(url, path, bounce)
+        self.assertEqual(restarter[0].wait(timeout=60), 0)
         self.assertEqual(rc, 0, err)
         out = st["output"]
         self.assertGreaterEqual(out["baseline_reconnects"], 1)
