@@ -189,7 +189,7 @@ static void usage(FILE *out)
         "      --write-flagged FILE  packets of flows judged intercepted or suspicious\n"
         "      --csv FILE          a CSV row per session (for spreadsheets)\n"        "      --community-id-seed N  seed of the events' community_id (0)\n"
         "      --certs DIR         every distinct certificate seen, DIR/SHA256.pem\n"
-        "      --state FILE        baseline store (SQLite) shared across runs\n"
+        "      --state FILE|URL    baseline store (SQLite file, or postgresql://...)\n"
         "      --state-max SIZE    cap of the baseline store (256M)\n"
         "      --state-reset       move a --state file aside (FILE.old-STAMP), start anew\n"
         "  -v, --verbose           report every malformed packet\n"
@@ -858,16 +858,17 @@ static int merge_main(int argc, char **argv)
         {"color", required_argument, NULL, OPT_COLOR},
         {"csv", required_argument, NULL, OPT_CSV},
         {"quiet", no_argument, NULL, 'q'},
+        {"allow-duplicates", no_argument, NULL, 'D'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     static const char usage_line[] =
-        "usage: mitmwatch merge [--report DIR] [--csv FILE] [--color WHEN] [-q] "
+        "usage: mitmwatch merge [--report DIR] [--csv FILE] [--color WHEN] [-q] [--allow-duplicates] "
         "SUMMARY.json|EVENTS.json ...";
     const char *report = NULL, *csv_path = NULL;
     mw_csv *csv = NULL;
     int color = -1, c;
-    bool quiet = false;
+    bool quiet = false, allow_dups = false;
     optind = 1;
     while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
         switch (c) {
@@ -875,6 +876,7 @@ static int merge_main(int argc, char **argv)
         case OPT_COLOR: color = parse_color(optarg); break;
         case OPT_CSV: csv_path = optarg; break;
         case 'q': quiet = true; break;
+        case 'D': allow_dups = true; break;
         case 'h':
             puts(usage_line);
             return 0;
@@ -931,8 +933,8 @@ static int merge_main(int argc, char **argv)
             fprintf(stderr, "mitmwatch merge: %s\n", err);
             status = EXIT_INPUT;
         } else if ((res = mw_summary_merge_json_ex(sum, mw_jdoc_root(doc), err, sizeof err)) != MW_MERGE_ADDED) {
-            fprintf(stderr, "mitmwatch merge: %s: %s\n", argv[i], res == MW_MERGE_DUPLICATE ? "warning: every input already merged, skipped (counted once)" : res == MW_MERGE_UNCHECKED ? "warning: no sources, not checked for duplicates" : err);
-            status = res == MW_MERGE_ERROR ? EXIT_INPUT : status;
+            fprintf(stderr, "mitmwatch merge: %s: %s\n", argv[i], res == MW_MERGE_DUPLICATE ? (allow_dups ? "warning: every input already merged, skipped (counted once)" : "every input already merged: the same input twice (--allow-duplicates counts it once)") : res == MW_MERGE_UNCHECKED ? "warning: no sources, not checked for duplicates" : err);
+            status = res == MW_MERGE_ERROR || (res == MW_MERGE_DUPLICATE && !allow_dups) ? EXIT_INPUT : status;
         }
         mw_jdoc_free(doc);
     }
@@ -1165,8 +1167,7 @@ int main(int argc, char **argv)
     bool state_ok = mw_baseline_flush(baseline) && !mw_baseline_error(baseline);
     if (!state_ok)
         fprintf(stderr, "mitmwatch: state: %s: %s\n",
-                cli.state_path ? cli.state_path : "(memory)",
-                mw_baseline_error(baseline) ? mw_baseline_error(baseline)
+                mw_baseline_name(baseline), mw_baseline_error(baseline) ? mw_baseline_error(baseline)
                                             : "the last changes could not be saved");
     if (!mw_baseline_close(baseline) || !state_ok)
         cli.status = EXIT_FATAL;

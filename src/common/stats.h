@@ -191,6 +191,10 @@
     X(baseline_chains_recorded, "chain sightings recorded in the baseline")   \
     X(baseline_full, "sightings not recorded: the baseline reached its size cap") \
     X(baseline_errors, "baseline store operations that failed")               \
+    X(baseline_reconnects, "PostgreSQL baseline: connections made again after one was lost") \
+    X(baseline_replayed, "PostgreSQL baseline: sightings written again after a rollback (lost connection, deadlock)") \
+    X(baseline_lookups_offline, "PostgreSQL baseline: lookups not answered, the server unreachable (judged without history)") \
+    X(baseline_unstored, "sightings that could not be stored (the server unreachable past the retry window, or refused them): exit status 3") \
     X(summary_set_overflow, "summary: servers or names not kept (set cap reached)") \
     X(summary_forged_overflow, "summary: forged certificates not kept (cap reached)") \
     X(summary_buckets_overflow, "summary: timeline buckets not kept (cap reached)") \

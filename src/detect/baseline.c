@@ -18,6 +18,7 @@
 #include <openssl/x509v3.h>
 #include <sqlite3.h>
 
+#include "detect/baseline_pg.h"
 #include "detect/rules.h"
 
 #define SCHEMA_VERSION 2
@@ -112,6 +113,8 @@ static const char *const statements[ST_COUNT] = {
 };
 
 struct mw_baseline {
+    mw_pgstore *pg; /* --state postgresql://...: every call goes there */
+    char name[512]; /* the --state value as shown (a password masked) */
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
     mw_output_stats *stats;
@@ -309,6 +312,16 @@ mw_baseline *mw_baseline_open(const char *path, uint64_t max_bytes, mw_output_st
         return NULL;
     }
     b->stats = st;
+    if (mw_pg_is_conninfo(path)) {
+        mw_pg_display(path, b->name, sizeof b->name);
+        b->pg = mw_pg_open(path, st, err, errlen);
+        if (!b->pg) {
+            free(b);
+            return NULL;
+        }
+        return b;
+    }
+    snprintf(b->name, sizeof b->name, "%s", path ? path : "(memory)");
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     if (sqlite3_open_v2(path ? path : ":memory:", &b->db, flags, NULL) != SQLITE_OK) {
         set_err(err, errlen, path, b->db ? sqlite3_errmsg(b->db) : "cannot open");
@@ -375,13 +388,27 @@ fail:
 
 const char *mw_baseline_error(const mw_baseline *b)
 {
+    if (b && b->pg)
+        return mw_pg_error(b->pg);
     return b && b->error[0] ? b->error : NULL;
+}
+
+const char *mw_baseline_name(const mw_baseline *b)
+{
+    return b ? b->name : "(memory)";
 }
 
 bool mw_baseline_set_aside(const char *path, char *aside, size_t asidelen, char *err,
                            size_t errlen)
 {
     aside[0] = '\0';
+    if (mw_pg_is_conninfo(path)) {
+        char name[512];
+        mw_pg_display(path, name, sizeof name);
+        set_err(err, errlen, name, "--state-reset moves a SQLite file aside; a PostgreSQL "
+                                   "baseline is reset by dropping its tables (docs/state.md)");
+        return false;
+    }
     if (access(path, F_OK) != 0) {
         if (errno == ENOENT)
             return true; /* nothing to move: a new file */
@@ -416,6 +443,10 @@ bool mw_baseline_set_aside(const char *path, char *aside, size_t asidelen, char 
 
 bool mw_baseline_flush(mw_baseline *b)
 {
+    if (!b)
+        return true;
+    if (b->pg)
+        return mw_pg_flush(b->pg);
     return commit(b);
 }
 
@@ -423,6 +454,11 @@ bool mw_baseline_close(mw_baseline *b)
 {
     if (!b)
         return true;
+    if (b->pg) {
+        bool pg_ok = mw_pg_close(b->pg);
+        free(b);
+        return pg_ok;
+    }
     bool ok = commit(b);
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(b->st[i]);
@@ -637,6 +673,10 @@ void mw_baseline_lookup(mw_baseline *b, const mw_sighting *s, mw_history *h)
     memset(h, 0, sizeof(*h));
     if (!b)
         return;
+    if (b->pg) {
+        mw_pg_lookup(b->pg, s, h);
+        return;
+    }
     if (s->leaf && s->leaf_names) {
         lookup_twin(b, s, s->leaf_names, h);
         lookup_issuers(b, s, s->leaf_names, h);
@@ -696,6 +736,10 @@ void mw_baseline_record(mw_baseline *b, const mw_sighting *s)
     bool version = s->offered_tls13 && s->version;
     /* A fingerprint seen with evidence may be the box's: not learnt. */
     bool fp = s->ja3 && s->ja3s && !s->evidence;
+    if (b && b->pg) {
+        mw_pg_record(b->pg, s);
+        return;
+    }
     if (!b || (!chain && !version && !fp) || !begin(b))
         return;
     if (chain && put_chain(b, s))

@@ -3,7 +3,8 @@
  * history: CLONED_CERT, CHAIN_CHANGED, VERSION_DOWNGRADE,
  * SERVER_FINGERPRINT_CHANGED.
  *
- * A SQLite database (docs/state.md has the schema): per name and server
+ * A SQLite database, or a PostgreSQL one (baseline_pg.h) with the same
+ * tables (docs/state.md has the schema): per name and server
  * the chains seen, with first and last time, session counts per verdict
  * and whether the chain was genuine (it validated at capture time and no
  * rogue or pin evidence fired); the leaf certificates themselves; and the
@@ -30,12 +31,17 @@
 
 typedef struct mw_baseline mw_baseline;
 
-/* path NULL: in memory. NULL on error with "PATH: what" in err. */
+/* path NULL: in memory; "postgresql://...", "postgres://..." or
+ * "pg:CONNINFO": the PostgreSQL backend (baseline_pg.h). NULL on error
+ * with "PATH: what" in err (a password in PATH masked). */
 mw_baseline *mw_baseline_open(const char *path, uint64_t max_bytes, mw_output_stats *st,
                               char *err, size_t errlen);
 /* The first failure to record (a full disk, an I/O error; not the size
  * cap) as "cause", or NULL when there was none. */
 const char *mw_baseline_error(const mw_baseline *b);
+/* The store as it may be shown: the path, "(memory)", or the PostgreSQL
+ * connection string with any password masked. */
+const char *mw_baseline_name(const mw_baseline *b);
 /* --state-reset: renames PATH (and its -wal, -shm) to PATH.old-STAMP, the
  * new name in aside ("" when PATH did not exist). False with err on error. */
 bool mw_baseline_set_aside(const char *path, char *aside, size_t asidelen, char *err,

@@ -306,18 +306,25 @@ class Report(unittest.TestCase):
         self.assertIn(pa + " (A), " + pb + " (B)", out)
         total = sa["sessions"]["total"] + load(rb)["sessions"]["total"]
         self.assertEqual(m["sessions"]["total"], total)
-        # The same summary twice, and a merged one with one of its parts:
-        # counted once, with a warning and a counter.
+        # The same summary twice: an error (issue 14), or with
+        # --allow-duplicates counted once, with a warning and a counter.
         rc, _, err = run("merge", "-q", "--report", rd, os.path.join(ra, "summary.json"),
                          os.path.join(rb, "summary.json"), os.path.join(ra, "summary.json"),
                          check=False)
+        self.assertEqual(rc, 1)
+        self.assertIn("the same input twice (--allow-duplicates counts it once)", err)
+        self.assertEqual(load(rd)["sessions"]["total"], total)
+        rc, _, err = run("merge", "-q", "--allow-duplicates", "--report", rd,
+                         os.path.join(ra, "summary.json"), os.path.join(rb, "summary.json"),
+                         os.path.join(ra, "summary.json"), check=False)
         self.assertEqual(rc, 0)
         self.assertIn("already merged, skipped", err)
         d = load(rd)
         self.assertEqual(d["sessions"]["total"], total)
         self.assertEqual(d["counters"]["output"]["merge_duplicates"], 1)
-        rc, _, err = run("merge", "-q", "--report", rd, os.path.join(rm, "summary.json"),
-                         os.path.join(ra, "summary.json"), check=False)
+        rc, _, err = run("merge", "-q", "--allow-duplicates", "--report", rd,
+                         os.path.join(rm, "summary.json"), os.path.join(ra, "summary.json"),
+                         check=False)
         self.assertEqual(rc, 0)
         self.assertEqual(load(rd)["sessions"]["total"], total)
         # A part overlap cannot be split: refused, naming the file.
@@ -349,8 +356,9 @@ class Report(unittest.TestCase):
         src = load(rs)["sources"][0]
         self.assertIsNone(src["size"])
         self.assertRegex(src["run"], "^[0-9a-f]{32}$")
-        rc, _, err = run("merge", "-q", "--report", rd, os.path.join(rs, "summary.json"),
-                         os.path.join(rs, "summary.json"), check=False)
+        rc, _, err = run("merge", "-q", "--allow-duplicates", "--report", rd,
+                         os.path.join(rs, "summary.json"), os.path.join(rs, "summary.json"),
+                         check=False)
         self.assertIn("already merged, skipped", err)
         self.assertEqual(load(rd)["sessions"]["total"], sa["sessions"]["total"])
 

@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "detect/baseline.h"
+#include "detect/baseline_pg.h"
 #include "check.h"
 
 static char tmpdir[64];
@@ -336,6 +337,28 @@ static void test_cap_and_bad_files(void)
     CHECK(query_int(path, "SELECT sessions FROM versions WHERE name = 'a.test'") == 3);
 }
 
+/* What --state names may show: the password masked, the rest as given. */
+static void test_pg_display(void)
+{
+    static const char *const cases[][2] = {
+        {"postgresql://mw:s3cret@db.example:5432/base", "postgresql://mw:***@db.example:5432/base"},
+        {"postgres://mw@db/base?sslmode=require&password=x&a=b",
+         "postgres://mw@db/base?sslmode=require&password=***&a=b"},
+        {"postgresql://u:p@ss@h/d", "postgresql://u:***@h/d"},
+        {"pg:host=h password=secret dbname=d", "pg:host=h password=*** dbname=d"},
+        {"pg:host=h password = 'a b\\' c' dbname=d", "pg:host=h password = *** dbname=d"},
+        {"postgresql://h/d", "postgresql://h/d"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char out[256];
+        CHECK(mw_pg_is_conninfo(cases[i][0]));
+        mw_pg_display(cases[i][0], out, sizeof out);
+        CHECK_EQ_S(out, cases[i][1]);
+    }
+    CHECK(!mw_pg_is_conninfo("/var/lib/mw/state.db"));
+    CHECK(!mw_pg_is_conninfo("postgresql.db"));
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/mw_baseline_XXXXXX");
@@ -345,6 +368,7 @@ int main(void)
     RUN(test_lookups_in_memory);
     RUN(test_file_shared_by_two_processes);
     RUN(test_cap_and_bad_files);
+    RUN(test_pg_display);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
     if (system(cmd) != 0)
