@@ -38,6 +38,7 @@
 #include "detect/rules.h"
 #include "session/session.h"
 #include "common/stats.h"
+#include "cli/ops.h"
 #include "cli/options.h"
 #include "cli/outputs.h"
 #include "cli/paths.h"
@@ -54,13 +55,58 @@
  * source being read so SIGINT/SIGTERM can stop it cleanly. */
 static mw_source *volatile g_current_source;
 static volatile sig_atomic_t g_stop_signal;
+static volatile sig_atomic_t g_hup;  /* SIGHUP: reopen the outputs */
+static volatile sig_atomic_t g_usr1; /* SIGUSR1: a stats record now */
 
 static void on_signal(int sig)
 {
     g_stop_signal = sig;
     mw_source *s = g_current_source;
-    if (s)
+    /* A live source is drained by the loop (what the kernel holds is read). */
+    if (s && !mw_source_is_live(s))
         mw_source_stop(s);
+}
+
+static void on_flag(int sig)
+{
+    if (sig == SIGHUP)
+        g_hup = 1;
+    else
+        g_usr1 = 1;
+}
+
+/* The counters since the start, as the final record would have them now
+ * (kernel counters of a live source included). */
+static void current_stats(const mw_cli *cli, mw_worker *w, mw_source *src, mw_stats *cur)
+{
+    if (cli->par) {
+        *cur = *mw_par_reader_stats(cli->par);
+    } else {
+        *cur = *mw_worker_stats(w);
+        cur->session = *mw_sessions_stats(cli->sessions);
+    }
+    mw_stats_add(cur, cli->out_stats);
+    if (src && mw_source_is_live(src))
+        mw_source_add_drop_stats(src, &cur->capture);
+}
+
+/* Between records: SIGHUP, SIGUSR1 and interval records, and the events
+ * flushed at least once a second (at once when the input is idle). */
+static void poll_ops(mw_cli *cli, mw_worker *w, mw_source *src, bool idle)
+{
+    mw_ops *o = cli->ops;
+    uint64_t now = mw_ops_now_ms();
+    if (g_hup) {
+        g_hup = 0;
+        mw_ops_reopen(o);
+    }
+    if (g_usr1 || mw_ops_stats_due(o, now)) {
+        g_usr1 = 0;
+        mw_stats cur;
+        current_stats(cli, w, src, &cur);
+        mw_ops_write_stats(o, &cur, now, false);
+    }
+    mw_ops_flush(o, now, idle);
 }
 
 static void show_progress(mw_cli *cli, const mw_source *src, const mw_stats *st)
@@ -124,10 +170,18 @@ static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
     if (cli->par)
         mw_par_begin_input(cli->par, linktype, name, cli->cur_vantage);
     g_current_source = src;
+    bool live = mw_source_is_live(src), draining = false;
     for (;;) {
         mw_source_packet p;
+        if (live && g_stop_signal && !draining) {
+            /* Stop: read what the kernel already holds, then end. */
+            mw_source_drain(src);
+            draining = true;
+        }
         mw_source_status s = mw_source_next(src, &p);
         if (s == MW_SOURCE_PACKET) {
+            if (live || (p.number & 255) == 0)
+                poll_ops(cli, w, src, false);
             if (cli->par)
                 mw_par_packet(cli->par, &p);
             else
@@ -142,6 +196,7 @@ static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
             mw_worker_tick(w, (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec);
             /* A quiet tap must not hold the state file's write lock. */
             (void)mw_baseline_flush(cli->baseline);
+            poll_ops(cli, w, src, true);
         } else {
             if (s == MW_SOURCE_ERROR) {
                 mw_progress_clear(cli->progress);
@@ -153,8 +208,10 @@ static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
     }
     g_current_source = NULL;
     cli->bytes_done += mw_source_bytes_in(src);
-    if (mw_source_is_live(src))
+    if (mw_source_is_live(src)) {
         mw_source_add_drop_stats(src, &st->capture);
+        mw_source_count_not_read(src, &st->capture);
+    }
     if (cli->par)
         mw_par_end_input(cli->par);
     else
@@ -552,7 +609,8 @@ int main(int argc, char **argv)
     if (cli.json) {
         cli.events = stdout;
     } else if (cli.output_path) {
-        cli.events = fopen(cli.output_path, "w");
+        /* Appended: a restarted sensor adds to its file (logrotate moves it). */
+        cli.events = fopen(cli.output_path, "a");
         if (!cli.events) {
             fprintf(stderr, "mitmwatch: %s: %s\n", cli.output_path, strerror(errno));
             mw_rules_free(rules); /* no leak on the way out (LeakSanitizer) */
@@ -560,6 +618,10 @@ int main(int argc, char **argv)
             return EXIT_FATAL;
         }
     }
+    /* Live, a record goes out when its line is complete (a reader never
+     * waits on a full buffer); lines are rarely longer than the buffer. */
+    if (cli.events && cli.iface)
+        (void)setvbuf(cli.events, NULL, _IOLBF, 1u << 18);
     mw_stats out_stats;
     memset(&out_stats, 0, sizeof out_stats);
     mw_baseline *baseline = NULL;
@@ -603,6 +665,20 @@ int main(int argc, char **argv)
         cli.sessions = sessions;
         w = sessions ? mw_worker_new(&cli.cfg, mw_sessions_consumer(sessions), sessions) : NULL;
     }
+    mw_ops ops;
+    mw_ops_config ocfg = {
+        .events = cli.events,
+        .events_path = cli.output_path,
+        .flagged = mw_flagged_is_live(cli.flagged) ? cli.flagged : NULL,
+        .metrics_path = cli.metrics_path,
+        .capture = cli.iface,
+        .interval_ms = (cli.stats_interval_given ? cli.stats_interval
+                                                 : cli.iface ? 60 : 0) * 1000u,
+    };
+    /* --metrics alone, offline: written at the end only. */
+    mw_ops_init(&ops, &ocfg);
+    cli.ops = &ops;
+    cli.out_stats = &out_stats;
     if (!w && !cli.par) {
         fprintf(stderr, "mitmwatch: out of memory creating the flow table "
                         "(--max-flows %" PRIu32 ") or starting nDPI\n",
@@ -624,6 +700,9 @@ int main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_flag;
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
 
     start_progress(&cli);
     if (cli.iface)
@@ -694,6 +773,12 @@ int main(int argc, char **argv)
         mw_flagged_free(cli.flagged);
     }
     mw_stats_add(st, &out_stats);
+    /* The final record is written below; --metrics gets the final counters. */
+    ops.cfg.events = NULL;
+    if (cli.metrics_path)
+        mw_ops_write_stats(&ops, st, mw_ops_now_ms(), true);
+    if (ops.failed)
+        cli.status = EXIT_FATAL;
     if (cli.par ? !mw_par_ok(cli.par) : !mw_sessions_ok(sessions)) {
         fprintf(stderr, "mitmwatch: %s: cannot write output\n",
                 cli.output_path ? cli.output_path : "standard output");
@@ -733,12 +818,15 @@ int main(int argc, char **argv)
         cli.status = EXIT_FATAL;
     }
 done:
+    mw_ops_free(&ops);
     mw_par_free(cli.par);
     mw_worker_free(w);
     mw_sessions_free(sessions);
     mw_rules_free(rules);
     mw_cli_free(&cli);
-    if (g_stop_signal)
+    /* Live, a signal is the normal way to stop: the status tells whether
+     * every output was written. */
+    if (g_stop_signal && !cli.iface)
         return 128 + g_stop_signal;
     return cli.status;
 }

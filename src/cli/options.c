@@ -54,7 +54,7 @@ static void usage(FILE *out)
         "\n"
         "output:\n"
         "      --json              JSON Lines records on standard output\n"
-        "  -o, --output FILE       JSON Lines records to FILE\n"
+        "  -o, --output FILE       JSON Lines records to FILE (appended; SIGHUP reopens)\n"
         "      --flows             a \"flow\" record for every flow\n"
         "      --vantage NAME      label the sessions with this vantage point;\n"
         "      --vantage NAME=PATH label those of input PATH (which is then read)\n"
@@ -63,6 +63,10 @@ static void usage(FILE *out)
         "  -q, --quiet             events only: no summary, no counters on stderr\n"
         "      --no-progress       no progress line (shown offline when stderr is a terminal)\n"
         "      --color WHEN        colour the summary: auto (a terminal), always, never\n"
+        "      --stats-interval S  a \"stats\" record every S (N[s|m|h|d]; 0 off;\n"
+        "                          default 60s live, off offline); SIGUSR1: one now\n"
+        "      --metrics FILE      the counters in Prometheus text format, rewritten\n"
+        "                          atomically at each interval (textfile collector)\n"
         "\n"
         "report and forensics:\n"
         "      --report DIR        write DIR/summary.json and DIR/report.html\n"
@@ -105,7 +109,8 @@ static void usage(FILE *out)
         "  -V, --version           version\n"
         "\n"
         "Exit status: 0 all inputs read, 1 an input failed or was damaged,\n"
-        "2 usage error, 3 fatal error, 130/143 stopped by SIGINT/SIGTERM.\n",
+        "2 usage error, 3 fatal error (an output failed), 130/143 stopped by\n"
+        "SIGINT/SIGTERM (live: 0 after a clean stop).\n",
         out);
 }
 
@@ -189,6 +194,8 @@ enum {
     OPT_THREADS,
     OPT_CHECKSUMS,
     OPT_NO_PROGRESS,
+    OPT_STATS_INTERVAL,
+    OPT_METRICS,
 };
 
 /* "90", "90s", "15m", "1h", "1d" -> seconds. */
@@ -284,6 +291,8 @@ void mw_cli_parse(mw_cli *cli, int argc, char **argv)
         {"threads", required_argument, NULL, OPT_THREADS},
         {"checksums", required_argument, NULL, OPT_CHECKSUMS},
         {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+        {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
+        {"metrics", required_argument, NULL, OPT_METRICS},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -404,6 +413,15 @@ void mw_cli_parse(mw_cli *cli, int argc, char **argv)
             cli->community_id_seed = (uint16_t)v;
             break;
         case OPT_WRITE_FLAGGED: cli->flagged_path = optarg; break;
+        case OPT_STATS_INTERVAL:
+            /* 0 turns the records off (also live). */
+            cli->stats_interval_given = true;
+            if (strcmp(optarg, "0") == 0)
+                cli->stats_interval = 0;
+            else if (!parse_duration(optarg, &cli->stats_interval))
+                bad_value("--stats-interval (N[s|m|h|d], 0: off)", optarg);
+            break;
+        case OPT_METRICS: cli->metrics_path = optarg; break;
         case OPT_VANTAGE_NET: {
             mw_vantage_net *n = realloc(cli->nets, (cli->n_nets + 1) * sizeof(*n));
             if (!n) {

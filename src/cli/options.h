@@ -51,10 +51,12 @@ typedef struct mw_cli {
     uint64_t state_max;      /* --state-max */
     const char *report_dir;  /* --report */
     uint64_t bucket;         /* --bucket, seconds */
+    uint64_t stats_interval; /* --stats-interval, seconds (0: off) */
     const char *certs_dir;   /* --certs */
     const char *csv_path;    /* --csv */
     mw_csv *csv;
     const char *flagged_path; /* --write-flagged */
+    const char *metrics_path; /* --metrics */
     mw_sessions *sessions;
     mw_flagged *flagged;
     mw_summary *summary;
@@ -63,6 +65,8 @@ typedef struct mw_cli {
     mw_vantage_net *nets; /* --vantage-net */
     size_t n_nets;
     mw_par *par;             /* threads > 1: the workers; else NULL */
+    struct mw_ops *ops;      /* flushing, SIGHUP, stats records (cli/ops.h) */
+    mw_stats *out_stats;     /* the outputs' counters */
     const char *cur_vantage; /* the vantage of the input being read */
     /* The inputs to read, in order: every -r FILE as given, then the
      * positional arguments (NAME=PATH pairs come after, see main). */
@@ -82,6 +86,7 @@ typedef struct mw_cli {
     bool flows;  /* a "flow" record per flow */
     bool state_reset;        /* --state-reset */
     bool no_progress;      /* --no-progress */
+    bool stats_interval_given; /* else 60 s live, off offline */
 } mw_cli;
 
 /* Zeroes cli and sets the defaults (mw_config_defaults, --color auto). */
