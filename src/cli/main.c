@@ -9,7 +9,9 @@
  *      damaged (what was readable has been processed)
  *   2  usage error (bad option or value)
  *   3  fatal error (out of memory, output cannot be written)
- *   130 / 143  stopped by SIGINT / SIGTERM (after a clean shutdown)
+ *   130 / 143  offline: stopped by SIGINT / SIGTERM (after a clean shutdown);
+ *              live (-i) a signal is the normal stop: 0, or 3 if an output
+ *              failed
  */
 #include <dirent.h>
 #include <errno.h>
