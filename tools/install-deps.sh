@@ -9,7 +9,7 @@ pkgs="build-essential cmake pkg-config libpcap-dev libndpi-dev libssl-dev
       xz-utils zstd bzip2 python3-jsonschema gzip tshark clang clang-tidy cppcheck
       libclang-rt-14-dev libpq-dev postgresql-15
       ca-certificates chromium chromium-driver python3-selenium
-      dpkg-dev debhelper fakeroot lintian man-db adduser"
+      dpkg-dev debhelper fakeroot lintian man-db adduser tcpreplay iproute2"
 if [ "${1:-}" = "--bench" ]; then
     pkgs="$pkgs libndpi-bin"
 fi

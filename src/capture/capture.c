@@ -26,6 +26,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <poll.h>
+#include <time.h>
 #include <unistd.h>
 #include "capture/decompress.h"
 #include "common/cursor.h"
@@ -51,6 +53,10 @@ struct mw_source {
     bool live;
     mw_zkind zkind;             /* the file's compression, or MW_Z_NONE */
     bool done;                  /* END or ERROR already returned */
+    bool draining;              /* live, stopping: read until empty */
+    int fd;                     /* live: the descriptor to poll */
+    bool idle_polled;           /* live: waited once since the last packet */
+    uint64_t drain_until_ms;    /* monotonic deadline of the drain */
     volatile sig_atomic_t stop;
     uint64_t number;            /* records read so far, filtered ones too */
     int linktype;
@@ -447,6 +453,14 @@ mw_source *mw_source_open_live(const char *iface, const mw_capture_config *cfg,
         pcap_freecode(&s->bpf);
         s->have_bpf = false;
     }
+    /* Nonblocking, waiting in poll() with a timeout: a blocked read on a
+     * quiet interface (TPACKET_V3 waits without a timeout until a block
+     * fills) would never see a stop or SIGHUP. */
+    s->fd = pcap_get_selectable_fd(s->pcap);
+    if (s->fd < 0 || pcap_setnonblock(s->pcap, 1, errbuf) != 0) {
+        mw_set_err(err, errlen, "%s: cannot read without blocking", iface);
+        goto fail_pcap;
+    }
     stats->inputs_opened++;
     return s;
 
@@ -479,6 +493,33 @@ static uint64_t mw_ts_us(const struct timeval *tv)
     return sec * 1000000u + usec;
 }
 
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void mw_source_drain(mw_source *s)
+{
+    if (!s->live || s->pcap == NULL || s->draining)
+        return;
+    /* Nonblocking: pcap_next_ex() returns 0 as soon as nothing is left. */
+    s->draining = true;
+    s->drain_until_ms = mono_ms() + 2000u;
+}
+
+void mw_source_count_not_read(mw_source *s, mw_capture_stats *stats)
+{
+    struct pcap_stat ps;
+    if (!s->live || pcap_stats(s->pcap, &ps) != 0)
+        return;
+    /* Linux counts drops in ps_recv too (tp_packets includes tp_drops). */
+    uint64_t kept = ps.ps_recv > ps.ps_drop ? (uint64_t)ps.ps_recv - ps.ps_drop : 0;
+    if (kept > s->number)
+        stats->packets_not_read += kept - s->number;
+}
+
 mw_source_status mw_source_next(mw_source *s, mw_source_packet *out)
 {
     struct pcap_pkthdr *hdr;
@@ -488,7 +529,24 @@ mw_source_status mw_source_next(mw_source *s, mw_source_packet *out)
     for (;;) {
         if (s->stop || s->done)
             return MW_SOURCE_END;
+        if (s->draining && mono_ms() >= s->drain_until_ms) {
+            s->done = true; /* what is still there counts as not read */
+            return MW_SOURCE_END;
+        }
         rc = pcap_next_ex(s->pcap, &hdr, &data);
+        if (rc == 0 && s->draining) {
+            s->done = true; /* the kernel buffer is empty */
+            return MW_SOURCE_END;
+        }
+        if (rc == 0 && s->live && !s->idle_polled) {
+            /* Wait for the kernel (a signal also ends the wait), then
+             * try once more before saying idle. */
+            struct pollfd pfd = {.fd = s->fd, .events = POLLIN};
+            (void)poll(&pfd, 1, MW_LIVE_TIMEOUT_MS);
+            s->idle_polled = true;
+            continue;
+        }
+        s->idle_polled = false;
         if (rc == 0)
             return MW_SOURCE_IDLE;
         if (rc == PCAP_ERROR_BREAK) {

@@ -88,6 +88,13 @@ const char *mw_source_error(const mw_source *s);
 /* Adds libpcap's receive and drop counters (live captures) to *stats. */
 void mw_source_add_drop_stats(mw_source *s, mw_capture_stats *stats);
 
+/* Live, at stop: reads on without waiting until the kernel buffer is
+ * empty (at most 2 s), then mw_source_next() returns MW_SOURCE_END. */
+void mw_source_drain(mw_source *s);
+/* Live, after the last read: kernel received - dropped - read, into
+ * stats->packets_not_read (0 when nothing was left). */
+void mw_source_count_not_read(mw_source *s, mw_capture_stats *stats);
+
 void mw_source_close(mw_source *s);
 
 /* True when the file starts like a capture (pcap in either byte order and

@@ -9,7 +9,9 @@
  *      damaged (what was readable has been processed)
  *   2  usage error (bad option or value)
  *   3  fatal error (out of memory, output cannot be written)
- *   130 / 143  stopped by SIGINT / SIGTERM (after a clean shutdown)
+ *   130 / 143  offline: stopped by SIGINT / SIGTERM (after a clean shutdown);
+ *              live (-i) a signal is the normal stop: 0, or 3 if an output
+ *              failed
  */
 #include <dirent.h>
 #include <errno.h>
@@ -38,6 +40,8 @@
 #include "detect/rules.h"
 #include "session/session.h"
 #include "common/stats.h"
+#include "cli/ops.h"
+#include "cli/options.h"
 #include "cli/outputs.h"
 #include "cli/paths.h"
 #include "cli/progress.h"
@@ -45,77 +49,66 @@
 #include "output/csv.h"
 #include "output/summary.h"
 
-#define EXIT_INPUT 1
-#define EXIT_USAGE 2
-#define EXIT_FATAL 3
-
-
-typedef struct mw_cli {
-    mw_config cfg;
-    mw_json rec;
-    const char *iface;
-    const char *output_path;
-    const char *vantage;
-    const char *rules_dir;   /* --rules: added to the built-in rules */
-    const char *targets;     /* --targets: replaces the target lists */
-    const char *trust_store; /* --trust-store, or NULL for the system's */
-    const char *trust_extra; /* --trust-extra: added to the trust store */
-    const char *trust_at;    /* --trust-at: "now", "capture" or NULL (default) */
-    FILE *events; /* where JSON records go, or NULL */
-    /* --vantage NAME=PATH: the label of one input (and PATH is read). */
-    struct vantage_pair {
-        const char *name;
-        const char *path;
-    } *pairs;
-    size_t n_pairs;
-    const char *state_path;  /* --state */
-    uint64_t state_max;      /* --state-max */
-    const char *report_dir;  /* --report */
-    uint64_t bucket;         /* --bucket, seconds */
-    const char *certs_dir;   /* --certs */
-    const char *csv_path;    /* --csv */
-    mw_csv *csv;
-    const char *flagged_path; /* --write-flagged */
-    mw_sessions *sessions;
-    mw_flagged *flagged;
-    mw_summary *summary;
-    mw_baseline *baseline;
-    char **argv;
-    mw_vantage_net *nets; /* --vantage-net */
-    size_t n_nets;
-    mw_par *par;             /* threads > 1: the workers; else NULL */
-    const char *cur_vantage; /* the vantage of the input being read */
-    /* The inputs to read, in order: every -r FILE as given, then the
-     * positional arguments (NAME=PATH pairs come after, see main). */
-    const char **inputs;
-    size_t n_inputs;
-    uint64_t max_packets;  /* -c: stop after this many (0: no limit) */
-    uint64_t packets_read; /* towards -c, over all inputs */
-    mw_progress *progress; /* the progress line, or NULL */
-    uint64_t bytes_done;   /* of the inputs already read (progress) */
-    int argc;
-    int status;
-    int color;               /* --color: -1 auto, 0 never, 1 always */
-    unsigned threads;        /* --threads; 0: not given (online cores) */
-    uint16_t community_id_seed; /* --community-id-seed */
-    bool json;   /* events to stdout */
-    bool quiet;  /* no counters on stderr */
-    bool flows;  /* a "flow" record per flow */
-    bool state_reset;        /* --state-reset */
-    bool no_progress;      /* --no-progress */
-} mw_cli;
+#define EXIT_INPUT MW_EXIT_INPUT
+#define EXIT_USAGE MW_EXIT_USAGE
+#define EXIT_FATAL MW_EXIT_FATAL
 
 /* The one global: a signal handler can reach nothing else. It points at the
  * source being read so SIGINT/SIGTERM can stop it cleanly. */
 static mw_source *volatile g_current_source;
 static volatile sig_atomic_t g_stop_signal;
+static volatile sig_atomic_t g_hup;  /* SIGHUP: reopen the outputs */
+static volatile sig_atomic_t g_usr1; /* SIGUSR1: a stats record now */
 
 static void on_signal(int sig)
 {
     g_stop_signal = sig;
     mw_source *s = g_current_source;
-    if (s)
+    /* A live source is drained by the loop (what the kernel holds is read). */
+    if (s && !mw_source_is_live(s))
         mw_source_stop(s);
+}
+
+static void on_flag(int sig)
+{
+    if (sig == SIGHUP)
+        g_hup = 1;
+    else
+        g_usr1 = 1;
+}
+
+/* The counters since the start, as the final record would have them now
+ * (kernel counters of a live source included). */
+static void current_stats(const mw_cli *cli, mw_worker *w, mw_source *src, mw_stats *cur)
+{
+    if (cli->par) {
+        *cur = *mw_par_reader_stats(cli->par);
+    } else {
+        *cur = *mw_worker_stats(w);
+        cur->session = *mw_sessions_stats(cli->sessions);
+    }
+    mw_stats_add(cur, cli->out_stats);
+    if (src && mw_source_is_live(src))
+        mw_source_add_drop_stats(src, &cur->capture);
+}
+
+/* Between records: SIGHUP, SIGUSR1 and interval records, and the events
+ * flushed at least once a second (at once when the input is idle). */
+static void poll_ops(mw_cli *cli, mw_worker *w, mw_source *src, bool idle)
+{
+    mw_ops *o = cli->ops;
+    uint64_t now = mw_ops_now_ms();
+    if (g_hup) {
+        g_hup = 0;
+        mw_ops_reopen(o);
+    }
+    if (g_usr1 || mw_ops_stats_due(o, now)) {
+        g_usr1 = 0;
+        mw_stats cur;
+        current_stats(cli, w, src, &cur);
+        mw_ops_write_stats(o, &cur, now, false);
+    }
+    mw_ops_flush(o, now, idle);
 }
 
 static void show_progress(mw_cli *cli, const mw_source *src, const mw_stats *st)
@@ -140,142 +133,8 @@ static bool stopped(const mw_cli *cli)
     return g_stop_signal || (cli->max_packets && cli->packets_read >= cli->max_packets);
 }
 
-static void add_input(mw_cli *cli, const char *path)
-{
-    const char **in = realloc(cli->inputs, (cli->n_inputs + 1) * sizeof(*in));
-    if (!in) {
-        fputs("mitmwatch: out of memory\n", stderr);
-        exit(EXIT_FATAL);
-    }
-    in[cli->n_inputs++] = path;
-    cli->inputs = in;
-}
 
-static void usage(FILE *out)
-{
-    fputs(
-        "usage: mitmwatch [options] [-r FILE] FILE|DIR|- ...\n"
-        "       mitmwatch [options] -i IFACE\n"
-        "       mitmwatch merge [--report DIR] [--csv FILE] [--color WHEN] [-q] FILE ...\n"
-        "\n"
-        "Finds TLS interception in packet captures (pcap, pcapng; plain, gzip, xz,\n"
-        "zstd or bzip2) and on live interfaces.\n"
-        "\n"
-        "input:\n"
-        "  -r FILE                 read FILE (as a FILE operand; - is standard input)\n"
-        "  -i, --interface IFACE   capture live from IFACE until SIGINT/SIGTERM\n"
-        "  -c COUNT                stop after COUNT packets (over all inputs)\n"
-        "  -n                      accepted for tcpdump's habit: names are never resolved\n"
-        "  -f, --filter EXPR       BPF filter, for files and interfaces\n"
-        "  -s, --snaplen N         live: bytes kept per packet (65535)\n"
-        "  -p, --no-promisc        live: do not put the interface in promiscuous mode\n"
-        "      --buffer-size MIB   live: kernel capture buffer in MiB\n"
-        "\n"
-        "output:\n"
-        "      --json              JSON Lines records on standard output\n"
-        "  -o, --output FILE       JSON Lines records to FILE\n"
-        "      --flows             a \"flow\" record for every flow\n"
-        "      --vantage NAME      label the sessions with this vantage point;\n"
-        "      --vantage NAME=PATH label those of input PATH (which is then read)\n"
-        "      --vantage-net NAME=ADDR/BITS  label sessions whose client is in the\n"
-        "                          network (checked first, in the order given)\n"
-        "  -q, --quiet             events only: no summary, no counters on stderr\n"
-        "      --no-progress       no progress line (shown offline when stderr is a terminal)\n"
-        "      --color WHEN        colour the summary: auto (a terminal), always, never\n"
-        "\n"
-        "report and forensics:\n"
-        "      --report DIR        write DIR/summary.json and DIR/report.html\n"
-        "      --bucket DURATION   timeline bucket: N[s|m|h|d] (1h)\n"
-        "      --write-flagged FILE  packets of flows judged intercepted or suspicious\n"
-        "      --csv FILE          a CSV row per session (for spreadsheets)\n"        "      --community-id-seed N  seed of the events' community_id (0)\n"
-        "      --certs DIR         every distinct certificate seen, DIR/SHA256.pem\n"
-        "      --state FILE|URL    baseline store (SQLite file, or postgresql://...)\n"
-        "      --state-max SIZE    cap of the baseline store (256M)\n"
-        "      --state-reset       move a --state file aside (FILE.old-STAMP), start anew\n"
-        "  -v, --verbose           report every malformed packet\n"
-        "      --threads N         worker threads (default: online cores; 1: no\n"
-        "                          threads; live interfaces use one)\n"
-        "      --checksums MODE    auto (default), on or off: drop wrong checksums\n"
-        "\n"
-        "detection:\n"
-        "      --rules DIR         also load DIR/rogue-roots/*.pem, DIR/rogue-names.txt,\n"
-        "                          DIR/targets/*.txt and DIR/fingerprints/*.txt\n"
-        "                          (built-in: see --version)\n"
-        "      --targets FILE      use FILE as the only target domain list\n"
-        "      --trust-store PATH  PEM file or hashed directory of trusted roots\n"
-        "      --trust-extra FILE  PEM file of roots trusted besides the trust store\n"
-        "                          (default: the system CA bundle)\n"
-        "      --trust-at now|capture  roots that count: today's store only, or also\n"
-        "                          removed roots still shipped at capture time\n"
-        "                          (default: capture; now with --trust-store)\n"
-        "  (rules directories may also hold pins/*.txt: DOMAIN sha256/BASE64= a line)\n"
-        "\n"
-        "limits (sizes take K, M, G suffixes):\n"
-        "      --max-flows N       flows tracked at once (262144); LRU eviction\n"
-        "      --stream-bytes N    bytes kept per TCP direction (1M)\n"
-        "      --reasm-memcap N    all TCP reassembly buffers together (1G)\n"
-        "      --max-ahead N       bytes held behind a TCP hole before skipping it (256K)\n"
-        "      --frag-max N        IP datagrams in reassembly at once (1024)\n"
-        "      --frag-timeout S    seconds before an incomplete datagram is dropped (30)\n"
-        "      --timeout STATE=S   flow idle timeout; STATE is udp, syn, established,\n"
-        "                          closing or closed (60, 30, 600, 120, 10)\n"
-        "\n"
-        "  -h, --help              this text\n"
-        "  -V, --version           version\n"
-        "\n"
-        "Exit status: 0 all inputs read, 1 an input failed or was damaged,\n"
-        "2 usage error, 3 fatal error, 130/143 stopped by SIGINT/SIGTERM.\n",
-        out);
-}
 
-/* Parses a decimal size with an optional K/M/G (binary) suffix. */
-static bool parse_size(const char *s, uint64_t max, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    if (*s == '-' || *s == '\0')
-        return false;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s)
-        return false;
-    uint64_t mult = 1;
-    if (*end == 'K' || *end == 'k')
-        mult = 1024;
-    else if (*end == 'M' || *end == 'm')
-        mult = 1024ull * 1024u;
-    else if (*end == 'G' || *end == 'g')
-        mult = 1024ull * 1024u * 1024u;
-    if (mult != 1)
-        end++;
-    if (*end != '\0' || v > max / mult)
-        return false;
-    *out = v * mult;
-    return *out <= max;
-}
-
-static bool parse_timeout(mw_cli *cli, const char *arg)
-{
-    static const char *const names[MW_FLOW_STATE_COUNT] = {
-        "udp", "syn", "established", "closing", "closed"};
-    const char *eq = strchr(arg, '=');
-    uint64_t secs;
-    if (!eq || !parse_size(eq + 1, UINT32_MAX, &secs) || secs == 0)
-        return false;
-    for (int i = 0; i < MW_FLOW_STATE_COUNT; i++) {
-        if (strlen(names[i]) == (size_t)(eq - arg) &&
-            strncmp(arg, names[i], (size_t)(eq - arg)) == 0) {
-            cli->cfg.flow.timeout_us[i] = secs * 1000000u;
-            return true;
-        }
-    }
-    return false;
-}
-
-static void bad_value(const char *opt, const char *value)
-{
-    fprintf(stderr, "mitmwatch: invalid value '%s' for %s\n", value, opt);
-    exit(EXIT_USAGE);
-}
 
 static void write_or_die(mw_cli *cli)
 {
@@ -313,10 +172,18 @@ static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
     if (cli->par)
         mw_par_begin_input(cli->par, linktype, name, cli->cur_vantage);
     g_current_source = src;
+    bool live = mw_source_is_live(src), draining = false;
     for (;;) {
         mw_source_packet p;
+        if (live && g_stop_signal && !draining) {
+            /* Stop: read what the kernel already holds, then end. */
+            mw_source_drain(src);
+            draining = true;
+        }
         mw_source_status s = mw_source_next(src, &p);
         if (s == MW_SOURCE_PACKET) {
+            if (live || (p.number & 255) == 0)
+                poll_ops(cli, w, src, false);
             if (cli->par)
                 mw_par_packet(cli->par, &p);
             else
@@ -331,6 +198,7 @@ static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
             mw_worker_tick(w, (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec);
             /* A quiet tap must not hold the state file's write lock. */
             (void)mw_baseline_flush(cli->baseline);
+            poll_ops(cli, w, src, true);
         } else {
             if (s == MW_SOURCE_ERROR) {
                 mw_progress_clear(cli->progress);
@@ -342,8 +210,10 @@ static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
     }
     g_current_source = NULL;
     cli->bytes_done += mw_source_bytes_in(src);
-    if (mw_source_is_live(src))
+    if (mw_source_is_live(src)) {
         mw_source_add_drop_stats(src, &st->capture);
+        mw_source_count_not_read(src, &st->capture);
+    }
     if (cli->par)
         mw_par_end_input(cli->par);
     else
@@ -466,302 +336,7 @@ static void run_live(mw_cli *cli, mw_worker *w)
     mw_source_close(src);
 }
 
-enum {
-    OPT_JSON = 256,
-    OPT_FLOWS,
-    OPT_VANTAGE,
-    OPT_BUFFER_SIZE,
-    OPT_MAX_FLOWS,
-    OPT_STREAM_BYTES,
-    OPT_REASM_MEMCAP,
-    OPT_MAX_AHEAD,
-    OPT_FRAG_MAX,
-    OPT_FRAG_TIMEOUT,
-    OPT_TIMEOUT,
-    OPT_RULES,
-    OPT_TARGETS,
-    OPT_TRUST_STORE,
-    OPT_TRUST_EXTRA,
-    OPT_TRUST_AT,
-    OPT_STATE,
-    OPT_STATE_MAX,
-    OPT_STATE_RESET,
-    OPT_REPORT,
-    OPT_BUCKET,
-    OPT_COLOR,
-    OPT_CERTS,
-    OPT_CSV,
-    OPT_COMMUNITY_ID_SEED,
-    OPT_WRITE_FLAGGED,
-    OPT_VANTAGE_NET,
-    OPT_THREADS,
-    OPT_CHECKSUMS,
-    OPT_NO_PROGRESS,
-};
 
-/* "90", "90s", "15m", "1h", "1d" -> seconds. */
-static bool parse_duration(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    if (*s < '0' || *s > '9')
-        return false;
-    unsigned long long v = strtoull(s, &end, 10);
-    uint64_t mult = 1;
-    switch (*end) {
-    case '\0': case 's': break;
-    case 'm': mult = 60; break;
-    case 'h': mult = 3600; break;
-    case 'd': mult = 86400; break;
-    default: return false;
-    }
-    if (*end && end[1])
-        return false;
-    if (errno || v == 0 || v > 366ull * 86400 / mult)
-        return false;
-    *out = v * mult;
-    return true;
-}
-
-static int parse_color(const char *s)
-{
-    if (strcmp(s, "auto") == 0)
-        return -1;
-    if (strcmp(s, "never") == 0)
-        return 0;
-    if (strcmp(s, "always") == 0)
-        return 1;
-    bad_value("--color (auto, always, never)", s);
-    return -1;
-}
-
-static void add_vantage_pair(mw_cli *cli, const char *arg)
-{
-    const char *eq = strchr(arg, '=');
-    struct vantage_pair *p = realloc(cli->pairs, (cli->n_pairs + 1) * sizeof(*p));
-    char *name = strndup(arg, (size_t)(eq - arg));
-    if (!p || !name) {
-        fprintf(stderr, "mitmwatch: out of memory\n");
-        exit(EXIT_FATAL);
-    }
-    cli->pairs = p;
-    p[cli->n_pairs].name = name;
-    p[cli->n_pairs].path = eq + 1;
-    cli->n_pairs++;
-    if (eq == arg || eq[1] == '\0')
-        bad_value("--vantage (NAME or NAME=PATH)", arg);
-}
-
-static void parse_args(mw_cli *cli, int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"interface", required_argument, NULL, 'i'},
-        {"filter", required_argument, NULL, 'f'},
-        {"snaplen", required_argument, NULL, 's'},
-        {"no-promisc", no_argument, NULL, 'p'},
-        {"buffer-size", required_argument, NULL, OPT_BUFFER_SIZE},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"output", required_argument, NULL, 'o'},
-        {"flows", no_argument, NULL, OPT_FLOWS},
-        {"vantage", required_argument, NULL, OPT_VANTAGE},
-        {"quiet", no_argument, NULL, 'q'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
-        {"stream-bytes", required_argument, NULL, OPT_STREAM_BYTES},
-        {"reasm-memcap", required_argument, NULL, OPT_REASM_MEMCAP},
-        {"max-ahead", required_argument, NULL, OPT_MAX_AHEAD},
-        {"frag-max", required_argument, NULL, OPT_FRAG_MAX},
-        {"frag-timeout", required_argument, NULL, OPT_FRAG_TIMEOUT},
-        {"timeout", required_argument, NULL, OPT_TIMEOUT},
-        {"rules", required_argument, NULL, OPT_RULES},
-        {"targets", required_argument, NULL, OPT_TARGETS},
-        {"trust-store", required_argument, NULL, OPT_TRUST_STORE},
-        {"trust-extra", required_argument, NULL, OPT_TRUST_EXTRA},
-        {"trust-at", required_argument, NULL, OPT_TRUST_AT},
-        {"state", required_argument, NULL, OPT_STATE},
-        {"state-max", required_argument, NULL, OPT_STATE_MAX},
-        {"state-reset", no_argument, NULL, OPT_STATE_RESET},
-        {"report", required_argument, NULL, OPT_REPORT},
-        {"bucket", required_argument, NULL, OPT_BUCKET},
-        {"color", required_argument, NULL, OPT_COLOR},
-        {"certs", required_argument, NULL, OPT_CERTS},
-        {"csv", required_argument, NULL, OPT_CSV},
-        {"community-id-seed", required_argument, NULL, OPT_COMMUNITY_ID_SEED},
-        {"write-flagged", required_argument, NULL, OPT_WRITE_FLAGGED},
-        {"vantage-net", required_argument, NULL, OPT_VANTAGE_NET},
-        {"threads", required_argument, NULL, OPT_THREADS},
-        {"checksums", required_argument, NULL, OPT_CHECKSUMS},
-        {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
-    mw_config *cfg = &cli->cfg;
-    uint64_t v;
-    int c;
-
-    while ((c = getopt_long(argc, argv, "r:c:ni:f:s:po:qvhV", opts, NULL)) != -1) {
-        switch (c) {
-        case 'r': add_input(cli, optarg); break;
-        case 'c':
-            /* A plain count, as tcpdump's: no K/M suffix. */
-            if (strspn(optarg, "0123456789") != strlen(optarg) ||
-                !parse_size(optarg, UINT64_MAX / 2, &v) || v == 0)
-                bad_value("-c (a packet count, at least 1)", optarg);
-            cli->max_packets = v;
-            break;
-        case 'n': break;
-        case 'i': cli->iface = optarg; break;
-        case 'f': cfg->capture.filter = optarg; break;
-        case 's':
-            if (!parse_size(optarg, 262144, &v) || v < 64)
-                bad_value("--snaplen (64..262144)", optarg);
-            cfg->capture.snaplen = (int)v;
-            break;
-        case 'p': cfg->capture.promisc = false; break;
-        case OPT_BUFFER_SIZE:
-            if (!parse_size(optarg, 4096, &v) || v == 0)
-                bad_value("--buffer-size (1..4096 MiB)", optarg);
-            cfg->capture.buffer_mib = (int)v;
-            break;
-        case OPT_JSON: cli->json = true; break;
-        case 'o': cli->output_path = optarg; break;
-        case OPT_FLOWS: cli->flows = true; break;
-        case OPT_VANTAGE:
-            if (strchr(optarg, '='))
-                add_vantage_pair(cli, optarg);
-            else
-                cli->vantage = optarg;
-            break;
-        case 'q': cli->quiet = true; break;
-        case OPT_NO_PROGRESS: cli->no_progress = true; break;
-        case 'v': cfg->verbose = true; break;
-        case OPT_MAX_FLOWS:
-            if (!parse_size(optarg, 1u << 26, &v) || v < 16)
-                bad_value("--max-flows (16..67108864)", optarg);
-            cfg->flow.max_flows = (uint32_t)v;
-            break;
-        case OPT_STREAM_BYTES:
-            /* A power of two keeps buffer growth simple (doubling). */
-            if (!parse_size(optarg, 64u << 20, &v) || v < MW_REASM_MIN_BUFFER ||
-                (v & (v - 1)) != 0)
-                bad_value("--stream-bytes (power of two, 4K..64M)", optarg);
-            cfg->reasm.max_stream_bytes = (uint32_t)v;
-            break;
-        case OPT_REASM_MEMCAP:
-            if (!parse_size(optarg, UINT64_MAX / 2, &v) || v < MW_REASM_MIN_BUFFER)
-                bad_value("--reasm-memcap (at least 4K)", optarg);
-            cfg->reasm.memcap = v;
-            break;
-        case OPT_MAX_AHEAD:
-            if (!parse_size(optarg, 64u << 20, &v) || v == 0)
-                bad_value("--max-ahead", optarg);
-            cfg->reasm.max_ahead = (uint32_t)v;
-            break;
-        case OPT_FRAG_MAX:
-            if (!parse_size(optarg, 1u << 20, &v) || v == 0)
-                bad_value("--frag-max", optarg);
-            cfg->frag.max_datagrams = (uint32_t)v;
-            break;
-        case OPT_FRAG_TIMEOUT:
-            if (!parse_size(optarg, 86400, &v) || v == 0)
-                bad_value("--frag-timeout (seconds)", optarg);
-            cfg->frag.timeout_us = v * 1000000u;
-            break;
-        case OPT_TIMEOUT:
-            if (!parse_timeout(cli, optarg))
-                bad_value("--timeout (STATE=SECONDS)", optarg);
-            break;
-        case OPT_RULES: cli->rules_dir = optarg; break;
-        case OPT_TARGETS: cli->targets = optarg; break;
-        case OPT_TRUST_STORE: cli->trust_store = optarg; break;
-        case OPT_TRUST_EXTRA: cli->trust_extra = optarg; break;
-        case OPT_TRUST_AT:
-            if (strcmp(optarg, "now") != 0 && strcmp(optarg, "capture") != 0)
-                bad_value("--trust-at (now or capture)", optarg);
-            cli->trust_at = optarg;
-            break;
-        case OPT_STATE: cli->state_path = optarg; break;
-        case OPT_STATE_RESET: cli->state_reset = true; break;
-        case OPT_STATE_MAX:
-            if (!parse_size(optarg, UINT64_MAX / 2, &v) || v < (1u << 20))
-                bad_value("--state-max (at least 1M)", optarg);
-            cli->state_max = v;
-            break;
-        case OPT_REPORT: cli->report_dir = optarg; break;
-        case OPT_THREADS:
-            if (!parse_size(optarg, MW_PAR_MAX_THREADS, &v) || v == 0)
-                bad_value("--threads (1..64)", optarg);
-            cli->threads = (unsigned)v;
-            break;
-        case OPT_CHECKSUMS:
-            if (!mw_checksum_mode_parse(optarg, &cfg->checksums))
-                bad_value("--checksums (auto, on or off)", optarg);
-            break;
-        case OPT_BUCKET:
-            if (!parse_duration(optarg, &cli->bucket))
-                bad_value("--bucket (N[s|m|h|d], up to a year)", optarg);
-            break;
-        case OPT_COLOR: cli->color = parse_color(optarg); break;
-        case OPT_CERTS: cli->certs_dir = optarg; break;
-        case OPT_CSV: cli->csv_path = optarg; break;
-        case OPT_COMMUNITY_ID_SEED:
-            if (strspn(optarg, "0123456789") != strlen(optarg) ||
-                !parse_size(optarg, 65535, &v))
-                bad_value("--community-id-seed (0..65535)", optarg);
-            cli->community_id_seed = (uint16_t)v;
-            break;
-        case OPT_WRITE_FLAGGED: cli->flagged_path = optarg; break;
-        case OPT_VANTAGE_NET: {
-            mw_vantage_net *n = realloc(cli->nets, (cli->n_nets + 1) * sizeof(*n));
-            if (!n) {
-                fputs("mitmwatch: out of memory\n", stderr);
-                exit(EXIT_FATAL);
-            }
-            cli->nets = n;
-            if (!mw_vantage_net_parse(optarg, &n[cli->n_nets]))
-                bad_value("--vantage-net (NAME=ADDRESS/BITS)", optarg);
-            n[cli->n_nets].name = strndup(optarg, (size_t)(strchr(optarg, '=') - optarg));
-            if (!n[cli->n_nets].name)
-                exit(EXIT_FATAL);
-            cli->n_nets++;
-            break;
-        }
-        case 'h': usage(stdout); exit(0);
-        case 'V': mw_print_version(stdout); exit(0);
-        default: usage(stderr); exit(EXIT_USAGE);
-        }
-    }
-    for (int i = optind; i < argc; i++)
-        add_input(cli, argv[i]);
-    if (cli->iface && (cli->n_inputs || cli->n_pairs)) {
-        fprintf(stderr, "mitmwatch: -i and input files are exclusive\n");
-        exit(EXIT_USAGE);
-    }
-    if (!cli->iface && cli->n_inputs == 0 && cli->n_pairs == 0) {
-        usage(stderr);
-        exit(EXIT_USAGE);
-    }
-    if (cfg->capture.filter) {
-        /* Checked once up front so a typo is a usage error, not one failed
-         * input per file. Ethernet is the usual link type; a filter that
-         * only fits another one is still compiled per input. */
-        pcap_t *dead = pcap_open_dead(DLT_EN10MB, MW_CAPTURE_DEFAULT_SNAPLEN);
-        struct bpf_program prog;
-        if (!dead || pcap_compile(dead, &prog, cfg->capture.filter, 1,
-                                  PCAP_NETMASK_UNKNOWN) != 0) {
-            fprintf(stderr, "mitmwatch: bad filter expression '%s': %s\n",
-                    cfg->capture.filter, dead ? pcap_geterr(dead) : "out of memory");
-            exit(EXIT_USAGE);
-        }
-        pcap_freecode(&prog);
-        pcap_close(dead);
-    }
-    if (cli->json && cli->output_path) {
-        fprintf(stderr, "mitmwatch: --json and -o are exclusive\n");
-        exit(EXIT_USAGE);
-    }
-}
 
 /* The built-in rules, then --rules, --targets and the trust store. A bad
  * file is a usage error naming it (and its line). */
@@ -853,6 +428,7 @@ static bool use_color(int color, FILE *out)
  * FILE: a summary.json, or with --csv an event file (JSON Lines). */
 static int merge_main(int argc, char **argv)
 {
+    enum { OPT_REPORT = 256, OPT_COLOR, OPT_CSV };
     static const struct option opts[] = {
         {"report", required_argument, NULL, OPT_REPORT},
         {"color", required_argument, NULL, OPT_COLOR},
@@ -873,7 +449,7 @@ static int merge_main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
         switch (c) {
         case OPT_REPORT: report = optarg; break;
-        case OPT_COLOR: color = parse_color(optarg); break;
+        case OPT_COLOR: color = mw_cli_parse_color(optarg); break;
         case OPT_CSV: csv_path = optarg; break;
         case 'q': quiet = true; break;
         case 'D': allow_dups = true; break;
@@ -1011,29 +587,14 @@ static void open_outputs(mw_cli *cli, mw_rules *rules, mw_stats *out_stats,
     }
 }
 
-/* What parse_args allocated, and the record buffer. */
-static void free_args(mw_cli *cli)
-{
-    mw_json_free(&cli->rec);
-    for (size_t i = 0; i < cli->n_pairs; i++)
-        free((char *)cli->pairs[i].name);
-    free(cli->pairs);
-    free(cli->inputs);
-    for (size_t i = 0; i < cli->n_nets; i++)
-        free((char *)cli->nets[i].name);
-    free(cli->nets);
-}
 
 int main(int argc, char **argv)
 {
     mw_cli cli;
     if (argc > 1 && strcmp(argv[1], "merge") == 0)
         return merge_main(argc - 1, argv + 1);
-    memset(&cli, 0, sizeof cli);
-    cli.color = -1;
-    mw_config_defaults(&cli.cfg);
-    mw_json_init(&cli.rec);
-    parse_args(&cli, argc, argv);
+    mw_cli_init(&cli);
+    mw_cli_parse(&cli, argc, argv);
     const mw_output_path outs[] = {
         {"--report", cli.report_dir, true},     {"--certs", cli.certs_dir, true},
         {"-o", cli.output_path, false},         {"--csv", cli.csv_path, false},
@@ -1042,7 +603,7 @@ int main(int argc, char **argv)
     char oerr[4400];
     if (!mw_outputs_check(outs, sizeof outs / sizeof *outs, oerr, sizeof oerr)) {
         fprintf(stderr, "mitmwatch: %s\n", oerr);
-        free_args(&cli);
+        mw_cli_free(&cli);
         return EXIT_FATAL;
     }
     cli.argc = argc;
@@ -1052,14 +613,19 @@ int main(int argc, char **argv)
     if (cli.json) {
         cli.events = stdout;
     } else if (cli.output_path) {
-        cli.events = fopen(cli.output_path, "w");
+        /* Appended: a restarted sensor adds to its file (logrotate moves it). */
+        cli.events = fopen(cli.output_path, "a");
         if (!cli.events) {
             fprintf(stderr, "mitmwatch: %s: %s\n", cli.output_path, strerror(errno));
             mw_rules_free(rules); /* no leak on the way out (LeakSanitizer) */
-            free_args(&cli);
+            mw_cli_free(&cli);
             return EXIT_FATAL;
         }
     }
+    /* Live, a record goes out when its line is complete (a reader never
+     * waits on a full buffer); lines are rarely longer than the buffer. */
+    if (cli.events && cli.iface)
+        (void)setvbuf(cli.events, NULL, _IOLBF, 1u << 18);
     mw_stats out_stats;
     memset(&out_stats, 0, sizeof out_stats);
     mw_baseline *baseline = NULL;
@@ -1103,6 +669,20 @@ int main(int argc, char **argv)
         cli.sessions = sessions;
         w = sessions ? mw_worker_new(&cli.cfg, mw_sessions_consumer(sessions), sessions) : NULL;
     }
+    mw_ops ops;
+    mw_ops_config ocfg = {
+        .events = cli.events,
+        .events_path = cli.output_path,
+        .flagged = mw_flagged_is_live(cli.flagged) ? cli.flagged : NULL,
+        .metrics_path = cli.metrics_path,
+        .capture = cli.iface,
+        .interval_ms = (cli.stats_interval_given ? cli.stats_interval
+                                                 : cli.iface ? 60 : 0) * 1000u,
+    };
+    /* --metrics alone, offline: written at the end only. */
+    mw_ops_init(&ops, &ocfg);
+    cli.ops = &ops;
+    cli.out_stats = &out_stats;
     if (!w && !cli.par) {
         fprintf(stderr, "mitmwatch: out of memory creating the flow table "
                         "(--max-flows %" PRIu32 ") or starting nDPI\n",
@@ -1124,6 +704,9 @@ int main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_flag;
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
 
     start_progress(&cli);
     if (cli.iface)
@@ -1193,6 +776,12 @@ int main(int argc, char **argv)
         mw_flagged_free(cli.flagged);
     }
     mw_stats_add(st, &out_stats);
+    /* The final record is written below; --metrics gets the final counters. */
+    ops.cfg.events = NULL;
+    if (cli.metrics_path)
+        mw_ops_write_stats(&ops, st, mw_ops_now_ms(), true);
+    if (ops.failed)
+        cli.status = EXIT_FATAL;
     if (cli.par ? !mw_par_ok(cli.par) : !mw_sessions_ok(sessions)) {
         fprintf(stderr, "mitmwatch: %s: cannot write output\n",
                 cli.output_path ? cli.output_path : "standard output");
@@ -1232,12 +821,15 @@ int main(int argc, char **argv)
         cli.status = EXIT_FATAL;
     }
 done:
+    mw_ops_free(&ops);
     mw_par_free(cli.par);
     mw_worker_free(w);
     mw_sessions_free(sessions);
     mw_rules_free(rules);
-    free_args(&cli);
-    if (g_stop_signal)
+    mw_cli_free(&cli);
+    /* Live, a signal is the normal way to stop: the status tells whether
+     * every output was written. */
+    if (g_stop_signal && !cli.iface)
         return 128 + g_stop_signal;
     return cli.status;
 }

@@ -38,7 +38,8 @@
     X(packets_filtered_out, "packets rejected by the BPF filter (files)")       \
     X(pcap_received, "packets received by the kernel (live)")                   \
     X(pcap_dropped, "packets dropped by the kernel buffer (live)")              \
-    X(pcap_if_dropped, "packets dropped by the interface or driver (live)")
+    X(pcap_if_dropped, "packets dropped by the interface or driver (live)")    \
+    X(packets_not_read, "received by the kernel, not dropped, not read at stop (live)")
 
 #define MW_LINK_COUNTERS(X)                                                      \
     X(ethernet, "Ethernet")                                                     \

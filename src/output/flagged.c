@@ -185,6 +185,7 @@ typedef struct fl_writer {
     pcap_t *dead;
     pcap_dumper_t *dumper;
     int linktype;
+    bool append; /* reopened after SIGHUP: add to the file (or start it) */
     const char *out_path;
     char *err;
     size_t errlen;
@@ -197,7 +198,8 @@ static bool writer_open(fl_writer *w, int linktype)
         snprintf(w->err, w->errlen, "%s: out of memory", w->out_path);
         return false;
     }
-    w->dumper = pcap_dump_open(w->dead, w->out_path);
+    w->dumper = w->append ? pcap_dump_open_append(w->dead, w->out_path)
+                          : pcap_dump_open(w->dead, w->out_path);
     if (!w->dumper) {
         /* libpcap's message already names the file. */
         snprintf(w->err, w->errlen, "%s", pcap_geterr(w->dead));
@@ -322,6 +324,21 @@ bool mw_flagged_live_open(mw_flagged *f, const char *out_path, char *err, size_t
     f->lw->out_path = f->live_path;
     f->lw->err = f->live_err;
     f->lw->errlen = sizeof f->live_err;
+    return true;
+}
+
+bool mw_flagged_live_reopen(mw_flagged *f, char *err, size_t errlen)
+{
+    if (!f->live || f->live_failed)
+        return true;
+    f->lw->append = true;
+    if (!f->lw->dumper)
+        return true; /* opened at the next frame */
+    if (!writer_close(f->lw, true)) {
+        f->live_failed = true;
+        snprintf(err, errlen, "%s", f->live_err);
+        return false;
+    }
     return true;
 }
 

@@ -104,6 +104,10 @@ bool mw_flagged_write(mw_flagged *f, const char *out_path, const mw_capture_conf
  * the file. */
 bool mw_flagged_live_open(mw_flagged *f, const char *out_path, char *err, size_t errlen);
 bool mw_flagged_is_live(const mw_flagged *f);
+/* SIGHUP (logrotate): closes the file; the next frame opens it again,
+ * appending (a new file gets a pcap header). False with err when the old
+ * file could not be completed; live writing then stops (counted at close). */
+bool mw_flagged_live_reopen(mw_flagged *f, char *err, size_t errlen);
 /* A frame of a flow: written at once when the flow is flagged, else held. */
 void mw_flagged_live_frame(mw_flagged *f, mw_flagged_hold *hold, bool flagged, int linktype,
                            const mw_source_packet *p, mw_stats *st);
