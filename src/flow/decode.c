@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 
 #include "flow/checksum.h"
+#include "flow/decode_internal.h"
 #include "flow/ipfrag.h"
 
 /* pcap LINKTYPE_ values; the DLT_ macros differ across platforms for RAW. */
@@ -57,8 +58,6 @@
 
 #define MW_PORT_VXLAN 4789
 #define MW_PORT_GTPU 2152
-#define MW_VXLAN_FLAG_I 0x08
-#define MW_GTP_GPDU 0xFF
 
 #define MW_IPPROTO_HOPOPTS 0
 #define MW_IPPROTO_IPIP 4
@@ -70,33 +69,9 @@
 #define MW_IPPROTO_AH 51
 #define MW_IPPROTO_DSTOPTS 60
 
-/* Tags, labels, PPPoE, IP, VXLAN and GTP-U tunnels crossed by one frame,
- * all together. Tunnels over UDP recurse, so this also bounds the stack. */
-#define MW_MAX_DEPTH 8
 /* IPv6 extension headers in one IPv6 header chain. */
 #define MW_MAX_IPV6_EXT 8
 
-struct mw_decoder {
-    mw_stats *stats;
-    mw_frag_table *frag;
-    bool dispatch; /* fragments are reported, not held */
-    bool verify;   /* compute checksums (pkt->csum) */
-    char err[128];
-};
-
-/* The state of one mw_decode() call. */
-typedef struct mw_dstate {
-    mw_decoder *d;
-    mw_decode_stats *st;
-    mw_packet *pkt;
-    mw_cursor c;     /* the bytes of the current layer that were captured */
-    size_t claimed;  /* what the headers say it has; SIZE_MAX: unknown */
-    unsigned depth;
-    bool counted_ip; /* the outermost IP header was counted */
-    /* Checksums of every layer crossed: one bad one makes the packet bad. */
-    bool csum_bad, csum_ok;
-    bool l4_uncheckable; /* offload super-packet, IPv6 routing header */
-} mw_dstate;
 
 mw_decoder *mw_decoder_new(const mw_frag_config *frag, mw_stats *stats)
 {
@@ -177,7 +152,7 @@ const char *mw_addr_format(const mw_addr *a, char *buf, size_t buflen)
     return buf;
 }
 
-static mw_decode_status failed(uint64_t *counter)
+mw_decode_status mwd_failed(uint64_t *counter)
 {
     (*counter)++;
     return MW_DECODE_ERROR;
@@ -185,10 +160,8 @@ static mw_decode_status failed(uint64_t *counter)
 
 /* Records why in the decoder, counts, returns MW_DECODE_ERROR. A macro so
  * the format string is checked at each call. */
-#define MW_FAIL(s, counter, ...)                                               \
-    (snprintf((s)->d->err, sizeof((s)->d->err), __VA_ARGS__), failed(counter))
 
-static mw_decode_status skip_non_ip(mw_dstate *s)
+mw_decode_status mwd_skip_non_ip(mw_dstate *s)
 {
     s->st->non_ip++;
     return MW_DECODE_SKIP;
@@ -200,13 +173,13 @@ static mw_decode_status skip_other_l4(mw_dstate *s)
     return MW_DECODE_SKIP;
 }
 
-static bool deeper(mw_dstate *s)
+bool mwd_deeper(mw_dstate *s)
 {
     return ++s->depth <= MW_MAX_DEPTH;
 }
 
 /* Consumes n header bytes from both the captured and the claimed length. */
-static void consume(mw_dstate *s, size_t n)
+void mwd_consume(mw_dstate *s, size_t n)
 {
     (void)mw_cursor_skip(&s->c, n);
     if (s->claimed != SIZE_MAX)
@@ -216,7 +189,7 @@ static void consume(mw_dstate *s, size_t n)
 /* Narrows the layer to the n bytes its header claims. False when that is
  * more than the enclosing layer holds; with the snaplen cut the frame,
  * captured bytes may still be fewer than n. */
-static bool set_claimed(mw_dstate *s, size_t n)
+bool mwd_set_claimed(mw_dstate *s, size_t n)
 {
     if (s->claimed != SIZE_MAX && n > s->claimed)
         return false;
@@ -252,8 +225,6 @@ static void addr_set(mw_addr *a, uint8_t family, const uint8_t *bytes, size_t n)
 /* ---- L4 ---- */
 
 /* UDP tunnels lead back to the link and IP layers. */
-static mw_decode_status decode_ip(mw_dstate *s, int version);
-static mw_decode_status decode_ethertype(mw_dstate *s, uint16_t type);
 
 /* Verifies the TCP or UDP checksum over the whole current layer (header
  * and payload) with the innermost IP header's pseudo-header. Only a layer
@@ -347,101 +318,11 @@ static mw_decode_status decode_tcp(mw_dstate *s)
     if (flags & MW_TCP_SYN)
         pkt->tcp_wscale = syn_wscale(h, hlen - 20);
     verify_l4(s, MW_IPPROTO_TCP);
-    consume(s, hlen);
+    mwd_consume(s, hlen);
     pkt->l4_proto = MW_IPPROTO_TCP;
     pkt->tcp_flags = flags & 0x3f;
     s->st->tcp++;
     return set_payload(s);
-}
-
-/*
- * UDP tunnels. Each checks its whole header on a copy of the layer before
- * consuming anything, so that a malformed one leaves the datagram as it was
- * (*crossed false, bad_tunnel counted) to end as plain UDP. Once crossed,
- * the inner packet replaces the outer one's addresses and ports, as for
- * IP-in-IP, and its own errors are the packet's.
- */
-
-/* VXLAN (RFC 7348): flags (I set), 3 reserved, VNI, 1 reserved; then an
- * Ethernet frame. */
-static mw_decode_status decode_vxlan(mw_dstate *s, bool *crossed)
-{
-    mw_cursor c = s->c, eth;
-    uint8_t flags = 0;
-    uint16_t type = 0;
-
-    *crossed = false;
-    if (!mw_cursor_get_u8(&c, &flags) || !mw_cursor_skip(&c, 7) ||
-        !(flags & MW_VXLAN_FLAG_I) || !mw_cursor_get_bytes(&c, &eth, 14)) {
-        s->st->bad_tunnel++;
-        return MW_DECODE_OK;
-    }
-    *crossed = true;
-    if (!deeper(s))
-        return MW_FAIL(s, &s->st->err_too_deep, "more than %d encapsulations", MW_MAX_DEPTH);
-    s->st->vxlan++;
-    (void)mw_cursor_skip(&eth, 12); /* destination, source */
-    (void)mw_cursor_get_u16(&eth, &type);
-    consume(s, 8 + 14);
-    return decode_ethertype(s, type);
-}
-
-/*
- * GTP-U (3GPP TS 29.281) G-PDUs only: flags (version 1, PT 1), type 0xFF,
- * length of what follows the first 8 bytes, TEID; with any of E/S/PN, then
- * sequence number, N-PDU number and the first extension header type; each
- * extension header is its length in 4-byte units, content, next type. What
- * remains is the user's IP packet. Echo and other signalling on the port
- * stay plain UDP without a count.
- */
-static mw_decode_status decode_gtpu(mw_dstate *s, bool *crossed)
-{
-    mw_cursor c = s->c, body;
-    uint8_t flags = 0, type = 0, next = 0, b = 0;
-    uint16_t len = 0;
-
-    *crossed = false;
-    if (mw_cursor_peek_u8(&c, 0, &flags) && mw_cursor_peek_u8(&c, 1, &type) &&
-        (flags >> 4 != 0x3 || type != MW_GTP_GPDU))
-        return MW_DECODE_OK;
-    if (mw_cursor_len(&c) < 8)
-        goto bad;
-    (void)mw_cursor_skip(&c, 2);
-    (void)mw_cursor_get_u16(&c, &len);
-    (void)mw_cursor_skip(&c, 4); /* TEID */
-    /* The claimed payload is known: UDP set it. */
-    if (len > s->claimed - 8)
-        goto bad;
-    if (mw_cursor_len(&c) > len)
-        (void)mw_cursor_truncate(&c, len);
-    body = c;
-    if (flags & 0x07) {
-        if (!mw_cursor_skip(&c, 3) || !mw_cursor_get_u8(&c, &next))
-            goto bad;
-        /* Each header is at least 4 bytes of a bounded length: this ends. */
-        while (next != 0) {
-            uint8_t units = 0;
-            if (!mw_cursor_get_u8(&c, &units) || units == 0 ||
-                !mw_cursor_skip(&c, (size_t)units * 4 - 2) || !mw_cursor_get_u8(&c, &next))
-                goto bad;
-        }
-    }
-    if (!mw_cursor_peek_u8(&c, 0, &b))
-        goto bad;
-    *crossed = true;
-    if (!deeper(s))
-        return MW_FAIL(s, &s->st->err_too_deep, "more than %d encapsulations", MW_MAX_DEPTH);
-    s->st->gtp++;
-    consume(s, 8);
-    (void)set_claimed(s, len);
-    consume(s, mw_cursor_len(&body) - mw_cursor_len(&c)); /* optional fields */
-    if (b >> 4 == 4 || b >> 4 == 6)
-        return decode_ip(s, b >> 4);
-    return skip_non_ip(s); /* an Ethernet or unstructured PDU session */
-
-bad:
-    s->st->bad_tunnel++;
-    return MW_DECODE_OK;
 }
 
 static mw_decode_status decode_udp(mw_dstate *s)
@@ -460,7 +341,7 @@ static mw_decode_status decode_udp(mw_dstate *s)
         return MW_FAIL(s, &s->st->err_bad_udp_length, "UDP length %u below 8", (unsigned)ulen);
     /* A shorter UDP length is trusted (trailing bytes are not payload); a
      * longer one contradicts IP. */
-    if (!set_claimed(s, ulen))
+    if (!mwd_set_claimed(s, ulen))
         return MW_FAIL(s, &s->st->err_bad_udp_length,
                        "UDP length %u beyond the %zu bytes of the IP payload", (unsigned)ulen,
                        s->claimed);
@@ -469,12 +350,12 @@ static mw_decode_status decode_udp(mw_dstate *s)
     uint16_t ucsum = 0;
     if (mw_cursor_peek_u16(&s->c, 6, &ucsum) && ucsum != 0)
         verify_l4(s, MW_IPPROTO_UDP);
-    consume(s, 8);
+    mwd_consume(s, 8);
     if (pkt->dport == MW_PORT_VXLAN || pkt->sport == MW_PORT_GTPU ||
         pkt->dport == MW_PORT_GTPU) {
         bool crossed;
-        mw_decode_status r = pkt->dport == MW_PORT_VXLAN ? decode_vxlan(s, &crossed)
-                                                          : decode_gtpu(s, &crossed);
+        mw_decode_status r = pkt->dport == MW_PORT_VXLAN ? mwd_decode_vxlan(s, &crossed)
+                                                          : mwd_decode_gtpu(s, &crossed);
         if (crossed)
             return r;
     }
@@ -571,7 +452,7 @@ static mw_decode_status decode_ipv4(mw_dstate *s, uint8_t *proto, bool *done)
         return MW_FAIL(s, &s->st->err_bad_ip_length,
                        "IPv4 total length %zu below its header length %zu", len, hlen);
     size_t outer = s->claimed;
-    if (!set_claimed(s, len))
+    if (!mwd_set_claimed(s, len))
         return MW_FAIL(s, &s->st->err_bad_ip_length,
                        "IPv4 total length %zu beyond the %zu bytes that carry it", len, outer);
     if (hlen > mw_cursor_len(&s->c))
@@ -590,7 +471,7 @@ static mw_decode_status decode_ipv4(mw_dstate *s, uint8_t *proto, bool *done)
             s->d->stats->checksum.bad_ipv4++;
         }
     }
-    consume(s, hlen); /* options are skipped */
+    mwd_consume(s, hlen); /* options are skipped */
 
     pkt->ip_version = 4;
     pkt->ttl = ttl;
@@ -646,12 +527,12 @@ static mw_decode_status decode_ipv6(mw_dstate *s, uint8_t *proto, bool *done)
         s->l4_uncheckable = true;
     }
     size_t outer = s->claimed;
-    if (!set_claimed(s, total))
+    if (!mwd_set_claimed(s, total))
         return MW_FAIL(s, &s->st->err_bad_ip_length,
                        "IPv6 payload length %u beyond the %zu bytes that carry it",
                        (unsigned)plen, outer == SIZE_MAX ? 0 : outer - 40);
     pkt->l3 = s->c;
-    consume(s, 40);
+    mwd_consume(s, 40);
 
     pkt->ip_version = 6;
     pkt->ttl = hlim;
@@ -686,7 +567,7 @@ static mw_decode_status decode_ipv6(mw_dstate *s, uint8_t *proto, bool *done)
             uint32_t id = 0;
             if (!mw_cursor_get_u16(&e, &fragw) || !mw_cursor_get_u32(&e, &id))
                 return MW_FAIL(s, &s->st->err_bad_ipv6_ext, "IPv6 fragment header truncated");
-            consume(s, 8);
+            mwd_consume(s, 8);
             nh = enh;
             uint32_t offset = fragw & 0xfff8;
             bool more = (fragw & 1) != 0;
@@ -713,14 +594,14 @@ static mw_decode_status decode_ipv6(mw_dstate *s, uint8_t *proto, bool *done)
             return MW_FAIL(s, &s->st->err_bad_ipv6_ext,
                            "IPv6 extension header %u truncated: %zu of %zu bytes", (unsigned)nh,
                            mw_cursor_len(&s->c), len);
-        consume(s, len);
+        mwd_consume(s, len);
         nh = enh;
     }
 }
 
 /* From an IP header of the given version down to TCP or UDP, crossing
  * IP-in-IP tunnels. */
-static mw_decode_status decode_ip(mw_dstate *s, int version)
+mw_decode_status mwd_decode_ip(mw_dstate *s, int version)
 {
     for (;;) {
         uint8_t proto = 0;
@@ -736,7 +617,7 @@ static mw_decode_status decode_ip(mw_dstate *s, int version)
             return decode_udp(s);
         case MW_IPPROTO_IPIP:
         case MW_IPPROTO_IPV6:
-            if (!deeper(s))
+            if (!mwd_deeper(s))
                 return MW_FAIL(s, &s->st->err_too_deep, "more than %d encapsulations",
                                MW_MAX_DEPTH);
             s->st->ip_tunnels++;
@@ -755,7 +636,7 @@ static mw_decode_status decode_ip_any(mw_dstate *s)
     if (!mw_cursor_peek_u8(&s->c, 0, &b))
         return MW_FAIL(s, &s->st->err_truncated_ip, "IP header truncated: empty packet");
     if (b >> 4 == 4 || b >> 4 == 6)
-        return decode_ip(s, b >> 4);
+        return mwd_decode_ip(s, b >> 4);
     return MW_FAIL(s, &s->st->err_bad_ip_version, "IP version %u", (unsigned)(b >> 4));
 }
 
@@ -776,7 +657,7 @@ static mw_decode_status decode_mpls(mw_dstate *s)
     for (;;) {
         mw_cursor h;
         uint32_t entry = 0;
-        if (!deeper(s))
+        if (!mwd_deeper(s))
             return MW_FAIL(s, &s->st->err_too_deep, "more than %d encapsulations", MW_MAX_DEPTH);
         if (!take(s, 4, &h))
             return MW_FAIL(s, &s->st->err_truncated_link, "MPLS label truncated");
@@ -789,11 +670,11 @@ static mw_decode_status decode_mpls(mw_dstate *s)
      * pseudowire (control word 0, then Ethernet) is not IP. */
     uint8_t b;
     if (mw_cursor_peek_u8(&s->c, 0, &b) && (b >> 4 == 4 || b >> 4 == 6))
-        return decode_ip(s, b >> 4);
-    return skip_non_ip(s);
+        return mwd_decode_ip(s, b >> 4);
+    return mwd_skip_non_ip(s);
 }
 
-static mw_decode_status decode_ethertype(mw_dstate *s, uint16_t type)
+mw_decode_status mwd_decode_ethertype(mw_dstate *s, uint16_t type)
 {
     for (;;) {
         mw_cursor h;
@@ -801,13 +682,13 @@ static mw_decode_status decode_ethertype(mw_dstate *s, uint16_t type)
 
         switch (type) {
         case MW_ET_IPV4:
-            return decode_ip(s, 4);
+            return mwd_decode_ip(s, 4);
         case MW_ET_IPV6:
-            return decode_ip(s, 6);
+            return mwd_decode_ip(s, 6);
         case MW_ET_VLAN:
         case MW_ET_QINQ:
         case MW_ET_QINQ_OLD:
-            if (!deeper(s))
+            if (!mwd_deeper(s))
                 return MW_FAIL(s, &s->st->err_too_deep, "more than %d encapsulations",
                                MW_MAX_DEPTH);
             if (!take(s, 4, &h))
@@ -820,7 +701,7 @@ static mw_decode_status decode_ethertype(mw_dstate *s, uint16_t type)
         case MW_ET_MPLS_MC:
             return decode_mpls(s);
         case MW_ET_PPPOE_SESS:
-            if (!deeper(s))
+            if (!mwd_deeper(s))
                 return MW_FAIL(s, &s->st->err_too_deep, "more than %d encapsulations",
                                MW_MAX_DEPTH);
             /* version/type, code, session id, length; then PPP protocol */
@@ -830,13 +711,13 @@ static mw_decode_status decode_ethertype(mw_dstate *s, uint16_t type)
             (void)mw_cursor_get_u16(&h, &ppp);
             s->st->pppoe++;
             if (ppp == MW_PPP_IPV4)
-                return decode_ip(s, 4);
+                return mwd_decode_ip(s, 4);
             if (ppp == MW_PPP_IPV6)
-                return decode_ip(s, 6);
-            return skip_non_ip(s);
+                return mwd_decode_ip(s, 6);
+            return mwd_skip_non_ip(s);
         default:
             /* 802.3 lengths (< 0x0600), ARP, LLDP, PPPoE discovery, ... */
-            return skip_non_ip(s);
+            return mwd_skip_non_ip(s);
         }
     }
 }
@@ -863,10 +744,10 @@ static mw_decode_status decode_ppp(mw_dstate *s)
         (void)mw_cursor_get_u16(&h, &proto);
     }
     if (proto == MW_PPP_IPV4)
-        return decode_ip(s, 4);
+        return mwd_decode_ip(s, 4);
     if (proto == MW_PPP_IPV6)
-        return decode_ip(s, 6);
-    return skip_non_ip(s); /* LCP, IPCP, compressed TCP/IP, ... */
+        return mwd_decode_ip(s, 6);
+    return mwd_skip_non_ip(s); /* LCP, IPCP, compressed TCP/IP, ... */
 }
 
 /* Cisco HDLC: address, control, then an ethertype. */
@@ -881,7 +762,7 @@ static mw_decode_status decode_chdlc(mw_dstate *s)
                        "Cisco HDLC header truncated: %zu of 4 bytes", mw_cursor_len(&s->c));
     (void)mw_cursor_skip(&h, 2);
     (void)mw_cursor_get_u16(&h, &type);
-    return decode_ethertype(s, type); /* SLARP and CDP land in non_ip */
+    return mwd_decode_ethertype(s, type); /* SLARP and CDP land in non_ip */
 }
 
 /* BSD address family values for IPv6 differ by OS: 24 (NetBSD, OpenBSD),
@@ -920,7 +801,7 @@ static mw_decode_status decode_link(mw_dstate *s, int linktype)
                            "Ethernet header truncated: %zu of 14 bytes", mw_cursor_len(&s->c));
         (void)mw_cursor_skip(&h, 12); /* destination, source */
         (void)mw_cursor_get_u16(&h, &type);
-        return decode_ethertype(s, type);
+        return mwd_decode_ethertype(s, type);
     case MW_LT_LINUX_SLL:
         ls->linux_sll++;
         if (!take(s, 16, &h))
@@ -928,14 +809,14 @@ static mw_decode_status decode_link(mw_dstate *s, int linktype)
                            mw_cursor_len(&s->c));
         (void)mw_cursor_skip(&h, 14);
         (void)mw_cursor_get_u16(&h, &type);
-        return decode_ethertype(s, type);
+        return mwd_decode_ethertype(s, type);
     case MW_LT_LINUX_SLL2:
         ls->linux_sll2++;
         if (!take(s, 20, &h))
             return MW_FAIL(s, &s->st->err_truncated_link, "SLL2 header truncated: %zu of 20 bytes",
                            mw_cursor_len(&s->c));
         (void)mw_cursor_get_u16(&h, &type);
-        return decode_ethertype(s, type);
+        return mwd_decode_ethertype(s, type);
     case MW_LT_RAW:
     case MW_LT_RAW_BSD1:
     case MW_LT_RAW_BSD2:
@@ -943,10 +824,10 @@ static mw_decode_status decode_link(mw_dstate *s, int linktype)
         return decode_ip_any(s);
     case MW_LT_IPV4:
         ls->raw_ip++;
-        return decode_ip(s, 4);
+        return mwd_decode_ip(s, 4);
     case MW_LT_IPV6:
         ls->raw_ip++;
-        return decode_ip(s, 6);
+        return mwd_decode_ip(s, 6);
     case MW_LT_NULL:
         ls->bsd_null++;
         if (!take(s, 4, &h))
@@ -962,7 +843,7 @@ static mw_decode_status decode_link(mw_dstate *s, int linktype)
         v = bsd_family_version(af_le);
         if (!v)
             v = bsd_family_version(af_be);
-        return v ? decode_ip(s, v) : skip_non_ip(s);
+        return v ? mwd_decode_ip(s, v) : mwd_skip_non_ip(s);
     case MW_LT_LOOP:
         ls->bsd_null++;
         if (!take(s, 4, &h))
@@ -970,7 +851,7 @@ static mw_decode_status decode_link(mw_dstate *s, int linktype)
                            mw_cursor_len(&s->c));
         (void)mw_cursor_get_u32(&h, &af_be);
         v = bsd_family_version(af_be);
-        return v ? decode_ip(s, v) : skip_non_ip(s);
+        return v ? mwd_decode_ip(s, v) : mwd_skip_non_ip(s);
     default:
         ls->unsupported++;
         snprintf(s->d->err, sizeof(s->d->err), "unsupported link type %d", linktype);

@@ -381,18 +381,25 @@ static bool tvcell_eq(const void *ctx, uint32_t idx, const void *key)
     return s->tv[idx].target == k->target && s->tv[idx].vantage == k->vantage;
 }
 
-const tvcell *mws_tvcell_find(const mw_summary *s, uint32_t ti, uint32_t vi)
+/* The cell's position (or NO_ID) and, in *h, its hash. */
+static uint32_t tvcell_index(const mw_summary *s, uint32_t ti, uint32_t vi, uint64_t *h)
 {
     tv_key k = {ti, vi};
-    uint32_t i = itab_find(&s->tv_idx, hash_2(s->seed, ti, vi), tvcell_eq, s, &k);
+    *h = hash_2(s->seed, ti, vi);
+    return itab_find(&s->tv_idx, *h, tvcell_eq, s, &k);
+}
+
+const tvcell *mws_tvcell_find(const mw_summary *s, uint32_t ti, uint32_t vi)
+{
+    uint64_t h;
+    uint32_t i = tvcell_index(s, ti, vi, &h);
     return i == NO_ID ? NULL : &s->tv[i];
 }
 
 tvcell *mws_tvcell_get(mw_summary *s, uint32_t ti, uint32_t vi)
 {
-    tv_key k = {ti, vi};
-    uint64_t h = hash_2(s->seed, ti, vi);
-    uint32_t i = itab_find(&s->tv_idx, h, tvcell_eq, s, &k);
+    uint64_t h;
+    uint32_t i = tvcell_index(s, ti, vi, &h);
     if (i != NO_ID)
         return &s->tv[i];
     if (!mws_grow((void **)&s->tv, &s->cap_tv, s->n_tv + 1, sizeof(tvcell)) ||

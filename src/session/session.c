@@ -5,7 +5,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,54 +149,11 @@ const mw_session_stats *mw_sessions_stats(mw_sessions *s)
     return &s->st;
 }
 
-bool mw_vantage_net_parse(const char *arg, mw_vantage_net *out)
-{
-    const char *eq = strchr(arg, '=');
-    char addr[64];
-    if (!eq || eq == arg)
-        return false;
-    const char *slash = strchr(eq + 1, '/');
-    size_t alen = slash ? (size_t)(slash - eq - 1) : strlen(eq + 1);
-    if (alen == 0 || alen >= sizeof addr)
-        return false;
-    memcpy(addr, eq + 1, alen);
-    addr[alen] = '\0';
-    memset(out, 0, sizeof(*out));
-    if (inet_pton(AF_INET, addr, out->net.bytes) == 1)
-        out->net.family = 4;
-    else if (inet_pton(AF_INET6, addr, out->net.bytes) == 1)
-        out->net.family = 6;
-    else
-        return false;
-    unsigned max = out->net.family == 4 ? 32 : 128;
-    out->prefix = max;
-    if (slash) {
-        char *end;
-        unsigned long bits = strtoul(slash + 1, &end, 10);
-        if (*end || end == slash + 1 || bits > max)
-            return false;
-        out->prefix = (unsigned)bits;
-    }
-    out->name = arg; /* up to '=': the caller keeps its own copy */
-    return true;
-}
-
-static bool in_net(const mw_addr *a, const mw_vantage_net *n)
-{
-    if (a->family != n->net.family)
-        return false;
-    unsigned full = n->prefix / 8, rest = n->prefix % 8;
-    if (memcmp(a->bytes, n->net.bytes, full) != 0)
-        return false;
-    uint8_t mask = (uint8_t)(0xff00u >> rest);
-    return rest == 0 || (a->bytes[full] & mask) == (n->net.bytes[full] & mask);
-}
-
 /* The session's vantage: its client's network, else the input's label. */
 static const char *vantage_of(const mw_sessions *s, const mw_addr *client)
 {
     for (size_t i = 0; i < s->cfg.n_vantage_nets; i++)
-        if (in_net(client, &s->cfg.vantage_nets[i]))
+        if (mw_vantage_net_contains(&s->cfg.vantage_nets[i], client))
             return s->cfg.vantage_nets[i].name;
     return s->cfg.vantage;
 }

@@ -41,6 +41,8 @@ typedef struct mw_vantage_net {
 
 /* Parses "NAME=ADDR/BITS" (or a bare ADDR: all bits); false if malformed. */
 bool mw_vantage_net_parse(const char *arg, mw_vantage_net *out);
+/* Whether a is in n (same family, first n->prefix bits equal). vantage.c */
+bool mw_vantage_net_contains(const mw_vantage_net *n, const mw_addr *a);
 
 typedef struct mw_session_config {
     const char *vantage; /* --vantage, or NULL */
