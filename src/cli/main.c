@@ -42,6 +42,9 @@
 #include "cli/paths.h"
 #include "cli/progress.h"
 #include "cli/version.h"
+#include "cli/config.h"
+#include "cli/notify.h"
+#include "cli/privs.h"
 #include "output/csv.h"
 #include "output/summary.h"
 
@@ -81,6 +84,9 @@ typedef struct mw_cli {
     mw_summary *summary;
     mw_baseline *baseline;
     char **argv;
+    mw_cliconf *conf;     /* --config: the expanded arguments */
+    mw_notify *notify;    /* systemd, or NULL */
+    mw_privs privs;       /* -Z */
     mw_vantage_net *nets; /* --vantage-net */
     size_t n_nets;
     mw_par *par;             /* threads > 1: the workers; else NULL */
@@ -220,6 +226,10 @@ static void usage(FILE *out)
         "      --timeout STATE=S   flow idle timeout; STATE is udp, syn, established,\n"
         "                          closing or closed (60, 30, 600, 120, 10)\n"
         "\n"
+        "  -Z, --user USER         once capture and outputs are open, become USER and\n"
+        "                          drop every capability\n"
+        "      --config FILE       options from FILE, one long option a line\n"
+        "                          (name value); the command line wins\n"
         "  -h, --help              this text\n"
         "  -V, --version           version\n"
         "\n"
@@ -316,6 +326,7 @@ static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
     for (;;) {
         mw_source_packet p;
         mw_source_status s = mw_source_next(src, &p);
+        mw_notify_alive(cli->notify);
         if (s == MW_SOURCE_PACKET) {
             if (cli->par)
                 mw_par_packet(cli->par, &p);
@@ -448,6 +459,19 @@ static void run_path(mw_cli *cli, mw_worker *w, const char *path)
     run_file(cli, w, path);
 }
 
+/* Everything that needs root is open: -Z, or only the capture's
+ * capabilities kept (privs.h), then READY=1 to systemd (notify.h). */
+static void started(mw_cli *cli, bool live)
+{
+    char err[600];
+    if (!mw_privs_drop(&cli->privs, live, cli->quiet, err, sizeof err)) {
+        fprintf(stderr, "mitmwatch: %s\n", err);
+        exit(EXIT_FATAL);
+    }
+    cli->notify = cli->notify ? cli->notify : mw_notify_new();
+    mw_notify_ready(cli->notify, live ? cli->iface : "files");
+}
+
 static void run_live(mw_cli *cli, mw_worker *w)
 {
     char err[MW_CAPTURE_ERRLEN];
@@ -462,6 +486,7 @@ static void run_live(mw_cli *cli, mw_worker *w)
     if (!cli->quiet)
         fprintf(stderr, "mitmwatch: listening on %s, link type %d\n", cli->iface,
                 mw_source_linktype(src));
+    started(cli, true);
     run_source(cli, w, src);
     mw_source_close(src);
 }
@@ -497,6 +522,7 @@ enum {
     OPT_THREADS,
     OPT_CHECKSUMS,
     OPT_NO_PROGRESS,
+    OPT_CONFIG,
 };
 
 /* "90", "90s", "15m", "1h", "1d" -> seconds. */
@@ -592,6 +618,8 @@ static void parse_args(mw_cli *cli, int argc, char **argv)
         {"threads", required_argument, NULL, OPT_THREADS},
         {"checksums", required_argument, NULL, OPT_CHECKSUMS},
         {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+        {"config", required_argument, NULL, OPT_CONFIG},
+        {"user", required_argument, NULL, 'Z'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -599,8 +627,15 @@ static void parse_args(mw_cli *cli, int argc, char **argv)
     mw_config *cfg = &cli->cfg;
     uint64_t v;
     int c;
+    char perr[4200];
 
-    while ((c = getopt_long(argc, argv, "r:c:ni:f:s:po:qvhV", opts, NULL)) != -1) {
+    if (!mw_cliconf_expand(argc, argv, opts, &cli->conf, perr, sizeof perr)) {
+        fprintf(stderr, "mitmwatch: %s\n", perr);
+        exit(EXIT_USAGE);
+    }
+    argc = cli->conf ? mw_cliconf_argc(cli->conf) : argc;
+    argv = cli->conf ? mw_cliconf_argv(cli->conf) : argv;
+    while ((c = getopt_long(argc, argv, "r:c:ni:f:s:po:qvhVZ:", opts, NULL)) != -1) {
         switch (c) {
         case 'r': add_input(cli, optarg); break;
         case 'c':
@@ -727,6 +762,13 @@ static void parse_args(mw_cli *cli, int argc, char **argv)
             cli->n_nets++;
             break;
         }
+        case 'Z':
+            if (!mw_privs_lookup(&cli->privs, optarg, perr, sizeof perr)) {
+                fprintf(stderr, "mitmwatch: %s\n", perr);
+                exit(EXIT_USAGE);
+            }
+            break;
+        case OPT_CONFIG: break; /* read by mw_cliconf_expand */
         case 'h': usage(stdout); exit(0);
         case 'V': mw_print_version(stdout); exit(0);
         default: usage(stderr); exit(EXIT_USAGE);
@@ -1020,6 +1062,7 @@ static void free_args(mw_cli *cli)
     for (size_t i = 0; i < cli->n_nets; i++)
         free((char *)cli->nets[i].name);
     free(cli->nets);
+    mw_cliconf_free(cli->conf);
 }
 
 int main(int argc, char **argv)
@@ -1126,6 +1169,8 @@ int main(int argc, char **argv)
     start_progress(&cli);
     if (cli.iface)
         run_live(&cli, w);
+    else
+        started(&cli, false);
     for (size_t i = 0; i < cli.n_inputs && !stopped(&cli); i++)
         run_path(&cli, w, cli.inputs[i]);
     /* NAME=PATH pairs name inputs too; one also given plainly is read once. */
@@ -1139,6 +1184,7 @@ int main(int argc, char **argv)
             run_path(&cli, w, cli.pairs[i].path);
     }
 
+    mw_notify_stopping(cli.notify);
     mw_progress_end(cli.progress);
     cli.progress = NULL;
     /* Said, since the rest of the input was not read (tcpdump is silent). */
@@ -1231,6 +1277,7 @@ int main(int argc, char **argv)
         cli.status = EXIT_FATAL;
     }
 done:
+    mw_notify_free(cli.notify);
     mw_par_free(cli.par);
     mw_worker_free(w);
     mw_sessions_free(sessions);
