@@ -464,7 +464,7 @@ static void run_path(mw_cli *cli, mw_worker *w, const char *path)
 static void started(mw_cli *cli, bool live)
 {
     char err[600];
-    if (!mw_privs_drop(&cli->privs, live, cli->quiet, err, sizeof err)) {
+    if (!mw_privs_drop(&cli->privs, live, err, sizeof err)) {
         fprintf(stderr, "mitmwatch: %s\n", err);
         exit(EXIT_FATAL);
     }

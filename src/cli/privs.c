@@ -96,7 +96,7 @@ static bool drop_to_user(const mw_privs *p, char *err, size_t errlen)
 }
 
 /* Without -Z, as root on a live interface: what capture needs, no more. */
-static void keep_capture_caps(bool quiet)
+static void keep_capture_caps(void)
 {
     if (capng_get_caps_process() != 0)
         return;
@@ -112,13 +112,12 @@ static void keep_capture_caps(bool quiet)
                         "could not be reduced: %s\n", strerror(errno));
         return;
     }
-    if (!quiet)
-        fputs("mitmwatch: running as root without -Z: capabilities reduced to "
-              "CAP_NET_RAW and CAP_NET_ADMIN while capturing (give -Z USER to "
-              "leave root)\n", stderr);
+    fputs("mitmwatch: running as root without -Z: capabilities reduced to "
+          "CAP_NET_RAW and CAP_NET_ADMIN while capturing (give -Z USER to "
+          "leave root)\n", stderr);
 }
 
-bool mw_privs_drop(mw_privs *p, bool live, bool quiet, char *err, size_t errlen)
+bool mw_privs_drop(mw_privs *p, bool live, char *err, size_t errlen)
 {
     if (p->done)
         return true;
@@ -126,6 +125,6 @@ bool mw_privs_drop(mw_privs *p, bool live, bool quiet, char *err, size_t errlen)
     if (p->user)
         return drop_to_user(p, err, errlen);
     if (live && geteuid() == 0)
-        keep_capture_caps(quiet);
+        keep_capture_caps();
     return true;
 }

@@ -27,13 +27,15 @@ typedef struct mw_privs {
  * the cause in err when there is no such user. */
 bool mw_privs_lookup(mw_privs *p, const char *user, char *err, size_t errlen);
 
-/* Called once everything that needs root is open. With -Z: changes to
- * the user and clears every capability, then checks that it worked (uid,
- * no capability left, root not regainable). Without -Z and live as root:
- * keeps CAP_NET_RAW and CAP_NET_ADMIN only and writes a line saying so
- * (unless quiet). False with the cause in err when -Z could not be
+/* Called once everything that needs root is open, before other threads
+ * start (capabilities are per thread; a uid change reaches them all).
+ * With -Z: changes to the user and clears every capability, then checks
+ * that it worked (uid, no capability left, root not regainable). Without
+ * -Z and live as root: keeps CAP_NET_RAW and CAP_NET_ADMIN only and
+ * writes a line on stderr saying so (even with -q: running as root is
+ * worth a line). False with the cause in err when -Z could not be
  * carried out (the caller must then stop: it still has privileges).
  * A second call does nothing. */
-bool mw_privs_drop(mw_privs *p, bool live, bool quiet, char *err, size_t errlen);
+bool mw_privs_drop(mw_privs *p, bool live, char *err, size_t errlen);
 
 #endif /* MW_PRIVS_H */

@@ -241,7 +241,7 @@ class Live(Base):
         self.assertEqual(sessions(live), sessions(offline), self.stderr())
 
     def test_root_keeps_capture_caps(self):
-        self.start("-o", self.path("events.json"))
+        self.start("-q", "-o", self.path("events.json"))
         st = proc_status(self.proc.pid)
         self.assertEqual(st["Uid"], ["0"] * 4)
         want = (1 << CAP_NET_RAW) | (1 << CAP_NET_ADMIN)
