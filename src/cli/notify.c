@@ -92,8 +92,11 @@ void mw_notify_ready(mw_notify *n, const char *what)
 
 void mw_notify_alive(mw_notify *n)
 {
+    /* One writer (the packet loop): a plain store, no locked add. */
     if (n)
-        atomic_fetch_add_explicit(&n->beats, 1, memory_order_relaxed);
+        atomic_store_explicit(&n->beats,
+                              atomic_load_explicit(&n->beats, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
 }
 
 void mw_notify_stopping(mw_notify *n)
