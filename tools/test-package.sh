@@ -38,7 +38,9 @@ echo "==> contents"
 dpkg-deb -c "$deb" >"$tmp/contents"
 for f in ./usr/bin/mitmwatch ./usr/bin/mwgen ./usr/share/man/man1/mitmwatch.1.gz \
          ./usr/share/man/man1/mwgen.1.gz ./usr/share/mitmwatch/rules/VERSION \
-         ./usr/share/doc/mitmwatch/copyright ./usr/share/mitmwatch/samples/gen-kz2019.pcap; do
+         ./usr/share/doc/mitmwatch/copyright ./usr/share/mitmwatch/samples/gen-kz2019.pcap \
+         ./lib/systemd/system/mitmwatch@.service ./etc/mitmwatch/mitmwatch.conf \
+         ./etc/logrotate.d/mitmwatch ./usr/share/doc/mitmwatch/examples/mitmwatch.conf.example; do
     grep -q " $f\$" "$tmp/contents" || fail "not in the package: $f"
 done
 
@@ -60,6 +62,12 @@ echo "$ver"
 echo "$ver" | grep -qxF "rules $(head -n 1 rules/VERSION) (/usr/share/mitmwatch/rules)" ||
     fail "installed binary does not read /usr/share/mitmwatch/rules"
 getent passwd mitmwatch >/dev/null || fail "no mitmwatch system user"
+grep -qx 'ExecStart=/usr/bin/mitmwatch --config /etc/mitmwatch/mitmwatch.conf -Z mitmwatch -i %I -o /var/log/mitmwatch/%I.json' \
+    /lib/systemd/system/mitmwatch@.service || fail "the unit does not run /usr/bin/mitmwatch with /etc/mitmwatch"
+dpkg-query -W -f '${Conffiles}' mitmwatch | grep -q /etc/mitmwatch/mitmwatch.conf ||
+    fail "/etc/mitmwatch/mitmwatch.conf is not a conffile"
+/usr/bin/mitmwatch --config /etc/mitmwatch/mitmwatch.conf -q samples/443-curl.pcap ||
+    fail "the installed configuration is refused"
 man -w mitmwatch >/dev/null && man -w mwgen >/dev/null || fail "man pages not found"
 python3 tests/e2e/test_golden.py /usr/bin/mitmwatch tests/data/golden/samples.tsv \
     -- /usr/share/mitmwatch/samples || fail "installed mitmwatch on the samples"

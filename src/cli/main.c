@@ -181,6 +181,7 @@ static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
             draining = true;
         }
         mw_source_status s = mw_source_next(src, &p);
+        mw_notify_alive(cli->notify);
         if (s == MW_SOURCE_PACKET) {
             if (live || (p.number & 255) == 0)
                 poll_ops(cli, w, src, false);
@@ -318,6 +319,19 @@ static void run_path(mw_cli *cli, mw_worker *w, const char *path)
     run_file(cli, w, path);
 }
 
+/* Everything that needs root is open: -Z, or only the capture's
+ * capabilities kept (privs.h), then READY=1 to systemd (notify.h). */
+static void started(mw_cli *cli, bool live)
+{
+    char err[600];
+    if (!mw_privs_drop(&cli->privs, live, err, sizeof err)) {
+        fprintf(stderr, "mitmwatch: %s\n", err);
+        exit(EXIT_FATAL);
+    }
+    cli->notify = cli->notify ? cli->notify : mw_notify_new();
+    mw_notify_ready(cli->notify, live ? cli->iface : "files");
+}
+
 static void run_live(mw_cli *cli, mw_worker *w)
 {
     char err[MW_CAPTURE_ERRLEN];
@@ -332,6 +346,7 @@ static void run_live(mw_cli *cli, mw_worker *w)
     if (!cli->quiet)
         fprintf(stderr, "mitmwatch: listening on %s, link type %d\n", cli->iface,
                 mw_source_linktype(src));
+    started(cli, true);
     run_source(cli, w, src);
     mw_source_close(src);
 }
@@ -711,6 +726,8 @@ int main(int argc, char **argv)
     start_progress(&cli);
     if (cli.iface)
         run_live(&cli, w);
+    else
+        started(&cli, false);
     for (size_t i = 0; i < cli.n_inputs && !stopped(&cli); i++)
         run_path(&cli, w, cli.inputs[i]);
     /* NAME=PATH pairs name inputs too; one also given plainly is read once. */
@@ -724,6 +741,7 @@ int main(int argc, char **argv)
             run_path(&cli, w, cli.pairs[i].path);
     }
 
+    mw_notify_stopping(cli.notify);
     mw_progress_end(cli.progress);
     cli.progress = NULL;
     /* Said, since the rest of the input was not read (tcpdump is silent). */
@@ -821,6 +839,7 @@ int main(int argc, char **argv)
         cli.status = EXIT_FATAL;
     }
 done:
+    mw_notify_free(cli.notify);
     mw_ops_free(&ops);
     mw_par_free(cli.par);
     mw_worker_free(w);

@@ -105,6 +105,10 @@ static void usage(FILE *out)
         "      --timeout STATE=S   flow idle timeout; STATE is udp, syn, established,\n"
         "                          closing or closed (60, 30, 600, 120, 10)\n"
         "\n"
+        "  -Z, --user USER         once capture and outputs are open, become USER and\n"
+        "                          drop every capability\n"
+        "      --config FILE       options from FILE, one long option a line\n"
+        "                          (name value); the command line wins\n"
         "  -h, --help              this text\n"
         "  -V, --version           version\n"
         "\n"
@@ -196,6 +200,7 @@ enum {
     OPT_NO_PROGRESS,
     OPT_STATS_INTERVAL,
     OPT_METRICS,
+    OPT_CONFIG,
 };
 
 /* "90", "90s", "15m", "1h", "1d" -> seconds. */
@@ -293,6 +298,8 @@ void mw_cli_parse(mw_cli *cli, int argc, char **argv)
         {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
         {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
         {"metrics", required_argument, NULL, OPT_METRICS},
+        {"config", required_argument, NULL, OPT_CONFIG},
+        {"user", required_argument, NULL, 'Z'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -300,8 +307,15 @@ void mw_cli_parse(mw_cli *cli, int argc, char **argv)
     mw_config *cfg = &cli->cfg;
     uint64_t v;
     int c;
+    char perr[4200];
 
-    while ((c = getopt_long(argc, argv, "r:c:ni:f:s:po:qvhV", opts, NULL)) != -1) {
+    if (!mw_cliconf_expand(argc, argv, opts, &cli->conf, perr, sizeof perr)) {
+        fprintf(stderr, "mitmwatch: %s\n", perr);
+        exit(MW_EXIT_USAGE);
+    }
+    argc = cli->conf ? mw_cliconf_argc(cli->conf) : argc;
+    argv = cli->conf ? mw_cliconf_argv(cli->conf) : argv;
+    while ((c = getopt_long(argc, argv, "r:c:ni:f:s:po:qvhVZ:", opts, NULL)) != -1) {
         switch (c) {
         case 'r': add_input(cli, optarg); break;
         case 'c':
@@ -437,6 +451,13 @@ void mw_cli_parse(mw_cli *cli, int argc, char **argv)
             cli->n_nets++;
             break;
         }
+        case 'Z':
+            if (!mw_privs_lookup(&cli->privs, optarg, perr, sizeof perr)) {
+                fprintf(stderr, "mitmwatch: %s\n", perr);
+                exit(MW_EXIT_USAGE);
+            }
+            break;
+        case OPT_CONFIG: break; /* read by mw_cliconf_expand */
         case 'h': usage(stdout); exit(0);
         case 'V': mw_print_version(stdout); exit(0);
         default: usage(stderr); exit(MW_EXIT_USAGE);
@@ -483,4 +504,5 @@ void mw_cli_free(mw_cli *cli)
     for (size_t i = 0; i < cli->n_nets; i++)
         free((char *)cli->nets[i].name);
     free(cli->nets);
+    mw_cliconf_free(cli->conf);
 }

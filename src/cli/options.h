@@ -14,7 +14,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cli/config.h"
+#include "cli/notify.h"
 #include "cli/parallel.h"
+#include "cli/privs.h"
 #include "cli/progress.h"
 #include "common/json.h"
 #include "detect/baseline.h"
@@ -62,6 +65,9 @@ typedef struct mw_cli {
     mw_summary *summary;
     mw_baseline *baseline;
     char **argv;
+    mw_cliconf *conf;     /* --config: the expanded arguments */
+    mw_notify *notify;    /* systemd, or NULL */
+    mw_privs privs;       /* -Z */
     mw_vantage_net *nets; /* --vantage-net */
     size_t n_nets;
     mw_par *par;             /* threads > 1: the workers; else NULL */
