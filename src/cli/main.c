@@ -153,6 +153,10 @@ static mw_stats *input_stats(mw_cli *cli, mw_worker *w)
 static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
 {
     const char *name = mw_source_name(src);
+    /* Events name the input as given (or the interface); standard input
+     * is "stdin" rather than "-". */
+    const char *label = strcmp(mw_source_path(src), "-") == 0 ? name : mw_source_path(src);
+    uint64_t last_number = 0;
     int linktype = mw_source_linktype(src);
     mw_stats *st = input_stats(cli, w);
 
@@ -170,7 +174,9 @@ static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
         mw_flagged_begin_input(cli->flagged, mw_source_path(src),
                                !mw_source_is_live(src) && strcmp(mw_source_path(src), "-") != 0);
     if (cli->par)
-        mw_par_begin_input(cli->par, linktype, name, cli->cur_vantage);
+        mw_par_begin_input(cli->par, linktype, label, cli->cur_vantage, cli->run_packets);
+    else
+        mw_worker_set_number_base(w, cli->run_packets);
     g_current_source = src;
     bool live = mw_source_is_live(src), draining = false;
     for (;;) {
@@ -188,7 +194,8 @@ static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
             if (cli->par)
                 mw_par_packet(cli->par, &p);
             else
-                mw_worker_packet(w, linktype, name, &p);
+                mw_worker_packet(w, linktype, label, &p);
+            last_number = p.number;
             if (cli->progress && (p.number & 1023) == 0)
                 show_progress(cli, src, st);
             if (cli->max_packets && ++cli->packets_read >= cli->max_packets)
@@ -210,6 +217,7 @@ static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
         }
     }
     g_current_source = NULL;
+    cli->run_packets += last_number;
     cli->bytes_done += mw_source_bytes_in(src);
     if (mw_source_is_live(src)) {
         mw_source_add_drop_stats(src, &st->capture);

@@ -80,6 +80,7 @@ typedef struct mw_cli {
     size_t n_inputs;
     uint64_t max_packets;  /* -c: stop after this many (0: no limit) */
     uint64_t packets_read; /* towards -c, over all inputs */
+    uint64_t run_packets;  /* records of the inputs already read (flow_id) */
     mw_progress *progress; /* the progress line, or NULL */
     uint64_t bytes_done;   /* of the inputs already read (progress) */
     int argc;

@@ -56,7 +56,8 @@ typedef struct msg {
     uint32_t type;
     int32_t linktype;   /* BEGIN */
     uint32_t caplen, wirelen;
-    uint64_t number;    /* PACKET: the record number; EXPIRE: the next packet */
+    uint64_t number;    /* PACKET: the record number; EXPIRE: the next packet;
+                         * BEGIN: the packets of the run before this input */
     uint64_t ts_us;     /* PACKET: capture time; EXPIRE: now */
     uint32_t ordered;   /* EXPIRE: no step back in capture time that still matters */
     const char *name;   /* BEGIN */
@@ -299,6 +300,7 @@ static void *worker_main(void *arg)
         case MSG_BEGIN:
             w->linktype = m->linktype;
             w->name = m->name;
+            mw_worker_set_number_base(w->worker, m->number);
             w->in_input = true;
             w->idle_pos = 0;
             w->done_hi = 0;
@@ -410,9 +412,11 @@ static void set_pos(mw_par *p, uint64_t pos)
     }
 }
 
-void mw_par_begin_input(mw_par *p, int linktype, const char *name, const char *vantage)
+void mw_par_begin_input(mw_par *p, int linktype, const char *name, const char *vantage,
+                        uint64_t number_base)
 {
-    msg m = {.type = MSG_BEGIN, .linktype = linktype, .name = name, .vantage = vantage};
+    msg m = {.type = MSG_BEGIN, .linktype = linktype, .name = name, .vantage = vantage,
+             .number = number_base};
     /* Every worker is between inputs, its frontier at KEY_INF: back to 0
      * before any of them starts, so none runs ahead of the others. */
     for (unsigned i = 0; i < p->n; i++) {

@@ -52,7 +52,8 @@ mw_stats *mw_par_reader_stats(mw_par *p);
 
 /* An input begins: its link type, its name (stable until its end) and the
  * vantage label of its sessions (or NULL). */
-void mw_par_begin_input(mw_par *p, int linktype, const char *name, const char *vantage);
+void mw_par_begin_input(mw_par *p, int linktype, const char *name, const char *vantage,
+                        uint64_t number_base);
 
 /* One frame of the current input; its bytes are copied. */
 void mw_par_packet(mw_par *p, const mw_source_packet *pkt);

@@ -82,6 +82,12 @@ struct mw_flow {
     /* Record number of the latest packet found for it (set by the worker):
      * the LRU order, which --threads N uses to order ends by timeout. */
     uint64_t last_number;
+    /* flow_id: the run-wide number of its first packet (the packets of
+     * earlier inputs of the run, then its record number in this one), so
+     * the same whatever the thread count, and, for a run over one file,
+     * the first packet's frame number. Set by the worker at creation. */
+    uint64_t run_number;
+    const char *capture; /* the input or interface, valid until its end */
     uint64_t packets[2], bytes[2]; /* per direction, payload bytes */
     bool fin_seen[2];
     bool rst_seen;

@@ -41,6 +41,7 @@ struct mw_worker {
     mw_decoder *decoder;
     mw_flow_table *flows;
     mw_reasm *reasm;
+    uint64_t number_base; /* mw_worker_set_number_base */
     const mw_consumer *consumer;
     void *consumer_arg;
     uint64_t now_us;         /* latest capture time seen in this input */
@@ -571,6 +572,10 @@ void mw_worker_packet(mw_worker *w, int linktype, const char *capture,
     if (!f)
         return;
     f->last_number = pkt.number;
+    if (created) {
+        f->run_number = w->number_base + pkt.number;
+        f->capture = pkt.capture;
+    }
     checksum_learn(w, f, dir, &pkt);
     if (pkt.l4_proto == 6)
         tcp_learn(w, f, dir, &pkt);
@@ -614,6 +619,11 @@ void mw_worker_end_input(mw_worker *w)
     /* The next input has its own clock. */
     w->now_us = 0;
     w->next_expire_us = 0;
+}
+
+void mw_worker_set_number_base(mw_worker *w, uint64_t base)
+{
+    w->number_base = base;
 }
 
 mw_stats *mw_worker_stats(mw_worker *w)

@@ -128,6 +128,10 @@ void mw_worker_tick(mw_worker *w, uint64_t now_us);
  * vantage point. */
 void mw_worker_end_input(mw_worker *w);
 
+/* The packets of the run before the next input: its record numbers are
+ * counted from there for flow_id (mw_flow.run_number). */
+void mw_worker_set_number_base(mw_worker *w, uint64_t base);
+
 mw_stats *mw_worker_stats(mw_worker *w);
 
 #endif /* MW_PIPELINE_H */

@@ -148,12 +148,13 @@ void mw_ev_notes(mw_json *j, const mw_flow *flow, const uint32_t *starttls,
     mw_json_array_end(j);
 }
 
-void mw_ev_community_id(mw_json *j, const mw_flow *f, uint16_t seed)
+void mw_ev_flow_ids(mw_json *j, const mw_flow *f, uint16_t seed)
 {
     char id[MW_COMMUNITY_ID_LEN];
     mw_community_id(seed, f->proto, &f->client_ip, f->client_port, &f->server_ip,
                     f->server_port, id);
     mw_json_kv_string(j, "community_id", id);
+    mw_json_kv_uint(j, "flow_id", f->run_number);
 }
 
 void mw_ev_endpoints(mw_json *j, const mw_flow *flow, bool swapped, uint16_t seed)
@@ -166,6 +167,6 @@ void mw_ev_endpoints(mw_json *j, const mw_flow *flow, bool swapped, uint16_t see
     mw_json_kv_uint(j, "src_port", swapped ? flow->server_port : flow->client_port);
     mw_json_kv_string(j, "dst_ip", mw_addr_format(sip, b, sizeof b));
     mw_json_kv_uint(j, "dst_port", swapped ? flow->client_port : flow->server_port);
-    mw_ev_community_id(j, flow, seed);
+    mw_ev_flow_ids(j, flow, seed);
 }
 

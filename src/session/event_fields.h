@@ -32,7 +32,7 @@ bool mw_ev_offered_tls13(const mw_tls_client_hello *ch);
  * truncated chain and a malformed handshake. */
 void mw_ev_notes(mw_json *j, const mw_flow *flow, const uint32_t *starttls,
                  const mw_tls_facts *tf);
-void mw_ev_community_id(mw_json *j, const mw_flow *f, uint16_t seed);
+void mw_ev_flow_ids(mw_json *j, const mw_flow *f, uint16_t seed);
 /* proto, src/dst ip and port (client first unless swapped), community_id. */
 void mw_ev_endpoints(mw_json *j, const mw_flow *flow, bool swapped, uint16_t seed);
 

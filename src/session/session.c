@@ -898,13 +898,14 @@ static void write_flow_record(mw_sessions *s, const mw_flow *f, mw_flow_end reas
     mw_json_key(j, "ts");
     mw_json_timestamp(j, f->first_ts_us);
     mw_json_kv_string(j, "event", "flow");
+    mw_json_kv_string(j, "capture", f->capture);
     mw_json_kv_string(j, "vantage", vantage_of(s, &f->client_ip));
     mw_json_kv_string(j, "proto", f->proto == 6 ? "tcp" : "udp");
     mw_json_kv_string(j, "src_ip", mw_addr_format(&f->client_ip, a, sizeof a));
     mw_json_kv_uint(j, "src_port", f->client_port);
     mw_json_kv_string(j, "dst_ip", mw_addr_format(&f->server_ip, b, sizeof b));
     mw_json_kv_uint(j, "dst_port", f->server_port);
-    mw_ev_community_id(j, f, s->cfg.community_id_seed);
+    mw_ev_flow_ids(j, f, s->cfg.community_id_seed);
     mw_json_kv_string(j, "client_basis", mw_client_basis_name(f->client_basis));
     mw_json_kv_string(j, "end", mw_flow_end_name(reason));
     mw_json_key(j, "last_ts");

@@ -35,6 +35,36 @@ def stats_of(stdout):
     assert recs[-1]["event"] == "stats", recs[-1]
     return recs[-1]
 
+def first_frames(path):
+    """{(proto, {(ip, port), (ip, port)}): frame number of its first packet}
+    for an Ethernet pcap with IPv4/IPv6 TCP/UDP, read with struct alone."""
+    import struct, ipaddress
+    firsts = {}
+    with open(path, "rb") as f:
+        data = f.read()
+    endian = "<" if data[:4] == b"\xd4\xc3\xb2\xa1" else ">"
+    off, n = 24, 0
+    while off + 16 <= len(data):
+        _, _, incl, _ = struct.unpack(endian + "IIII", data[off:off + 16])
+        frame = data[off + 16:off + 16 + incl]
+        off += 16 + incl
+        n += 1
+        et, l3 = struct.unpack(">H", frame[12:14])[0], frame[14:]
+        if et == 0x0800:
+            ihl, proto = (l3[0] & 15) * 4, l3[9]
+            src, dst, l4 = l3[12:16], l3[16:20], l3[ihl:]
+        elif et == 0x86DD:
+            proto, src, dst, l4 = l3[6], l3[8:24], l3[24:40], l3[40:]
+        else:
+            continue
+        if proto not in (6, 17):
+            continue
+        sp, dp = struct.unpack(">HH", l4[:4])
+        key = (proto, frozenset({(ipaddress.ip_address(src), sp),
+                                 (ipaddress.ip_address(dst), dp)}))
+        firsts.setdefault(key, n)
+    return firsts, n
+
 
 class Cli(unittest.TestCase):
     def setUp(self):
@@ -78,6 +108,42 @@ class Cli(unittest.TestCase):
         self.assertLess(f["stream_bytes_to_client"], 16384)
         self.assertEqual(stats_of(out)["flows"]["bypassed"], 1)
 
+    def test_flow_id_is_first_frame_number(self):
+        """flow_id is the run-wide number of the flow's first packet: the
+        frame number over one file, offset by the earlier inputs' packets
+        over two, the same at 1 and 2 threads, and the same value in a
+        flow's session event and its flow record."""
+        import ipaddress
+        curl = self.curl
+        kz = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                          "..", "..", "samples", "gen-kz2019.pcap")
+        want_curl, n_curl = first_frames(curl)
+        want_kz, _ = first_frames(kz)
+        outs = []
+        for threads in ("1", "2"):
+            rc, out, err = run("--json", "--flows", "--threads", threads, curl, kz)
+            self.assertEqual(rc, 0, err)
+            outs.append([r for r in records(out) if r["event"] != "stats"])
+            flows = [r for r in outs[-1] if r["event"] == "flow"]
+            self.assertGreater(len(flows), 3)
+            for r in flows:
+                key = (6 if r["proto"] == "tcp" else 17,
+                       frozenset({(ipaddress.ip_address(r["src_ip"]), r["src_port"]),
+                                  (ipaddress.ip_address(r["dst_ip"]), r["dst_port"])}))
+                if r["capture"] == curl:
+                    self.assertEqual(r["flow_id"], want_curl[key], r)
+                else:
+                    self.assertEqual(r["capture"], kz)
+                    self.assertEqual(r["flow_id"], n_curl + want_kz[key], r)
+            ids = [r["flow_id"] for r in flows]
+            self.assertEqual(len(ids), len(set(ids)))
+            by_cid = {r["community_id"] + r["capture"]: r["flow_id"] for r in flows}
+            sessions = [r for r in outs[-1] if r["event"] in ("tls", "quic", "dtls")]
+            self.assertGreater(len(sessions), 0)
+            for r in sessions:
+                self.assertEqual(r["flow_id"], by_cid[r["community_id"] + r["capture"]])
+        self.assertEqual(sorted(map(json.dumps, outs[0])), sorted(map(json.dumps, outs[1])))
+
     def test_gzip_and_stdin_equal_plain(self):
         gz = os.path.join(self.tmp, "curl.noext")
         with open(self.curl, "rb") as src, gzip.open(gz, "wb") as dst:
@@ -96,7 +162,7 @@ class Cli(unittest.TestCase):
                                   for r in recs[:-1]]
             self.assertEqual(strip(records(out)), strip(records(plain)))
             self.assertEqual(records(out)[0]["capture"],
-                             "stdin" if out is piped else "curl.noext")
+                             "stdin" if out is piped else gz)
 
     def test_xz_zstd_bzip2_equal_plain(self):
         # Made by the formats' own tools (xz, zstd, bzip2 as a user would),

@@ -16,6 +16,7 @@ and its message says why. Because the lines are sorted, the order in which
 events are written does not matter here; the multiset does.
 """
 import gzip
+import os
 import json
 import subprocess
 import sys
@@ -29,7 +30,7 @@ def session_lines(events):
             continue
         chain = ",".join(c.get("sha256") or "-" for c in (e.get("chain") or []))
         reasons = ",".join(sorted(r["code"] for r in (e.get("reasons") or [])))
-        fields = [e.get("capture"), e.get("event"), e.get("proto"),
+        fields = [os.path.basename(e.get("capture") or ""), e.get("event"), e.get("proto"),
                   f"{e.get('src_ip')}:{e.get('src_port')}",
                   f"{e.get('dst_ip')}:{e.get('dst_port')}",
                   e.get("sni") or "-", chain or "-",
