@@ -94,6 +94,23 @@ static void current_stats(const mw_cli *cli, mw_worker *w, mw_source *src, mw_st
 
 /* Between records: SIGHUP, SIGUSR1 and interval records, and the events
  * flushed at least once a second (at once when the input is idle). */
+static bool write_report(const mw_summary *sum, const char *dir);
+
+/* Live --report: the summary so far, with the counters of now, written
+ * as at the stop (each file replaced by rename, so a reader never sees
+ * half of one). A failure is said and sets the exit status; the next
+ * interval tries again. */
+static void refresh_report(mw_cli *cli, mw_worker *w, mw_source *src)
+{
+    mw_stats cur;
+    current_stats(cli, w, src, &cur);
+    mw_summary_set_counters(cli->summary, &cur);
+    if (!write_report(cli->summary, cli->report_dir)) {
+        cli->ops->failed = true;
+        cli->status = EXIT_FATAL;
+    }
+}
+
 static void poll_ops(mw_cli *cli, mw_worker *w, mw_source *src, bool idle)
 {
     mw_ops *o = cli->ops;
@@ -107,6 +124,11 @@ static void poll_ops(mw_cli *cli, mw_worker *w, mw_source *src, bool idle)
         mw_stats cur;
         current_stats(cli, w, src, &cur);
         mw_ops_write_stats(o, &cur, now, false);
+    }
+    if (cli->report_dir && cli->report_interval && mw_source_is_live(src) &&
+        now - cli->last_report_ms >= cli->report_interval * 1000u) {
+        cli->last_report_ms = now;
+        refresh_report(cli, w, src);
     }
     mw_ops_flush(o, now, idle);
 }
@@ -355,6 +377,7 @@ static void run_live(mw_cli *cli, mw_worker *w)
         fprintf(stderr, "mitmwatch: listening on %s, link type %d\n", cli->iface,
                 mw_source_linktype(src));
     started(cli, true);
+    cli->last_report_ms = mw_ops_now_ms();
     run_source(cli, w, src);
     mw_source_close(src);
 }
@@ -414,16 +437,20 @@ static bool make_dir(const char *dir)
  * so the page shows exactly what the file says (and what merge reads). */
 static bool write_report(const mw_summary *sum, const char *dir)
 {
-    char path[4096], err[512];
+    char path[4096], tmp[4096], err[512];
     FILE *f;
     if (!make_dir(dir)) {
         fprintf(stderr, "mitmwatch: %s: %s\n", dir, strerror(errno));
         return false;
     }
+    /* Each file is written beside its place and renamed over it: a reader
+     * (a browser, a live sensor's refresh) sees the old file or the new. */
+    snprintf(tmp, sizeof tmp, "%s/.summary.json.tmp", dir);
     snprintf(path, sizeof path, "%s/summary.json", dir);
-    f = fopen(path, "w");
-    if (!f || !mw_summary_write_json(sum, f) || fclose(f) != 0) {
+    f = fopen(tmp, "w");
+    if (!f || !mw_summary_write_json(sum, f) || fclose(f) != 0 || rename(tmp, path) != 0) {
         fprintf(stderr, "mitmwatch: %s: %s\n", path, strerror(errno));
+        (void)unlink(tmp);
         return false;
     }
     mw_jdoc *doc = mw_jdoc_load_file(path, SUMMARY_MAX_BYTES, err, sizeof err);
@@ -431,13 +458,20 @@ static bool write_report(const mw_summary *sum, const char *dir)
         fprintf(stderr, "mitmwatch: %s\n", err);
         return false;
     }
+    snprintf(tmp, sizeof tmp, "%s/.report.html.tmp", dir);
     snprintf(path, sizeof path, "%s/report.html", dir);
-    f = fopen(path, "w");
+    f = fopen(tmp, "w");
     bool ok = f && mw_report_html_write(mw_jdoc_root(doc), f, err, sizeof err);
     if (f && fclose(f) != 0)
         ok = false;
-    if (!ok)
+    if (ok && rename(tmp, path) != 0) {
+        ok = false;
+        f = NULL; /* the cause is errno */
+    }
+    if (!ok) {
         fprintf(stderr, "mitmwatch: %s: %s\n", path, f ? err : strerror(errno));
+        (void)unlink(tmp);
+    }
     mw_jdoc_free(doc);
     return ok;
 }
@@ -832,7 +866,7 @@ int main(int argc, char **argv)
         }
     }
     if (cli.summary) {
-        mw_summary_add_counters(cli.summary, st);
+        mw_summary_set_counters(cli.summary, st);
         /* With --json standard output is the event stream: JSON only. */
         if (!cli.quiet && !cli.json)
             mw_summary_write_text(cli.summary, stdout, use_color(cli.color, stdout));

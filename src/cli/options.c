@@ -17,6 +17,7 @@ void mw_cli_init(mw_cli *cli)
 {
     memset(cli, 0, sizeof *cli);
     cli->color = -1;
+    cli->report_interval = 300;
     mw_config_defaults(&cli->cfg);
     mw_json_init(&cli->rec);
 }
@@ -70,6 +71,8 @@ static void usage(FILE *out)
         "\n"
         "report and forensics:\n"
         "      --report DIR        write DIR/summary.json and DIR/report.html\n"
+        "      --report-interval S live: rewrite them every S (N[s|m|h|d]; 0 only\n"
+        "                          at the stop; default 5m)\n"
         "      --bucket DURATION   timeline bucket: N[s|m|h|d] (1h)\n"
         "      --write-flagged FILE  packets of flows judged intercepted or suspicious\n"
         "      --csv FILE          a CSV row per session (for spreadsheets)\n"        "      --community-id-seed N  seed of the events' community_id (0)\n"
@@ -189,6 +192,7 @@ enum {
     OPT_STATE_RESET,
     OPT_REPORT,
     OPT_BUCKET,
+    OPT_REPORT_INTERVAL,
     OPT_COLOR,
     OPT_CERTS,
     OPT_CSV,
@@ -287,6 +291,7 @@ void mw_cli_parse(mw_cli *cli, int argc, char **argv)
         {"state-reset", no_argument, NULL, OPT_STATE_RESET},
         {"report", required_argument, NULL, OPT_REPORT},
         {"bucket", required_argument, NULL, OPT_BUCKET},
+        {"report-interval", required_argument, NULL, OPT_REPORT_INTERVAL},
         {"color", required_argument, NULL, OPT_COLOR},
         {"certs", required_argument, NULL, OPT_CERTS},
         {"csv", required_argument, NULL, OPT_CSV},
@@ -417,6 +422,13 @@ void mw_cli_parse(mw_cli *cli, int argc, char **argv)
             if (!parse_duration(optarg, &cli->bucket))
                 bad_value("--bucket (N[s|m|h|d], up to a year)", optarg);
             break;
+        case OPT_REPORT_INTERVAL:
+            cli->report_interval_given = true;
+            if (strcmp(optarg, "0") == 0)
+                cli->report_interval = 0;
+            else if (!parse_duration(optarg, &cli->report_interval))
+                bad_value("--report-interval (N[s|m|h|d], 0: only at the stop)", optarg);
+            break;
         case OPT_COLOR: cli->color = mw_cli_parse_color(optarg); break;
         case OPT_CERTS: cli->certs_dir = optarg; break;
         case OPT_CSV: cli->csv_path = optarg; break;
@@ -467,6 +479,12 @@ void mw_cli_parse(mw_cli *cli, int argc, char **argv)
         add_input(cli, argv[i]);
     if (cli->iface && (cli->n_inputs || cli->n_pairs)) {
         fprintf(stderr, "mitmwatch: -i and input files are exclusive\n");
+        exit(MW_EXIT_USAGE);
+    }
+    if (cli->report_interval_given && (!cli->iface || !cli->report_dir)) {
+        /* Offline the workers update the summary while they run; the
+         * report is written once, at the end. */
+        fprintf(stderr, "mitmwatch: --report-interval needs -i and --report\n");
         exit(MW_EXIT_USAGE);
     }
     if (!cli->iface && cli->n_inputs == 0 && cli->n_pairs == 0) {

@@ -54,6 +54,8 @@ typedef struct mw_cli {
     uint64_t state_max;      /* --state-max */
     const char *report_dir;  /* --report */
     uint64_t bucket;         /* --bucket, seconds */
+    uint64_t report_interval; /* --report-interval, seconds (0: at the stop) */
+    uint64_t last_report_ms;  /* when the live report was last written */
     uint64_t stats_interval; /* --stats-interval, seconds (0: off) */
     const char *certs_dir;   /* --certs */
     const char *csv_path;    /* --csv */
@@ -94,6 +96,7 @@ typedef struct mw_cli {
     bool state_reset;        /* --state-reset */
     bool no_progress;      /* --no-progress */
     bool stats_interval_given; /* else 60 s live, off offline */
+    bool report_interval_given;
 } mw_cli;
 
 /* Zeroes cli and sets the defaults (mw_config_defaults, --color auto). */

@@ -588,10 +588,10 @@ void mw_summary_add_input(mw_summary *s, const char *capture_name)
         mws_set_add(s, s->inputs, n);
 }
 
-void mw_summary_add_counters(mw_summary *s, const mw_stats *st)
+void mw_summary_set_counters(mw_summary *s, const mw_stats *st)
 {
     if (s && st)
-        mw_stats_add(&s->stats, st);
+        s->stats = *st;
 }
 
 void mws_counts_add(vcounts *d, const vcounts *s)

@@ -57,8 +57,9 @@ void mw_summary_add_source(mw_summary *s, const char *name, const char *path,
 /* One judged session; every pointer is only read during the call. */
 void mw_summary_add_session(mw_summary *s, const mw_session_result *r);
 
-/* The run's counters, added with mw_stats_add. */
-void mw_summary_add_counters(mw_summary *s, const mw_stats *st);
+/* The run's counters so far (replacing those set before: a live
+ * --report is rewritten with the counters of each moment). */
+void mw_summary_set_counters(mw_summary *s, const mw_stats *st);
 
 /* Adds one parsed summary.json. On error returns false with a message in
  * err, and s is unchanged. */

@@ -8,7 +8,10 @@ other. Checks (issue 12):
      the two files hold every event exactly once; SIGUSR1 writes a stats
      record at once; --metrics is a Prometheus text file;
   3. SIGTERM right after a burst: packets sent = read + dropped + not read,
-     and the exit status is 0.
+     and the exit status is 0;
+  4. --report DIR --report-interval 1s: summary.json and report.html are
+     there while mitmwatch runs, with the intercepted sessions and packet
+     count of the replay, and at the stop equal a run over the file.
 Needs root, ip netns and tcpreplay: without them it says why and skips
 (ctest sees exit code 77)."""
 import collections
@@ -186,6 +189,40 @@ def test_stop_accounting(tmp):
     assert counted == sent, (sent, c)
 
 
+def summary_of(d):
+    with open(os.path.join(d, "summary.json")) as f:
+        return json.load(f)
+
+
+def test_live_report(tmp):
+    pcap = os.path.join(SAMPLES, "gen-kz2019.pcap")
+    off = os.path.join(tmp, "offline-report")
+    sh(MW, "-q", "--report", off, pcap)
+    want = summary_of(off)["sessions"]
+    assert want["intercepted"] >= 5, want
+    rep = os.path.join(tmp, "live-report")
+    p = start(tmp, os.path.join(tmp, "live4.json"), "--report", rep,
+              "--report-interval", "1s")
+    sent = replay(pcap, "--topspeed")
+
+    def refreshed():
+        try:
+            s = summary_of(rep)
+        except (OSError, ValueError):
+            return False
+        return (s["sessions"]["intercepted"] == want["intercepted"]
+                and s["counters"]["capture"]["packets"] == sent)
+    assert wait_for(refreshed, 4.0), "no refreshed report within 4 s"
+    assert p.poll() is None, "mitmwatch exited early"
+    assert os.path.getsize(os.path.join(rep, "report.html")) > 1000
+    print("report: refreshed while running, %d intercepted, %d packets"
+          % (want["intercepted"], sent))
+    assert stop(p) == 0
+    got = summary_of(rep)["sessions"]
+    assert got == want, (got, want)
+    assert sorted(os.listdir(rep)) == ["report.html", "summary.json"], os.listdir(rep)
+
+
 def main():
     setup()
     tmp = tempfile.mkdtemp(prefix="mwlive")
@@ -193,6 +230,7 @@ def main():
         test_events_while_running(tmp)
         test_rotation(tmp)
         test_stop_accounting(tmp)
+        test_live_report(tmp)
     finally:
         teardown()
         shutil.rmtree(tmp, ignore_errors=True)
