@@ -172,12 +172,63 @@ static mw_stats *input_stats(mw_cli *cli, mw_worker *w)
     return cli->par ? mw_par_reader_stats(cli->par) : mw_worker_stats(w);
 }
 
-static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
+/* Live: the interface went away (deleted, or its driver reset). Says so,
+ * closes the old capture and opens the interface again every second until
+ * it is back (or a stop), keeping the flows: a session that spans the gap
+ * goes on. NULL when it cannot come back: stopped, or -Z gave up the
+ * privileges capturing needs. */
+static mw_source *reopen_live(mw_cli *cli, mw_worker *w, mw_source *old)
+{
+    char err[MW_CAPTURE_ERRLEN];
+    mw_stats *st = mw_worker_stats(w);
+    st->capture.interface_lost++;
+    fprintf(stderr, "mitmwatch: %s\n", mw_source_error(old));
+    mw_source_add_drop_stats(old, &st->capture);
+    g_current_source = NULL;
+    mw_source_close(old);
+    if (cli->privs.user) {
+        fprintf(stderr, "mitmwatch: %s: cannot capture again after -Z %s gave up the "
+                        "privileges: stopping\n", cli->iface, cli->privs.user);
+        cli->status = EXIT_INPUT;
+        return NULL;
+    }
+    fprintf(stderr, "mitmwatch: %s: lost; opening it again every second\n", cli->iface);
+    for (uint64_t last_try = mw_ops_now_ms(); !g_stop_signal;) {
+        struct timespec pause = {0, 100 * 1000 * 1000};
+        (void)nanosleep(&pause, NULL);
+        mw_notify_alive(cli->notify); /* waiting is what it should do */
+        mw_ops_flush(cli->ops, mw_ops_now_ms(), true);
+        if (mw_ops_now_ms() - last_try < 1000)
+            continue;
+        last_try = mw_ops_now_ms();
+        mw_source *s = mw_source_open_live(cli->iface, &cli->cfg.capture, &st->capture,
+                                           err, sizeof err);
+        /* Each try counts as an input opened or failed in the capture
+         * module: the interface is one input, counted once (and its
+         * returns in interface_reopened). */
+        if (!s) {
+            st->capture.inputs_failed--;
+            continue;
+        }
+        st->capture.inputs_opened--;
+        st->capture.interface_reopened++;
+        fprintf(stderr, "mitmwatch: %s: capturing again\n", cli->iface);
+        return s;
+    }
+    return NULL;
+}
+
+/* Reads src to its end; returns the source it ended on (live, a reopened
+ * one, which the caller closes), or NULL when that is closed already. */
+static mw_source *run_source(mw_cli *cli, mw_worker *w, mw_source *src)
 {
     const char *name = mw_source_name(src);
     /* Events name the input as given (or the interface); standard input
-     * is "stdin" rather than "-". */
+     * is "stdin" rather than "-". Live, the name must outlive the source
+     * (it may be opened again): the argument itself. */
     const char *label = strcmp(mw_source_path(src), "-") == 0 ? name : mw_source_path(src);
+    if (mw_source_is_live(src))
+        name = label = cli->iface;
     uint64_t last_number = 0;
     int linktype = mw_source_linktype(src);
     mw_stats *st = input_stats(cli, w);
@@ -188,7 +239,7 @@ static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
                 mw_source_path(src), linktype);
         st->capture.inputs_failed++;
         cli->status = EXIT_INPUT;
-        return;
+        return src;
     }
     if (cli->summary)
         mw_summary_add_source(cli->summary, name, mw_source_path(src), cli->cur_vantage, !mw_source_is_live(src) && strcmp(mw_source_path(src), "-") != 0);
@@ -230,6 +281,18 @@ static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
             (void)mw_baseline_flush(cli->baseline);
             poll_ops(cli, w, src, true);
         } else {
+            if (s == MW_SOURCE_ERROR && live && !g_stop_signal) {
+                src = reopen_live(cli, w, src);
+                if (!src)
+                    break;
+                /* A new socket counts from 1: flow_id goes on from here. */
+                cli->run_packets += last_number;
+                last_number = 0;
+                mw_worker_set_number_base(w, cli->run_packets);
+                g_current_source = src;
+                linktype = mw_source_linktype(src);
+                continue;
+            }
             if (s == MW_SOURCE_ERROR) {
                 mw_progress_clear(cli->progress);
                 fprintf(stderr, "mitmwatch: %s\n", mw_source_error(src));
@@ -240,8 +303,9 @@ static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
     }
     g_current_source = NULL;
     cli->run_packets += last_number;
-    cli->bytes_done += mw_source_bytes_in(src);
-    if (mw_source_is_live(src)) {
+    if (src)
+        cli->bytes_done += mw_source_bytes_in(src);
+    if (src && mw_source_is_live(src)) {
         mw_source_add_drop_stats(src, &st->capture);
         mw_source_count_not_read(src, &st->capture);
     }
@@ -251,6 +315,7 @@ static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
         mw_worker_end_input(w);
     /* Other runs sharing --state see this input's sightings from now. */
     (void)mw_baseline_flush(cli->baseline);
+    return src;
 }
 
 /* Sizes of the inputs to read (directories: their regular files); 0 when
@@ -311,8 +376,9 @@ static void run_file(mw_cli *cli, mw_worker *w, const char *path)
         cli->status = EXIT_INPUT;
         return;
     }
-    run_source(cli, w, src);
-    mw_source_close(src);
+    src = run_source(cli, w, src);
+    if (src)
+        mw_source_close(src);
 }
 
 static void run_path(mw_cli *cli, mw_worker *w, const char *path)
@@ -378,8 +444,9 @@ static void run_live(mw_cli *cli, mw_worker *w)
                 mw_source_linktype(src));
     started(cli, true);
     cli->last_report_ms = mw_ops_now_ms();
-    run_source(cli, w, src);
-    mw_source_close(src);
+    src = run_source(cli, w, src);
+    if (src)
+        mw_source_close(src);
 }
 
 

@@ -39,7 +39,9 @@
     X(pcap_received, "packets received by the kernel (live)")                   \
     X(pcap_dropped, "packets dropped by the kernel buffer (live)")              \
     X(pcap_if_dropped, "packets dropped by the interface or driver (live)")    \
-    X(packets_not_read, "received by the kernel, not dropped, not read at stop (live)")
+    X(packets_not_read, "received by the kernel, not dropped, not read at stop (live)") \
+    X(interface_lost, "times the interface went away (live; opened again each second)") \
+    X(interface_reopened, "times the interface came back and capture resumed (live)")
 
 #define MW_LINK_COUNTERS(X)                                                      \
     X(ethernet, "Ethernet")                                                     \

@@ -11,7 +11,10 @@ other. Checks (issue 12):
      and the exit status is 0;
   4. --report DIR --report-interval 1s: summary.json and report.html are
      there while mitmwatch runs, with the intercepted sessions and packet
-     count of the replay, and at the stop equal a run over the file.
+     count of the replay, and at the stop equal a run over the file;
+  5. the interface deleted and made again while mitmwatch runs: it says
+     so, keeps running, captures again, and reports the sessions replayed
+     after the return (interface_lost and interface_reopened count it).
 Needs root, ip netns and tcpreplay: without them it says why and skips
 (ctest sees exit code 77)."""
 import collections
@@ -223,6 +226,39 @@ def test_live_report(tmp):
     assert sorted(os.listdir(rep)) == ["report.html", "summary.json"], os.listdir(rep)
 
 
+def stderr_of(tmp):
+    with open(os.path.join(tmp, "stderr")) as f:
+        return f.read()
+
+
+def make_veth():
+    sh("ip", "-n", NS, "link", "add", "va", "type", "veth", "peer", "name", "vb")
+    for dev in ("va", "vb"):
+        sh("ip", "-n", NS, "link", "set", dev, "up")
+
+
+def test_interface_returns(tmp):
+    pcap = os.path.join(SAMPLES, "gen-kz2019.pcap")
+    want = collections.Counter(key(e) for e in offline_events(pcap)
+                               if e.get("handshake") != "incomplete")
+    out = os.path.join(tmp, "live5.json")
+    p = start(tmp, out)
+    sh("ip", "-n", NS, "link", "del", "va")  # both ends of the pair go
+    assert wait_for(lambda: "lost; opening it again" in stderr_of(tmp), 3.0), stderr_of(tmp)
+    time.sleep(1.5)  # a failed retry or two while it is gone
+    assert p.poll() is None, "mitmwatch exited when the interface went away"
+    make_veth()
+    assert wait_for(lambda: "vb: capturing again" in stderr_of(tmp), 3.0), stderr_of(tmp)
+    replay(pcap, "--topspeed")
+    ok = wait_for(lambda: collections.Counter(key(e) for e in read_events(out)[0]) == want, 3.0)
+    assert ok, collections.Counter(key(e) for e in read_events(out)[0])
+    assert stop(p) == 0
+    c = read_events(out, True)[1][-1]["capture"]
+    assert (c["interface_lost"], c["interface_reopened"], c["inputs_opened"],
+            c["inputs_failed"]) == (1, 1, 1, 0), c
+    print("interface: deleted, made again, %d sessions after its return" % sum(want.values()))
+
+
 def main():
     setup()
     tmp = tempfile.mkdtemp(prefix="mwlive")
@@ -231,6 +267,7 @@ def main():
         test_rotation(tmp)
         test_stop_accounting(tmp)
         test_live_report(tmp)
+        test_interface_returns(tmp)
     finally:
         teardown()
         shutil.rmtree(tmp, ignore_errors=True)
