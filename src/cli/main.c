@@ -194,7 +194,7 @@ static mw_source *reopen_live(mw_cli *cli, mw_worker *w, mw_source *old)
     }
     fprintf(stderr, "mitmwatch: %s: lost; opening it again every second\n", cli->iface);
     for (uint64_t last_try = mw_ops_now_ms(); !g_stop_signal;) {
-        struct timespec pause = {0, 100 * 1000 * 1000};
+        struct timespec pause = {0, 100000000L};
         (void)nanosleep(&pause, NULL);
         mw_notify_alive(cli->notify); /* waiting is what it should do */
         mw_ops_flush(cli->ops, mw_ops_now_ms(), true);
