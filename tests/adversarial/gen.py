@@ -12,8 +12,8 @@ Cases (each documented where it is built):
               ahead of its hole until its first segment comes, at the end
   chain       one TLS 1.2 handshake whose Certificate message holds 10,000
               certificates (40-byte stand-ins), over 27 records
-  bigcert     one TLS 1.2 handshake whose single certificate is 16 MiB,
-              over 1,025 records
+  bigcert     one TLS 1.2 handshake whose single certificate is 16 MB
+              (16,000,000 bytes), over 977 records
   tunnels     10,000 frames each of VLAN x20, IP-in-IP x20, VXLAN x10 and
               GTP-U x10 nesting (2,500 of each), deeper than the decoder's
               limit of 8
