@@ -197,6 +197,8 @@ void mw_capwalk_feed(mw_capwalk *w, const uint8_t *p, size_t n)
 {
     mw_cursor c;
 
+    if (p == NULL || n == 0)
+        return;
     mw_cursor_init(&c, p, n);
     while (mw_cursor_len(&c) > 0) {
         if (w->fmt == MW_W_LOST) {
@@ -213,6 +215,10 @@ void mw_capwalk_feed(mw_capwalk *w, const uint8_t *p, size_t n)
                 w->in_block = false;
             continue;
         }
+        /* Never true here (len > 0); tells clang's analyzer, which loses
+         * that len and data go to 0 together. */
+        if (mw_cursor_data(&c) == NULL)
+            return;
         if (w->hdr_len == 0)
             mw_push(w);
         {
