@@ -65,3 +65,8 @@ foreach(case ${MW_ADVERSARIAL_CASES})
             $<TARGET_FILE:mitmwatch> ${CMAKE_BINARY_DIR}/adversarial ${case} ${MW_ADV_FLAGS})
   set_tests_properties(adversarial_${case} PROPERTIES LABELS adversarial TIMEOUT 300)
 endforeach()
+
+# Reader errors name the byte where a cut capture ends (issue 13).
+add_test(NAME e2e_damage_offsets
+  COMMAND ${PYTHON3} ${CMAKE_SOURCE_DIR}/tests/e2e/test_damage_offsets.py
+          $<TARGET_FILE:mitmwatch> ${MW_SHARED_DIR}/corpus/ndpi/pcap)
