@@ -486,6 +486,39 @@ static void test_pcapng_damage_places(void)
     write_file(path, t.b, t.n);
     expect_damage_at(path, 0, "byte 56, block 3 (Enhanced Packet): block in pcapng");
     tbuf_free(&t);
+
+    /* Two big-endian sections (SHB, IDB, EPB of 60 bytes each: 140
+     * bytes), cut 30 bytes before the end: block 6, the second EPB, at
+     * 140 + 48 = 188, has 62 of its 92 bytes. */
+    for (int sec = 0; sec < 2; sec++) {
+        static const uint8_t data[60];
+        put_u32(&t, 0x0a0d0d0au, true);
+        put_u32(&t, 28, true);
+        put_u32(&t, 0x1a2b3c4du, true);
+        put_u16(&t, 1, true);
+        put_u16(&t, 0, true);
+        put_u32(&t, 0xffffffffu, true);
+        put_u32(&t, 0xffffffffu, true);
+        put_u32(&t, 28, true);
+        put_u32(&t, 1, true);
+        put_u32(&t, 20, true);
+        put_u16(&t, 1, true);
+        put_u16(&t, 0, true);
+        put_u32(&t, 65535, true);
+        put_u32(&t, 20, true);
+        put_u32(&t, 6, true);
+        put_u32(&t, 92, true);
+        for (int i = 0; i < 5; i++)
+            put_u32(&t, i < 3 ? 0 : 60, true);
+        put_bytes(&t, data, sizeof data);
+        put_u32(&t, 92, true);
+    }
+    CHECK_EQ_U(t.n, 280);
+    path_in(path, "cut-be.pcapng");
+    write_file(path, t.b, t.n - 30);
+    expect_damage_at(path, 1, "byte 250, block 6 (Enhanced Packet): "
+                              "truncated block (62 of 92 bytes)");
+    tbuf_free(&t);
 }
 
 /* 200 packets of 1000 pseudo-random bytes: the gzip stays large. */
