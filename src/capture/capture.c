@@ -29,6 +29,7 @@
 #include <poll.h>
 #include <time.h>
 #include <unistd.h>
+#include "capture/capwalk.h"
 #include "capture/decompress.h"
 #include "common/cursor.h"
 
@@ -39,7 +40,6 @@
 #define MW_MAGIC_PCAPNG 0x0a0d0d0au
 
 #define MW_LIVE_TIMEOUT_MS 200   /* how often a blocked read rechecks stop */
-#define MW_FILE_BUFSIZE ((size_t)64 * 1024)
 #define MW_ZERRLEN 128
 
 /* Keeps sec * 1000000 + usec (usec clamped to 32 bits) within 64 bits. */
@@ -67,6 +67,7 @@ struct mw_source {
     size_t prefix_len;
     size_t prefix_pos;
     bool zfailed;
+    mw_capwalk *walk;           /* block framing, for the place of errors */
     char zerr[MW_ZERRLEN];      /* the reader's message for the first error */
 
     char *path;                 /* as given */
@@ -121,17 +122,53 @@ static ssize_t mw_cookie_read(void *cookie, char *buf, size_t size)
     }
     while (done < size && s->prefix_pos < s->prefix_len)
         buf[done++] = (char)s->prefix[s->prefix_pos++];
-    if (done == size)
+    if (done == size) {
+        mw_capwalk_feed(s->walk, (const uint8_t *)buf, done);
         return (ssize_t)done;
+    }
 
     n = mw_zreader_read(s->z, buf + done, size - done);
-    if (n >= 0)
-        return (ssize_t)done + n;
-    mw_source_note_zerr(s);
-    if (done > 0)
+    if (n > 0)
+        done += (size_t)n;
+    mw_capwalk_feed(s->walk, (const uint8_t *)buf, done);
+    if (n == 0 && done == 0)
+        mw_capwalk_eof(s->walk);
+    if (n >= 0 || done > 0)
         return (ssize_t)done;
+    mw_source_note_zerr(s);
     errno = EIO;
     return -1;
+}
+
+/* Only ftell() is answered (the bytes handed out so far; stdio subtracts
+ * what it buffers): libpcap never seeks, and the position is what names
+ * the place of an error. */
+static int mw_cookie_seek(void *cookie, off64_t *offset, int whence)
+{
+    mw_source *s = cookie;
+
+    if (whence == SEEK_CUR && *offset == 0) {
+        *offset = (off64_t)mw_capwalk_total(s->walk);
+        return 0;
+    }
+    errno = ESPIPE;
+    return -1;
+}
+
+/*
+ * "byte P, block N (Type)" (pcapng) or "byte P, packet N" (pcap): where
+ * libpcap stopped in the decompressed stream. When the file ends inside
+ * that block, *problem gets the walker's measure of it.
+ */
+static void mw_source_where(mw_source *s, FILE *fp, char *where, size_t wlen,
+                            char *problem, size_t plen)
+{
+    long pos = fp != NULL ? ftell(fp) : -1;
+    bool truncated;
+
+    if (pos < 0)
+        pos = (long)mw_capwalk_total(s->walk);
+    mw_capwalk_describe(s->walk, (uint64_t)pos, where, wlen, problem, plen, &truncated);
 }
 
 static int mw_cookie_close(void *cookie)
@@ -198,6 +235,7 @@ static void mw_source_free(mw_source *s)
 {
     if (s->have_bpf)
         pcap_freecode(&s->bpf);
+    mw_capwalk_free(s->walk);
     free(s->path);
     free(s);
 }
@@ -300,7 +338,7 @@ mw_source *mw_source_open_file(const char *path, const mw_capture_config *cfg,
     static const cookie_io_functions_t io = {
         .read = mw_cookie_read,
         .write = NULL,
-        .seek = NULL,
+        .seek = mw_cookie_seek,
         .close = mw_cookie_close,
     };
     char errbuf[PCAP_ERRBUF_SIZE];
@@ -332,6 +370,11 @@ mw_source *mw_source_open_file(const char *path, const mw_capture_config *cfg,
         goto fail;
     }
     s->zkind = mw_zreader_kind(s->z);
+    s->walk = mw_capwalk_new();
+    if (s->walk == NULL) {
+        mw_set_err(err, errlen, "%s: out of memory", s->label);
+        goto fail_z;
+    }
     if (!mw_source_check_format(s, err, errlen))
         goto fail_z;
 
@@ -341,17 +384,23 @@ mw_source *mw_source_open_file(const char *path, const mw_capture_config *cfg,
         goto fail_z;
     }
     /* From here fclose()/pcap_close() own s->z through the cookie. */
-    (void)setvbuf(fp, NULL, _IOFBF, MW_FILE_BUFSIZE);
+    /* The walker's ring covers this much readahead (capwalk.h). */
+    (void)setvbuf(fp, NULL, _IOFBF, MW_CAPWALK_BUFSIZE);
     errbuf[0] = '\0';
     s->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO,
                                                        errbuf);
     if (s->pcap == NULL) {
+        char where[96], problem[96];
+        mw_source_where(s, fp, where, sizeof where, problem, sizeof problem);
         if (s->zfailed) {
             char words[64];
             mw_source_damage_words(s, words, sizeof words);
-            mw_set_err(err, errlen, "%s: %s: %s", s->label, words, s->zerr);
-        } else
-            mw_set_err(err, errlen, "%s: %s", s->label,
+            mw_set_err(err, errlen, "%s: %s: %s: %s", s->label, where, words, s->zerr);
+        } else if (problem[0])
+            mw_set_err(err, errlen, "%s: %s: %s (libpcap: %s)", s->label, where, problem,
+                       errbuf[0] ? errbuf : "cannot read the capture header");
+        else
+            mw_set_err(err, errlen, "%s: %s: %s", s->label, where,
                        errbuf[0] ? errbuf : "cannot read the capture header");
         fclose(fp);
         goto fail;
@@ -558,14 +607,20 @@ mw_source_status mw_source_next(mw_source *s, mw_source_packet *out)
             if (s->stop)
                 return MW_SOURCE_END;
             s->stats->inputs_damaged++;
+            char where[96], problem[96];
+            mw_source_where(s, pcap_file(s->pcap), where, sizeof where, problem,
+                            sizeof problem);
             if (s->zfailed) {
                 char words[64];
                 mw_source_damage_words(s, words, sizeof words);
-                snprintf(s->err, sizeof(s->err), "%s: packet %llu: %s: %s", s->label,
-                         (unsigned long long)s->number + 1, words, s->zerr);
-            } else
-                snprintf(s->err, sizeof(s->err), "%s: packet %llu: %s", s->label,
-                         (unsigned long long)s->number + 1, pcap_geterr(s->pcap));
+                snprintf(s->err, sizeof(s->err), "%s: %s: %s: %s", s->label, where,
+                         words, s->zerr);
+            } else if (problem[0])
+                snprintf(s->err, sizeof(s->err), "%s: %s: %s (libpcap: %s)", s->label,
+                         where, problem, pcap_geterr(s->pcap));
+            else
+                snprintf(s->err, sizeof(s->err), "%s: %s: %s", s->label, where,
+                         pcap_geterr(s->pcap));
             return MW_SOURCE_ERROR;
         }
 

@@ -8,7 +8,9 @@
  * interface so everything downstream treats them alike.
  *
  * A damaged file is read as far as it is readable: mw_source_next() then
- * returns MW_SOURCE_ERROR once, with a message naming the packet number.
+ * returns MW_SOURCE_ERROR once, with a message naming the byte offset (in
+ * the decompressed stream) and the pcap packet or pcapng block (number and
+ * type) where reading stopped (capwalk.h).
  */
 #ifndef MW_CAPTURE_H
 #define MW_CAPTURE_H
@@ -82,7 +84,11 @@ const char *mw_source_compression(const mw_source *s);
  * progress against its size; 0 for live sources. */
 uint64_t mw_source_bytes_in(const mw_source *s);
 
-/* After MW_SOURCE_ERROR: "<path>: packet N: <problem>". */
+/* After MW_SOURCE_ERROR: "<path>: byte P, packet N: <problem>" (pcap) or
+ * "<path>: byte P, block N (Type): <problem>" (pcapng). A file that ends
+ * inside a record or block says "truncated record (X of Y bytes)" or
+ * "truncated block (X of Y bytes)", then libpcap's words. Open errors
+ * of the file header have the same form. */
 const char *mw_source_error(const mw_source *s);
 
 /* Adds libpcap's receive and drop counters (live captures) to *stats. */

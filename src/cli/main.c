@@ -39,6 +39,7 @@
 #include "output/report_html.h"
 #include "detect/rules.h"
 #include "session/session.h"
+#include "common/siphash.h"
 #include "common/stats.h"
 #include "cli/ops.h"
 #include "cli/options.h"
@@ -719,6 +720,14 @@ int main(int argc, char **argv)
         return merge_main(argc - 1, argv + 1);
     mw_cli_init(&cli);
     mw_cli_parse(&cli, argc, argv);
+    {
+        /* The flow tables draw their hash keys themselves; a bad test key
+         * or no random bytes is said here, once. */
+        mw_hashkey probe;
+        const char *why;
+        if (!mw_hashkey_init(&probe, &why))
+            fprintf(stderr, "mitmwatch: warning: %s\n", why);
+    }
     const mw_output_path outs[] = {
         {"--report", cli.report_dir, true},     {"--certs", cli.certs_dir, true},
         {"-o", cli.output_path, false},         {"--csv", cli.csv_path, false},

@@ -3,8 +3,8 @@
  *
  * The reader decodes each frame just far enough to find its flow (the same
  * decoder as the workers, link layers and tunnels included, but fragments
- * are not held) and hashes the flow's address pair with SipHash-1-3 (a
- * fixed key, like the flow table's: runs are reproducible). The hash is symmetric: the two addresses are put in order
+ * are not held) and hashes the flow's address pair with SipHash-1-3 under
+ * a key drawn per run (common/siphash.h). The hash is symmetric: the two addresses are put in order
  * first, so both directions of a flow reach the same worker.
  *
  * Ports are left out on purpose. IP fragments after the first carry none,

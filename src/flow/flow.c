@@ -23,9 +23,11 @@
  *    for that reason: a closed flow already ended and lingering for trailing
  *    ACKs loses nothing when it goes. closed_fin/closed_rst count the state
  *    change to CLOSED, once per flow.
- *  - The hash uses a fixed seed so runs are reproducible; keys are
- *    attacker-chosen, so chains could be stretched by a crafted capture
- *    (keyed hashing would fix that, at the cost of run-to-run variation).
+ *  - The bucket hash is SipHash-1-3 with a key drawn per table at start
+ *    (common/siphash.h): 5-tuples are attacker-chosen, and a known hash
+ *    would let a crafted capture stretch one chain. Nothing observable
+ *    depends on bucket order (expiry, eviction and the end of the run
+ *    walk the LRU lists), so outputs are the same whatever the key.
  */
 #include "flow/flow.h"
 
@@ -34,7 +36,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MW_FLOW_HASH_SEED 0x6d69746d77617463ull /* "mitmwatc" */
+#include "common/siphash.h"
+
 
 struct mw_flow_table {
     mw_flow_config cfg;
@@ -49,6 +52,7 @@ struct mw_flow_table {
 
     mw_flow **buckets;
     size_t bucket_mask;
+    mw_hashkey hkey;    /* secret, per run */
 
     size_t count;
     uint64_t last_id;
@@ -133,23 +137,12 @@ void mw_flow_key_from_packet(const mw_packet *pkt, mw_flow_key *key)
     }
 }
 
-static uint64_t mix64(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 33;
-    return h;
-}
-
 /* Symmetric because the key is canonical. The fields are serialized so
  * struct padding never reaches the hash. */
-static uint32_t key_hash(const mw_flow_key *key)
+static uint32_t key_hash(const mw_flow_table *t, const mw_flow_key *key)
 {
     uint8_t raw[2 * (1 + sizeof(key->lo_addr.bytes)) + 5];
-    uint64_t h = MW_FLOW_HASH_SEED;
-    size_t n = 0, i = 0;
+    size_t n = 0;
 
     raw[n++] = key->lo_addr.family;
     memcpy(raw + n, key->lo_addr.bytes, sizeof(key->lo_addr.bytes));
@@ -162,15 +155,7 @@ static uint32_t key_hash(const mw_flow_key *key)
     raw[n++] = (uint8_t)(key->hi_port >> 8);
     raw[n++] = (uint8_t)key->hi_port;
     raw[n++] = key->proto;
-
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, raw + i, 8);
-        h = mix64(h ^ w);
-    }
-    for (; i < n; i++)
-        h = (h ^ raw[i]) * 0x100000001b3ull; /* FNV-1a step for the tail */
-    return (uint32_t)(mix64(h) >> 32);
+    return (uint32_t)(mw_siphash13(&t->hkey, raw, n) >> 32);
 }
 
 static bool key_eq(const mw_flow_key *a, const mw_flow_key *b)
@@ -235,6 +220,10 @@ mw_flow_table *mw_flow_table_new(const mw_flow_config *cfg, mw_flow_stats *stats
     t->stats = stats ? stats : &t->own_stats;
     t->on_end = on_end;
     t->arg = arg;
+    {
+        const char *why; /* said once by main (mw_hashkey_init there too) */
+        (void)mw_hashkey_init(&t->hkey, &why);
+    }
 
     size_t nbuckets = 1;
     while (nbuckets < cfg->max_flows)
@@ -484,7 +473,7 @@ mw_flow *mw_flow_packet(mw_flow_table *t, const mw_packet *pkt, int *dir,
         return NULL;
 
     mw_flow_key_from_packet(pkt, &key);
-    uint32_t hash = key_hash(&key);
+    uint32_t hash = key_hash(t, &key);
     mw_flow *f = flow_lookup(t, &key, hash);
 
     /* Port reuse: a fresh SYN on a finished connection is a new one. */
@@ -533,7 +522,7 @@ mw_flow *mw_flow_find(mw_flow_table *t, const mw_packet *pkt, int *dir)
     if (pkt->l4_proto != 6 && pkt->l4_proto != 17)
         return NULL;
     mw_flow_key_from_packet(pkt, &key);
-    mw_flow *f = flow_lookup(t, &key, key_hash(&key));
+    mw_flow *f = flow_lookup(t, &key, key_hash(t, &key));
     if (f != NULL) {
         mw_addr src;
         addr_norm(&src, &pkt->src);

@@ -209,7 +209,7 @@ class Cli(unittest.TestCase):
             self.assertGreater(st["capture"]["packets"], 0, tool)
             self.assertLess(st["capture"]["packets"], 109, tool)
             self.assertEqual(st["capture"]["inputs_damaged"], 1, tool)
-            self.assertRegex(err, r"%s: packet %d: %s stream damaged: unexpected end of file"
+            self.assertRegex(err, r"%s: byte \d+, packet %d: %s stream damaged: unexpected end of file"
                              % (re.escape(cut), st["capture"]["packets"] + 1, tool))
 
     def run_on_tty(self, *args):
@@ -272,7 +272,8 @@ class Cli(unittest.TestCase):
             f.write(data)
         rc, out, err = run("--json", cut)
         self.assertEqual(rc, 1)
-        self.assertIn("cut.pcap: packet 11:", err)
+        self.assertIn("cut.pcap: byte 4508, packet 11: truncated record (116 of 208 bytes)",
+                      err)
         self.assertIn("truncated", err)
         st = stats_of(out)
         self.assertEqual(st["capture"]["packets"], 10)
