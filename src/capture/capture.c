@@ -608,6 +608,13 @@ mw_source_status mw_source_next(mw_source *s, mw_source_packet *out)
                 return MW_SOURCE_END;
             s->stats->inputs_damaged++;
             char where[96], problem[96];
+            if (s->live || s->walk == NULL) {
+                /* No file bytes to place it in: an interface's error
+                 * (it went down, disappeared) follows its packet count. */
+                snprintf(s->err, sizeof(s->err), "%s: packet %llu: %s", s->label,
+                         (unsigned long long)s->number + 1, pcap_geterr(s->pcap));
+                return MW_SOURCE_ERROR;
+            }
             mw_source_where(s, pcap_file(s->pcap), where, sizeof where, problem,
                             sizeof problem);
             if (s->zfailed) {
