@@ -388,7 +388,7 @@ mw_jdoc *mw_jdoc_parse(const uint8_t *text, size_t len, char *err, size_t errlen
     if (doc) {
         doc->tree = tree;
         doc->nodes = calloc(b.n_nodes, sizeof *doc->nodes);
-        doc->kids = b.n_kids ? calloc(b.n_kids, sizeof *doc->kids) : NULL;
+        doc->kids = b.n_kids ? calloc(b.n_kids, sizeof(const mw_jv *)) : NULL;
         doc->keys = b.n_keys ? calloc(b.n_keys, sizeof *doc->keys) : NULL;
     }
     if (!doc || !doc->nodes || (b.n_kids && !doc->kids) || (b.n_keys && !doc->keys)) {
