@@ -5,7 +5,7 @@
 #   tools/install-deps.sh --bench  also the benchmark's peers (ndpiReader)
 set -eu
 pkgs="build-essential cmake pkg-config libpcap-dev libndpi-dev libssl-dev
-      zlib1g-dev liblzma-dev libzstd-dev libbz2-dev libsqlite3-dev libcap-ng-dev libsystemd-dev python3
+      zlib1g-dev liblzma-dev libzstd-dev libbz2-dev libjansson-dev libsqlite3-dev libcap-ng-dev libsystemd-dev python3
       xz-utils zstd bzip2 python3-jsonschema gzip tshark clang clang-tidy cppcheck
       libclang-rt-14-dev libpq-dev postgresql-15
       ca-certificates chromium chromium-driver python3-selenium

@@ -1,26 +1,42 @@
 /*
  * jsonparse.c - see jsonparse.h.
  *
- * A recursive-descent parser over an mw_cursor: the text is as hostile as a
- * capture (a summary file may have been edited, truncated or forged), so no
- * byte is touched except through the cursor, and recursion is bounded by
- * MW_JSON_PARSE_MAX_DEPTH.
+ * Parsing is jansson's (Debian's libjansson, fuzzed by OSS-Fuzz): this file
+ * only adds what mitmwatch needs on top, and views jansson's tree through
+ * the small mw_jv API its callers were written against.
  *
- * Every value, string and member array lives in an arena owned by the
- * document, so a tree is freed in one sweep and a parse that fails half-way
- * leaks nothing. While a container is open its members are collected on one
- * stack shared by all levels (an inner container always closes before the
- * outer one resumes, so the stack discipline holds) and copied into an
- * exactly sized array when it closes.
+ * What jansson is asked for: strict RFC 8259 (no NaN, no Infinity, no
+ * comments), any value at the top (JSON_DECODE_ANY), duplicate member names
+ * refused (JSON_REJECT_DUPLICATES: a forged file cannot show one value to
+ * mitmwatch and another to jq), \u0000 refused (the default; callers get
+ * C strings). jansson counts columns in characters, as an editor does.
  *
- * Positions are 1-based; columns count characters, not bytes (UTF-8
- * continuation bytes do not advance them), which is what an editor shows.
+ * What is added:
+ *  - Integers from 2^63 to 2^64-1. jansson's json_int_t is long long and
+ *    it refuses larger ones ("too big integer"), but mitmwatch writes
+ *    uint64 values, one of them taken from the wire (an RSA exponent, up to
+ *    eight bytes, in a certificate an attacker chose). Only when jansson
+ *    refuses for that reason is the text scanned (through mw_cursor) for
+ *    such numbers; each is blanked in a copy ("0" and spaces, same length,
+ *    so positions do not move) and its value kept aside by its rank among
+ *    the document's numbers. jansson keeps object members in document order
+ *    and duplicates are refused, so a depth-first walk of the tree meets the
+ *    numbers in that same order and puts each value back.
+ *  - The depth cap, MW_JSON_PARSE_MAX_DEPTH (jansson's own is 2048): the
+ *    walk that builds the view stops there, so it recurses no deeper, and
+ *    the error's position is found by a scan of the text.
+ *  - Indexed access to members (jansson objects are hash tables iterated in
+ *    order): the view holds each container's members in arrays.
+ *
+ * The view's nodes and arrays are three allocations sized by a first walk;
+ * strings and names point into jansson's tree, which lives as long as the
+ * document.
  */
 #include "common/jsonparse.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
-#include <stdalign.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,690 +46,30 @@
 
 struct mw_jv {
     mw_jv_type type;
-    bool flag;          /* BOOL: the value; NUMBER: no fraction or exponent */
-    size_t len;         /* STRING, NUMBER: bytes of str; ARRAY, OBJECT: members */
-    const char *str;    /* STRING: decoded UTF-8; NUMBER: the text as written */
+    bool flag;          /* BOOL: the value; NUMBER: an integer (no fraction or exponent) */
+    bool negative;      /* NUMBER, integer: below zero */
+    uint64_t magnitude; /* NUMBER, integer: its absolute value */
+    double real;        /* NUMBER, not an integer */
+    size_t len;         /* STRING: bytes of str; ARRAY, OBJECT: members */
+    const char *str;    /* STRING: UTF-8, NUL-terminated (jansson's copy) */
     const mw_jv **kids; /* ARRAY: elements; OBJECT: member values */
     const char **keys;  /* OBJECT: member names, parallel to kids */
 };
 
-/* Most blocks are this size; an allocation over a quarter of it gets a
- * block of its own so it does not waste the rest of the current one. */
-#define ARENA_BLOCK ((size_t)64 * 1024)
-
-typedef struct arena_block {
-    struct arena_block *next;
-    size_t used, cap;
-    max_align_t data[]; /* max_align_t so every offset rounding is valid */
-} arena_block;
+/* A number jansson could not hold: its rank among the document's numbers. */
+typedef struct big_number {
+    size_t rank;
+    uint64_t value;
+} big_number;
 
 struct mw_jdoc {
-    arena_block *blocks; /* the head is the one being filled */
-    const mw_jv *root;
+    json_t *tree;     /* jansson's, owns the strings */
+    mw_jv *nodes;     /* the view, root first */
+    const mw_jv **kids;
+    const char **keys;
 };
 
-typedef struct pos {
-    size_t line, col;
-} pos;
-
-/* A member while its container is open; key is NULL in arrays. */
-typedef struct member {
-    const char *key;
-    const mw_jv *val;
-} member;
-
-typedef struct parser {
-    mw_cursor cur;
-    pos at; /* of the next unread byte */
-    mw_jdoc *doc;
-    char *scratch; /* the string being decoded */
-    size_t scratch_len, scratch_cap;
-    member *stack;
-    size_t stack_len, stack_cap;
-    char *err;
-    size_t errlen;
-} parser;
-
-/* ---- arena ---- */
-
-static void *arena_alloc(mw_jdoc *doc, size_t n, size_t align)
-{
-    arena_block *b = doc->blocks;
-    if (b) {
-        size_t off = (b->used + align - 1) & ~(align - 1);
-        if (off <= b->cap && b->cap - off >= n) {
-            b->used = off + n;
-            return (unsigned char *)b->data + off;
-        }
-    }
-    bool own = n > ARENA_BLOCK / 4;
-    size_t cap = own ? n : ARENA_BLOCK;
-    if (cap > SIZE_MAX - sizeof(arena_block))
-        return NULL;
-    arena_block *nb = malloc(sizeof(arena_block) + cap);
-    if (!nb)
-        return NULL;
-    nb->cap = cap;
-    nb->used = n;
-    if (own && b) {
-        /* Behind the head: the head keeps serving small allocations. */
-        nb->next = b->next;
-        b->next = nb;
-    } else {
-        nb->next = b;
-        doc->blocks = nb;
-    }
-    return nb->data;
-}
-
-static char *arena_strdup(mw_jdoc *doc, const char *s, size_t n)
-{
-    if (n == SIZE_MAX)
-        return NULL;
-    char *d = arena_alloc(doc, n + 1, 1);
-    if (!d)
-        return NULL;
-    if (n)
-        memcpy(d, s, n);
-    d[n] = '\0';
-    return d;
-}
-
-/* ---- errors and reading ---- */
-
-static void fail_at(parser *p, pos at, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Only the first error is kept: callers unwind by returning false/NULL and
- * never overwrite the message of the error that stopped them. */
-static void fail_at(parser *p, pos at, const char *fmt, ...)
-{
-    char msg[160];
-    va_list ap;
-    if (!p->err || p->errlen == 0 || p->err[0])
-        return;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    snprintf(p->err, p->errlen, "line %zu, column %zu: %s", at.line, at.col, msg);
-}
-
-static void fail_oom(parser *p)
-{
-    if (p->err && p->errlen && !p->err[0])
-        snprintf(p->err, p->errlen, "out of memory");
-}
-
-/* Names a byte for a message; printable ASCII as itself. */
-static const char *describe(uint8_t b, char *buf, size_t n)
-{
-    if (b > 0x20 && b < 0x7f)
-        snprintf(buf, n, "'%c'", b);
-    else
-        snprintf(buf, n, "byte 0x%02x", b);
-    return buf;
-}
-
-/* What was found where something else was expected: the end, or a byte. */
-static void fail_unexpected(parser *p, const char *expected)
-{
-    uint8_t b;
-    char d[16];
-    if (!mw_cursor_peek_u8(&p->cur, 0, &b))
-        fail_at(p, p->at, "unexpected end of input, expected %s", expected);
-    else
-        fail_at(p, p->at, "unexpected %s, expected %s", describe(b, d, sizeof d), expected);
-}
-
-static bool peek(const parser *p, uint8_t *b)
-{
-    return mw_cursor_peek_u8(&p->cur, 0, b);
-}
-
-static bool next(parser *p, uint8_t *b)
-{
-    if (!mw_cursor_get_u8(&p->cur, b))
-        return false;
-    if (*b == '\n') {
-        p->at.line++;
-        p->at.col = 1;
-    } else if ((*b & 0xc0) != 0x80) {
-        p->at.col++;
-    }
-    return true;
-}
-
-/* Consumes the next byte if it is c. */
-static bool accept(parser *p, uint8_t c)
-{
-    uint8_t b;
-    if (!peek(p, &b) || b != c)
-        return false;
-    return next(p, &b);
-}
-
-static void skip_ws(parser *p)
-{
-    uint8_t b;
-    while (peek(p, &b) && (b == ' ' || b == '\t' || b == '\n' || b == '\r'))
-        (void)next(p, &b);
-}
-
-static bool is_digit(uint8_t b)
-{
-    return b >= '0' && b <= '9';
-}
-
-static bool peek_digit(const parser *p)
-{
-    uint8_t b;
-    return peek(p, &b) && is_digit(b);
-}
-
-static mw_jv *new_value(parser *p, mw_jv_type type)
-{
-    mw_jv *v = arena_alloc(p->doc, sizeof(mw_jv), alignof(mw_jv));
-    if (!v) {
-        fail_oom(p);
-        return NULL;
-    }
-    memset(v, 0, sizeof *v);
-    v->type = type;
-    return v;
-}
-
-/* ---- strings ---- */
-
-static bool scratch_put(parser *p, const void *s, size_t n)
-{
-    if (n > p->scratch_cap - p->scratch_len) {
-        size_t cap = p->scratch_cap ? p->scratch_cap : 64;
-        while (cap - p->scratch_len < n) {
-            if (cap > SIZE_MAX / 2)
-                return false;
-            cap *= 2;
-        }
-        char *nb = realloc(p->scratch, cap);
-        if (!nb)
-            return false;
-        p->scratch = nb;
-        p->scratch_cap = cap;
-    }
-    memcpy(p->scratch + p->scratch_len, s, n);
-    p->scratch_len += n;
-    return true;
-}
-
-static bool put_codepoint(parser *p, uint32_t cp)
-{
-    uint8_t u[4];
-    size_t n;
-    if (cp < 0x80) {
-        u[0] = (uint8_t)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        u[0] = (uint8_t)(0xc0 | (cp >> 6));
-        u[1] = (uint8_t)(0x80 | (cp & 0x3f));
-        n = 2;
-    } else if (cp < 0x10000) {
-        u[0] = (uint8_t)(0xe0 | (cp >> 12));
-        u[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-        u[2] = (uint8_t)(0x80 | (cp & 0x3f));
-        n = 3;
-    } else {
-        u[0] = (uint8_t)(0xf0 | (cp >> 18));
-        u[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
-        u[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-        u[3] = (uint8_t)(0x80 | (cp & 0x3f));
-        n = 4;
-    }
-    if (!scratch_put(p, u, n)) {
-        fail_oom(p);
-        return false;
-    }
-    return true;
-}
-
-static int hex_value(uint8_t b)
-{
-    if (b >= '0' && b <= '9')
-        return b - '0';
-    if (b >= 'a' && b <= 'f')
-        return b - 'a' + 10;
-    if (b >= 'A' && b <= 'F')
-        return b - 'A' + 10;
-    return -1;
-}
-
-/* The four hex digits after "\u". */
-static bool read_hex4(parser *p, pos start, uint32_t *out)
-{
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++) {
-        pos at = p->at;
-        uint8_t b;
-        char d[16];
-        if (!next(p, &b)) {
-            fail_at(p, start, "unterminated string");
-            return false;
-        }
-        int h = hex_value(b);
-        if (h < 0) {
-            fail_at(p, at, "%s in a \\u escape, expected a hex digit",
-                    describe(b, d, sizeof d));
-            return false;
-        }
-        v = (v << 4) | (uint32_t)h;
-    }
-    *out = v;
-    return true;
-}
-
-/* A \uXXXX escape, "\u" already read at esc. UTF-16 needs a high surrogate
- * followed at once by a low one; anything else cannot become UTF-8. */
-static bool parse_u_escape(parser *p, pos start, pos esc)
-{
-    uint32_t cp, lo;
-    if (!read_hex4(p, start, &cp))
-        return false;
-    if (cp == 0) {
-        /* Strings come back NUL-terminated: an inner NUL would silently
-         * cut every C consumer's view of it. */
-        fail_at(p, esc, "\\u0000 is not allowed");
-        return false;
-    }
-    if (cp >= 0xdc00 && cp <= 0xdfff) {
-        fail_at(p, esc, "lone low surrogate \\u%04X", (unsigned)cp);
-        return false;
-    }
-    if (cp >= 0xd800 && cp <= 0xdbff) {
-        if (!accept(p, '\\') || !accept(p, 'u')) {
-            fail_at(p, esc, "lone high surrogate \\u%04X", (unsigned)cp);
-            return false;
-        }
-        if (!read_hex4(p, start, &lo))
-            return false;
-        if (lo < 0xdc00 || lo > 0xdfff) {
-            fail_at(p, esc, "high surrogate \\u%04X not followed by a low one",
-                    (unsigned)cp);
-            return false;
-        }
-        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-    }
-    return put_codepoint(p, cp);
-}
-
-/* An escape, the backslash already read at esc. */
-static bool parse_escape(parser *p, pos start, pos esc)
-{
-    uint8_t b;
-    char c, d[16];
-    if (!next(p, &b)) {
-        fail_at(p, start, "unterminated string");
-        return false;
-    }
-    switch (b) {
-    case '"': c = '"'; break;
-    case '\\': c = '\\'; break;
-    case '/': c = '/'; break;
-    case 'b': c = '\b'; break;
-    case 'f': c = '\f'; break;
-    case 'n': c = '\n'; break;
-    case 'r': c = '\r'; break;
-    case 't': c = '\t'; break;
-    case 'u': return parse_u_escape(p, start, esc);
-    default:
-        fail_at(p, esc, "invalid escape \\%s", describe(b, d, sizeof d));
-        return false;
-    }
-    if (!scratch_put(p, &c, 1)) {
-        fail_oom(p);
-        return false;
-    }
-    return true;
-}
-
-/* A multi-byte UTF-8 sequence whose lead byte was read at `at`. The ranges
- * of the second byte are Unicode's table 3-7: they exclude overlong forms,
- * UTF-16 surrogates and code points past U+10FFFF. */
-static bool parse_utf8(parser *p, uint8_t lead, pos at)
-{
-    uint8_t seq[4], lo = 0x80, hi = 0xbf;
-    size_t n;
-    seq[0] = lead;
-    if (lead >= 0xc2 && lead <= 0xdf) {
-        n = 2;
-    } else if (lead >= 0xe0 && lead <= 0xef) {
-        n = 3;
-        if (lead == 0xe0)
-            lo = 0xa0;
-        else if (lead == 0xed)
-            hi = 0x9f;
-    } else if (lead >= 0xf0 && lead <= 0xf4) {
-        n = 4;
-        if (lead == 0xf0)
-            lo = 0x90;
-        else if (lead == 0xf4)
-            hi = 0x8f;
-    } else {
-        fail_at(p, at, "invalid UTF-8 (byte 0x%02x)", lead);
-        return false;
-    }
-    for (size_t i = 1; i < n; i++) {
-        uint8_t b;
-        if (!peek(p, &b) || b < lo || b > hi) {
-            fail_at(p, at, "invalid UTF-8 sequence");
-            return false;
-        }
-        (void)next(p, &b);
-        seq[i] = b;
-        lo = 0x80;
-        hi = 0xbf;
-    }
-    if (!scratch_put(p, seq, n)) {
-        fail_oom(p);
-        return false;
-    }
-    return true;
-}
-
-/* A string at the cursor (which is at its '"'), decoded into the arena. */
-static const char *parse_string(parser *p, size_t *len)
-{
-    pos start = p->at;
-    uint8_t b;
-    (void)next(p, &b); /* the opening quote */
-    p->scratch_len = 0;
-    for (;;) {
-        pos at = p->at;
-        if (!next(p, &b)) {
-            fail_at(p, start, "unterminated string");
-            return NULL;
-        }
-        if (b == '"')
-            break;
-        if (b == '\\') {
-            if (!parse_escape(p, start, at))
-                return NULL;
-        } else if (b < 0x20) {
-            fail_at(p, at, "control character 0x%02x in a string (must be escaped)", b);
-            return NULL;
-        } else if (b >= 0x80) {
-            if (!parse_utf8(p, b, at))
-                return NULL;
-        } else if (!scratch_put(p, &b, 1)) {
-            fail_oom(p);
-            return NULL;
-        }
-    }
-    const char *s = arena_strdup(p->doc, p->scratch, p->scratch_len);
-    if (!s) {
-        fail_oom(p);
-        return NULL;
-    }
-    *len = p->scratch_len;
-    return s;
-}
-
-/* ---- numbers and literals ---- */
-
-static void skip_digits(parser *p)
-{
-    uint8_t b;
-    while (peek_digit(p))
-        (void)next(p, &b);
-}
-
-/* RFC 8259: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
- * The text is kept as written; conversions happen on request, so a value
- * no C type holds exactly is still read without loss. */
-static mw_jv *parse_number(parser *p)
-{
-    mw_cursor begin = p->cur;
-    pos start = p->at;
-    bool integer = true;
-    uint8_t b;
-    (void)accept(p, '-');
-    if (!peek_digit(p)) {
-        fail_unexpected(p, "a digit");
-        return NULL;
-    }
-    if (accept(p, '0')) {
-        if (peek_digit(p)) {
-            fail_at(p, start, "number with a leading zero");
-            return NULL;
-        }
-    } else {
-        skip_digits(p);
-    }
-    if (accept(p, '.')) {
-        integer = false;
-        if (!peek_digit(p)) {
-            fail_unexpected(p, "a digit after the decimal point");
-            return NULL;
-        }
-        skip_digits(p);
-    }
-    if (peek(p, &b) && (b == 'e' || b == 'E')) {
-        (void)next(p, &b);
-        integer = false;
-        if (!accept(p, '+'))
-            (void)accept(p, '-');
-        if (!peek_digit(p)) {
-            fail_unexpected(p, "a digit in the exponent");
-            return NULL;
-        }
-        skip_digits(p);
-    }
-    size_t n = mw_cursor_len(&begin) - mw_cursor_len(&p->cur);
-    mw_jv *v = new_value(p, MW_JV_NUMBER);
-    char *text = v && n < SIZE_MAX ? arena_alloc(p->doc, n + 1, 1) : NULL;
-    if (!text || !mw_cursor_copy(&begin, text, n)) {
-        fail_oom(p);
-        return NULL;
-    }
-    text[n] = '\0';
-    v->str = text;
-    v->len = n;
-    v->flag = integer;
-    return v;
-}
-
-static mw_jv *parse_literal(parser *p, const char *word, mw_jv_type type, bool value)
-{
-    pos start = p->at;
-    for (const char *w = word; *w; w++) {
-        uint8_t b;
-        if (!next(p, &b)) {
-            fail_at(p, p->at, "unexpected end of input in '%s'", word);
-            return NULL;
-        }
-        if (b != (uint8_t)*w) {
-            fail_at(p, start, "invalid literal, expected '%s'", word);
-            return NULL;
-        }
-    }
-    mw_jv *v = new_value(p, type);
-    if (v)
-        v->flag = value;
-    return v;
-}
-
-/* ---- containers ---- */
-
-static bool push_member(parser *p, const char *key, const mw_jv *val)
-{
-    if (p->stack_len == p->stack_cap) {
-        size_t cap = p->stack_cap ? p->stack_cap * 2 : 32;
-        if (cap > SIZE_MAX / sizeof(member))
-            return false;
-        member *nb = realloc(p->stack, cap * sizeof(member));
-        if (!nb)
-            return false;
-        p->stack = nb;
-        p->stack_cap = cap;
-    }
-    p->stack[p->stack_len].key = key;
-    p->stack[p->stack_len].val = val;
-    p->stack_len++;
-    return true;
-}
-
-/* Moves the members above base off the stack into the container. */
-static bool close_container(parser *p, mw_jv *v, size_t base)
-{
-    size_t n = p->stack_len - base;
-    v->len = n;
-    if (n == 0)
-        return true;
-    if (n > SIZE_MAX / sizeof(const mw_jv *))
-        return false;
-    v->kids = arena_alloc(p->doc, n * sizeof(const mw_jv *), alignof(const mw_jv *));
-    if (!v->kids)
-        return false;
-    if (v->type == MW_JV_OBJECT) {
-        v->keys = arena_alloc(p->doc, n * sizeof(*v->keys), alignof(const char *));
-        if (!v->keys)
-            return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        v->kids[i] = p->stack[base + i].val;
-        if (v->keys)
-            v->keys[i] = p->stack[base + i].key;
-    }
-    p->stack_len = base;
-    return true;
-}
-
-static mw_jv *parse_value(parser *p, int depth);
-
-/* An array or object at the cursor; depth counts the containers around it. */
-static mw_jv *parse_container(parser *p, int depth, bool object)
-{
-    uint8_t b, close = object ? '}' : ']';
-    if (depth >= MW_JSON_PARSE_MAX_DEPTH) {
-        fail_at(p, p->at, "nested deeper than %d levels", MW_JSON_PARSE_MAX_DEPTH);
-        return NULL;
-    }
-    (void)next(p, &b); /* '[' or '{' */
-    mw_jv *v = new_value(p, object ? MW_JV_OBJECT : MW_JV_ARRAY);
-    if (!v)
-        return NULL;
-    size_t base = p->stack_len;
-    skip_ws(p);
-    if (!accept(p, close)) {
-        for (;;) {
-            const char *key = NULL;
-            if (object) {
-                size_t klen;
-                skip_ws(p);
-                if (!peek(p, &b) || b != '"') {
-                    fail_unexpected(p, "a member name");
-                    return NULL;
-                }
-                if (!(key = parse_string(p, &klen)))
-                    return NULL;
-                skip_ws(p);
-                if (!accept(p, ':')) {
-                    fail_unexpected(p, "':'");
-                    return NULL;
-                }
-            }
-            const mw_jv *val = parse_value(p, depth + 1);
-            if (!val)
-                return NULL;
-            if (!push_member(p, key, val)) {
-                fail_oom(p);
-                return NULL;
-            }
-            skip_ws(p);
-            if (accept(p, close))
-                break;
-            if (!accept(p, ',')) {
-                fail_unexpected(p, object ? "',' or '}'" : "',' or ']'");
-                return NULL;
-            }
-        }
-    }
-    if (!close_container(p, v, base)) {
-        fail_oom(p);
-        return NULL;
-    }
-    return v;
-}
-
-static mw_jv *parse_value(parser *p, int depth)
-{
-    uint8_t b;
-    skip_ws(p);
-    if (!peek(p, &b)) {
-        fail_unexpected(p, "a value");
-        return NULL;
-    }
-    switch (b) {
-    case '{':
-        return parse_container(p, depth, true);
-    case '[':
-        return parse_container(p, depth, false);
-    case '"': {
-        size_t len;
-        const char *s = parse_string(p, &len);
-        mw_jv *v = s ? new_value(p, MW_JV_STRING) : NULL;
-        if (v) {
-            v->str = s;
-            v->len = len;
-        }
-        return v;
-    }
-    case 't':
-        return parse_literal(p, "true", MW_JV_BOOL, true);
-    case 'f':
-        return parse_literal(p, "false", MW_JV_BOOL, false);
-    case 'n':
-        return parse_literal(p, "null", MW_JV_NULL, false);
-    default:
-        if (b == '-' || is_digit(b))
-            return parse_number(p);
-        fail_unexpected(p, "a value");
-        return NULL;
-    }
-}
-
-/* ---- documents ---- */
-
-mw_jdoc *mw_jdoc_parse(const uint8_t *text, size_t len, char *err, size_t errlen)
-{
-    parser p;
-    memset(&p, 0, sizeof p);
-    mw_cursor_init(&p.cur, text, len);
-    p.at.line = 1;
-    p.at.col = 1;
-    p.err = err;
-    p.errlen = errlen;
-    if (err && errlen)
-        err[0] = '\0';
-    p.doc = calloc(1, sizeof(mw_jdoc));
-    if (!p.doc) {
-        fail_oom(&p);
-        return NULL;
-    }
-    const mw_jv *root = parse_value(&p, 0);
-    if (root) {
-        skip_ws(&p);
-        if (mw_cursor_len(&p.cur)) {
-            fail_unexpected(&p, "the end of input after the value");
-            root = NULL;
-        }
-    }
-    free(p.scratch);
-    free(p.stack);
-    if (!root) {
-        mw_jdoc_free(p.doc);
-        return NULL;
-    }
-    p.doc->root = root;
-    return p.doc;
-}
+/* ---- errors ---- */
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -726,6 +82,332 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
+}
+
+/* jansson sets line -1 for errors with no place in the text (memory), and
+ * column 0 when nothing of the line was read (the end of an empty text):
+ * that is the line's first column. */
+static void set_json_err(char *err, size_t errlen, const json_error_t *e)
+{
+    if (e->line > 0)
+        set_err(err, errlen, "line %d, column %d: %s", e->line, e->column > 0 ? e->column : 1,
+                e->text);
+    else
+        set_err(err, errlen, "%s", e->text);
+}
+
+/* ---- the text scans (only when jansson's answer needs one) ---- */
+
+typedef struct scan {
+    mw_cursor cur;
+    size_t line, col; /* 1-based, of the next byte; columns count characters */
+} scan;
+
+static bool scan_next(scan *s, uint8_t *b)
+{
+    if (!mw_cursor_get_u8(&s->cur, b))
+        return false;
+    if (*b == '\n') {
+        s->line++;
+        s->col = 1;
+    } else if ((*b & 0xc0) != 0x80) {
+        s->col++;
+    }
+    return true;
+}
+
+/* Past a string whose opening quote was read. Escapes are skipped whole
+ * (jansson has validated them, or will refuse the text anyway). */
+static void scan_string(scan *s)
+{
+    uint8_t b;
+    while (scan_next(s, &b)) {
+        if (b == '"')
+            return;
+        if (b == '\\')
+            (void)scan_next(s, &b);
+    }
+}
+
+/* Where the container opening past the cap begins. Called only on a text
+ * jansson accepted, so brackets inside strings are the only trap. */
+static void scan_depth(const uint8_t *text, size_t len, size_t *line, size_t *col)
+{
+    scan s = {.line = 1, .col = 1};
+    uint8_t b;
+    int depth = 0;
+    mw_cursor_init(&s.cur, text, len);
+    *line = *col = 0;
+    for (;;) {
+        size_t l = s.line, c = s.col;
+        if (!scan_next(&s, &b))
+            return;
+        if (b == '"') {
+            scan_string(&s);
+        } else if (b == '[' || b == '{') {
+            if (++depth > MW_JSON_PARSE_MAX_DEPTH) {
+                *line = l;
+                *col = c;
+                return;
+            }
+        } else if (b == ']' || b == '}') {
+            depth--;
+        }
+    }
+}
+
+static bool is_digit(uint8_t b)
+{
+    return b >= '0' && b <= '9';
+}
+
+static bool is_number_byte(uint8_t b)
+{
+    return is_digit(b) || b == '-' || b == '+' || b == '.' || b == 'e' || b == 'E';
+}
+
+/* Copies text into *out with every integer in (INT64_MAX, UINT64_MAX]
+ * blanked, and lists them in *bigs by rank. Numbers are runs of number
+ * bytes outside strings; the literals true, false and null hold none that
+ * can start one. False on out of memory. */
+static bool blank_big_numbers(const uint8_t *text, size_t len, uint8_t **out,
+                              big_number **bigs, size_t *nbigs)
+{
+    scan s = {.line = 1, .col = 1};
+    size_t rank = 0, cap = 0;
+    uint8_t b;
+    *nbigs = 0;
+    *bigs = NULL;
+    *out = malloc(len ? len : 1);
+    if (!*out)
+        return false;
+    if (len)
+        memcpy(*out, text, len);
+    mw_cursor_init(&s.cur, text, len);
+    while (mw_cursor_peek_u8(&s.cur, 0, &b)) {
+        if (b == '"') {
+            (void)scan_next(&s, &b);
+            scan_string(&s);
+            continue;
+        }
+        if (b != '-' && !is_digit(b)) {
+            (void)scan_next(&s, &b);
+            continue;
+        }
+        size_t start = len - mw_cursor_len(&s.cur), n = 0;
+        uint64_t v = 0;
+        bool plain = b != '0', fits = true; /* digits only, no leading zero */
+        while (mw_cursor_peek_u8(&s.cur, 0, &b) && is_number_byte(b)) {
+            (void)scan_next(&s, &b);
+            n++;
+            if (!is_digit(b)) {
+                plain = false;
+            } else if (v > (UINT64_MAX - (unsigned)(b - '0')) / 10) {
+                fits = false;
+            } else {
+                v = v * 10 + (unsigned)(b - '0');
+            }
+        }
+        if (plain && fits && v > (uint64_t)INT64_MAX) {
+            if (*nbigs == cap) {
+                size_t ncap = cap ? cap * 2 : 8;
+                big_number *nb = realloc(*bigs, ncap * sizeof **bigs);
+                if (!nb)
+                    return false;
+                *bigs = nb;
+                cap = ncap;
+            }
+            (*bigs)[(*nbigs)++] = (big_number){rank, v};
+            (*out)[start] = '0';
+            memset(*out + start + 1, ' ', n - 1);
+        }
+        rank++;
+    }
+    return true;
+}
+
+/* ---- the view ---- */
+
+typedef struct builder {
+    mw_jv *nodes;
+    const mw_jv **kids;
+    const char **keys;
+    size_t n_nodes, n_kids, n_keys; /* used (second walk) or needed (first) */
+    const big_number *bigs;
+    size_t n_bigs, next_big, numbers; /* numbers met so far, in order */
+} builder;
+
+/* First walk: how much the view needs. False if nested past the cap. */
+static bool count(builder *b, const json_t *j, int depth)
+{
+    b->n_nodes++;
+    if (json_is_array(j) || json_is_object(j)) {
+        if (depth >= MW_JSON_PARSE_MAX_DEPTH)
+            return false;
+        size_t n = json_is_array(j) ? json_array_size(j) : json_object_size(j);
+        b->n_kids += n;
+        if (json_is_object(j))
+            b->n_keys += n;
+        if (json_is_array(j)) {
+            for (size_t i = 0; i < n; i++)
+                if (!count(b, json_array_get(j, i), depth + 1))
+                    return false;
+        } else {
+            for (void *it = json_object_iter((json_t *)j); it;
+                 it = json_object_iter_next((json_t *)j, it))
+                if (!count(b, json_object_iter_value(it), depth + 1))
+                    return false;
+        }
+    }
+    return true;
+}
+
+static void set_number(builder *b, mw_jv *v, const json_t *j)
+{
+    v->type = MW_JV_NUMBER;
+    if (b->next_big < b->n_bigs && b->bigs[b->next_big].rank == b->numbers) {
+        /* Blanked to 0 in the text jansson read: the real value. */
+        v->flag = true;
+        v->magnitude = b->bigs[b->next_big++].value;
+    } else if (json_is_integer(j)) {
+        json_int_t i = json_integer_value(j);
+        v->flag = true;
+        v->negative = i < 0;
+        /* -(i + 1) + 1 stays in range for LLONG_MIN. */
+        v->magnitude = i < 0 ? (uint64_t)(-(i + 1)) + 1 : (uint64_t)i;
+    } else {
+        v->real = json_real_value(j);
+    }
+    b->numbers++;
+}
+
+/* Second walk: fills the node it is given (children go after it). */
+static void build(builder *b, mw_jv *v, const json_t *j)
+{
+    memset(v, 0, sizeof *v);
+    switch (json_typeof(j)) {
+    case JSON_OBJECT:
+    case JSON_ARRAY: {
+        bool obj = json_is_object(j);
+        size_t n = obj ? json_object_size(j) : json_array_size(j);
+        v->type = obj ? MW_JV_OBJECT : MW_JV_ARRAY;
+        v->len = n;
+        if (n == 0)
+            break;
+        mw_jv *first = b->nodes + b->n_nodes;
+        v->kids = b->kids + b->n_kids;
+        b->n_nodes += n;
+        b->n_kids += n;
+        if (obj) {
+            v->keys = b->keys + b->n_keys;
+            b->n_keys += n;
+        }
+        /* Children are placed together, then each is filled (its own
+         * children land after all of these): document order is kept for
+         * the numbers because each is filled before the next sibling. */
+        size_t i = 0;
+        if (obj) {
+            for (void *it = json_object_iter((json_t *)j); it && i < n;
+                 it = json_object_iter_next((json_t *)j, it), i++) {
+                v->keys[i] = json_object_iter_key(it);
+                v->kids[i] = first + i;
+                build(b, first + i, json_object_iter_value(it));
+            }
+        } else {
+            for (; i < n; i++) {
+                v->kids[i] = first + i;
+                build(b, first + i, json_array_get(j, i));
+            }
+        }
+        break;
+    }
+    case JSON_STRING:
+        v->type = MW_JV_STRING;
+        v->str = json_string_value(j);
+        v->len = json_string_length(j);
+        break;
+    case JSON_INTEGER:
+    case JSON_REAL:
+        set_number(b, v, j);
+        break;
+    case JSON_TRUE:
+    case JSON_FALSE:
+        v->type = MW_JV_BOOL;
+        v->flag = json_is_true(j);
+        break;
+    case JSON_NULL:
+        v->type = MW_JV_NULL;
+        break;
+    }
+}
+
+/* ---- documents ---- */
+
+#define LOAD_FLAGS (JSON_DECODE_ANY | JSON_REJECT_DUPLICATES)
+
+mw_jdoc *mw_jdoc_parse(const uint8_t *text, size_t len, char *err, size_t errlen)
+{
+    json_error_t e;
+    uint8_t *blanked = NULL;
+    big_number *bigs = NULL;
+    size_t nbigs = 0;
+    if (err && errlen)
+        err[0] = '\0';
+    if (!text)
+        text = (const uint8_t *)"";
+    json_t *tree = json_loadb((const char *)text, len, LOAD_FLAGS, &e);
+    if (!tree && json_error_code(&e) == json_error_numeric_overflow) {
+        if (!blank_big_numbers(text, len, &blanked, &bigs, &nbigs)) {
+            free(blanked);
+            free(bigs);
+            set_err(err, errlen, "out of memory");
+            return NULL;
+        }
+        /* Still refused if a number is out of every range (below INT64_MIN,
+         * above UINT64_MAX, or a real beyond double). */
+        if (nbigs)
+            tree = json_loadb((const char *)blanked, len, LOAD_FLAGS, &e);
+        free(blanked);
+    }
+    if (!tree) {
+        free(bigs);
+        set_json_err(err, errlen, &e);
+        return NULL;
+    }
+    builder b = {.bigs = bigs, .n_bigs = nbigs};
+    if (!count(&b, tree, 0)) {
+        size_t line, col;
+        scan_depth(text, len, &line, &col);
+        set_err(err, errlen, "line %zu, column %zu: nested deeper than %d levels", line, col,
+                MW_JSON_PARSE_MAX_DEPTH);
+        json_decref(tree);
+        free(bigs);
+        return NULL;
+    }
+    mw_jdoc *doc = calloc(1, sizeof *doc);
+    if (doc) {
+        doc->tree = tree;
+        doc->nodes = calloc(b.n_nodes, sizeof *doc->nodes);
+        doc->kids = b.n_kids ? calloc(b.n_kids, sizeof(const mw_jv *)) : NULL;
+        doc->keys = b.n_keys ? calloc(b.n_keys, sizeof *doc->keys) : NULL;
+    }
+    if (!doc || !doc->nodes || (b.n_kids && !doc->kids) || (b.n_keys && !doc->keys)) {
+        if (doc)
+            mw_jdoc_free(doc);
+        else
+            json_decref(tree);
+        free(bigs);
+        set_err(err, errlen, "out of memory");
+        return NULL;
+    }
+    b.nodes = doc->nodes;
+    b.kids = doc->kids;
+    b.keys = doc->keys;
+    b.n_nodes = 1;
+    b.n_kids = b.n_keys = 0;
+    build(&b, doc->nodes, tree);
+    free(bigs);
+    return doc;
 }
 
 /* Reads at most max_bytes, then one more byte to tell "exactly the limit"
@@ -798,18 +480,16 @@ void mw_jdoc_free(mw_jdoc *doc)
 {
     if (!doc)
         return;
-    arena_block *b = doc->blocks;
-    while (b) {
-        arena_block *nb = b->next;
-        free(b);
-        b = nb;
-    }
+    json_decref(doc->tree);
+    free(doc->nodes);
+    free(doc->kids);
+    free(doc->keys);
     free(doc);
 }
 
 const mw_jv *mw_jdoc_root(const mw_jdoc *doc)
 {
-    return doc ? doc->root : NULL;
+    return doc ? doc->nodes : NULL;
 }
 
 /* ---- accessors ---- */
@@ -819,6 +499,9 @@ mw_jv_type mw_jv_type_of(const mw_jv *v)
     return v ? v->type : MW_JV_NULL;
 }
 
+/* A linear search: callers look up a handful of names in objects of a few
+ * dozen members, where it beats hashing; names are unique (duplicates are
+ * refused at parse time). */
 const mw_jv *mw_jv_get(const mw_jv *obj, const char *key)
 {
     if (!obj || obj->type != MW_JV_OBJECT || !key)
@@ -870,70 +553,40 @@ bool mw_jv_bool(const mw_jv *v, bool *out)
     return true;
 }
 
-/* The magnitude of an integer-syntax number; false past UINT64_MAX. The
- * text was validated by parse_number, so it is [-]digits. */
-static bool magnitude(const mw_jv *v, bool *negative, uint64_t *out)
-{
-    if (!v || v->type != MW_JV_NUMBER || !v->flag)
-        return false;
-    const char *s = v->str;
-    uint64_t m = 0;
-    *negative = *s == '-';
-    if (*negative)
-        s++;
-    for (; *s; s++) {
-        unsigned d = (unsigned)(*s - '0');
-        if (m > (UINT64_MAX - d) / 10)
-            return false;
-        m = m * 10 + d;
-    }
-    *out = m;
-    return true;
-}
-
 /* -0 is accepted as 0: it is an integer of value zero. */
 bool mw_jv_u64(const mw_jv *v, uint64_t *out)
 {
-    bool neg;
-    uint64_t m;
-    if (!magnitude(v, &neg, &m) || (neg && m != 0))
+    if (!v || v->type != MW_JV_NUMBER || !v->flag || v->negative)
         return false;
-    *out = m;
+    *out = v->magnitude;
     return true;
 }
 
 bool mw_jv_i64(const mw_jv *v, int64_t *out)
 {
-    bool neg;
-    uint64_t m;
-    if (!magnitude(v, &neg, &m))
+    if (!v || v->type != MW_JV_NUMBER || !v->flag)
         return false;
-    if (!neg) {
+    uint64_t m = v->magnitude;
+    if (!v->negative) {
         if (m > (uint64_t)INT64_MAX)
             return false;
         *out = (int64_t)m;
     } else {
-        if (m > (uint64_t)INT64_MAX + 1)
-            return false;
-        /* -(m - 1) - 1 stays in range even for INT64_MIN. */
-        *out = m == 0 ? 0 : -(int64_t)(m - 1) - 1;
+        /* -(m - 1) - 1 stays in range even for INT64_MIN (m is never 0). */
+        *out = -(int64_t)(m - 1) - 1;
     }
     return true;
 }
 
-/* strtod reads the JSON grammar as is in the "C" locale (mitmwatch never
- * calls setlocale); under another LC_NUMERIC it would stop at the '.' and
- * the end check below refuses the value rather than misread it. A value
- * beyond double's range is refused; one that underflows reads as the
- * nearest representable value. */
+/* jansson refuses a real beyond double's range at parse time, and reads one
+ * that underflows as the nearest representable value. */
 bool mw_jv_double(const mw_jv *v, double *out)
 {
     if (!v || v->type != MW_JV_NUMBER)
         return false;
-    char *end = NULL;
-    double d = strtod(v->str, &end);
-    if (end != v->str + v->len || isinf(d))
-        return false;
-    *out = d;
+    if (!v->flag)
+        *out = v->real;
+    else
+        *out = v->negative ? -(double)v->magnitude : (double)v->magnitude;
     return true;
 }

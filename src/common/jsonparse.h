@@ -1,12 +1,15 @@
 /*
  * jsonparse.h - reading a JSON document (RFC 8259) into a tree.
  *
- * For files mitmwatch reads back (summary.json for `mitmwatch merge`), which
- * are input like any other: every byte is read through mw_cursor, nesting
- * is capped (MW_JSON_PARSE_MAX_DEPTH), and any error names the line and
- * column. Strings are decoded to UTF-8 (\uXXXX, surrogate pairs); a lone
- * surrogate or a NUL escape is an error. Numbers are kept as text and
- * converted on request, so a 64-bit counter reads back exactly.
+ * For files mitmwatch reads back (summary.json for `mitmwatch merge`, event
+ * lines for --csv), which are input like any other. The parsing is
+ * jansson's (docs/dependencies.md); this API is a read-only view of its
+ * tree with indexed members. Nesting is capped (MW_JSON_PARSE_MAX_DEPTH),
+ * a duplicate member name is refused, and any error names the line and
+ * column (jansson's: the last character of the offending token). Strings
+ * are UTF-8; \u0000, lone surrogates and invalid UTF-8 are refused.
+ * Integers read back exactly from -2^63 to 2^64-1; beyond, or a real beyond
+ * double's range, the document is refused.
  *
  * The whole tree lives in one document and is freed with it.
  */
@@ -44,12 +47,12 @@ const mw_jv *mw_jdoc_root(const mw_jdoc *doc);
 /* Every accessor takes NULL and answers "absent" (NULL, 0, false), so a
  * chain of lookups needs one check at the end. */
 mw_jv_type mw_jv_type_of(const mw_jv *v);          /* MW_JV_NULL for NULL */
-const mw_jv *mw_jv_get(const mw_jv *obj, const char *key); /* first member of that name */
+const mw_jv *mw_jv_get(const mw_jv *obj, const char *key); /* the member of that name */
 size_t mw_jv_len(const mw_jv *v);                  /* array or object members */
 const mw_jv *mw_jv_at(const mw_jv *arr_or_obj, size_t i);  /* i-th element / member value */
 const char *mw_jv_key_at(const mw_jv *obj, size_t i);      /* i-th member name */
-/* The string (NUL-terminated; *len, if given, is its length, which may
- * count inner NULs never: \u0000 is refused), or NULL if not a string. */
+/* The string (NUL-terminated; *len, if given, is its length, which never
+ * counts an inner NUL: \u0000 is refused), or NULL if not a string. */
 const char *mw_jv_str(const mw_jv *v, size_t *len);
 bool mw_jv_bool(const mw_jv *v, bool *out);
 /* An integer that fits exactly (no fraction, no exponent). */
