@@ -221,12 +221,15 @@ class Slurm(unittest.TestCase):
                 f.write("%s %s\n" % (p, v) if v else p + "\n")
         shared = self.pg.createdb("shared")
         out = os.path.join(self.tmp, "out")
-        p = subprocess.run([os.path.join(SLURM_TOOLS, "submit.sh"), "-n", "3", "--learn",
+        p = subprocess.run([os.path.join(SLURM_TOOLS, "submit.sh"), "-n", "3", "--learn", "--throttle", "2",
                             "--mitmwatch", MITMWATCH, listing, out, shared, "--", *trust],
                            env=self.cluster.env, capture_output=True, text=True, timeout=60)
         self.assertEqual(p.returncode, 0, p.stderr)
         jobs = p.stdout.split()
         self.assertEqual(len(jobs), 3, p.stdout)  # learn, analysis, merge
+        p = subprocess.run(["scontrol", "-o", "show", "job", jobs[1]], env=self.cluster.env,
+                           capture_output=True, text=True, timeout=30)
+        self.assertIn("ArrayTaskThrottle=2", p.stdout)
         self.cluster.wait(jobs, 150)
         for j in jobs:
             self.assertEqual(set(self.cluster.job_state(j)), {"COMPLETED"},

@@ -19,36 +19,41 @@
 #   --learn         first a learning array (-q -o /dev/null --state) over the
 #                   same tasks, the analysis after it (afterok): verdicts then
 #                   do not depend on which task ran first (docs/scale.md)
+#   --throttle K    at most K tasks of an array at once (--array=...%K): what
+#                   the shared PostgreSQL server is sized for
 #   --mitmwatch BIN the binary on the compute nodes (default: mitmwatch)
 #   --sbatch ARG    one more sbatch option for every job (repeatable), e.g.
 #                   --sbatch=--partition=batch --sbatch=--mem=256M
 # Prints the job ids, one a line: [learn] array, merge.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-per=1 learn=0 bin=mitmwatch
+per=1 learn=0 bin=mitmwatch throttle=
 sb=()
 while [ $# -gt 0 ]; do
     case $1 in
     -n) per=$2; shift 2 ;;
     -n*) per=${1#-n}; shift ;;
     --learn) learn=1; shift ;;
+    --throttle) throttle=%$2; shift 2 ;;
+    --throttle=*) throttle=%${1#*=}; shift ;;
     --mitmwatch) bin=$2; shift 2 ;;
     --mitmwatch=*) bin=${1#*=}; shift ;;
     --sbatch) sb+=("$2"); shift 2 ;;
     --sbatch=*) sb+=("${1#*=}"); shift ;;
-    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "submit.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
     esac
 done
 if [ $# -lt 3 ]; then
-    echo "usage: submit.sh [-n N] [--learn] [--mitmwatch BIN] [--sbatch ARG] LIST OUTDIR STATE [-- OPTIONS]" >&2
+    echo "usage: submit.sh [-n N] [--learn] [--throttle K] [--mitmwatch BIN] [--sbatch ARG] LIST OUTDIR STATE [-- OPTIONS]" >&2
     exit 2
 fi
 list=$1 out=$2 state=$3
 shift 3
 [ "${1:-}" = "--" ] && shift
 case $per in ''|*[!0-9]*|0) echo "submit.sh: -n: a positive integer" >&2; exit 2 ;; esac
+case ${throttle#%} in *[!0-9]*|0) echo "submit.sh: --throttle: a positive integer" >&2; exit 2 ;; esac
 mkdir -p "$out/logs" "$out/tasks"
 out=$(cd "$out" && pwd)
 
@@ -76,12 +81,12 @@ if [ $# -gt 0 ]; then printf '%s\0' "$@"; fi > "$out/args"
 sub() { sbatch --parsable "${sb[@]}" "$@" | cut -d';' -f1; }
 dep=()
 if [ "$learn" -eq 1 ]; then
-    lj=$(sub --job-name=mw-learn --array="0-$((tasks - 1))" \
+    lj=$(sub --job-name=mw-learn --array="0-$((tasks - 1))$throttle" \
         --output="$out/logs/learn-%a.log" "$here/mitmwatch-task.sbatch" "$out" learn)
     echo "$lj"
     dep=(--dependency="afterok:$lj")
 fi
-aj=$(sub --job-name=mw-task "${dep[@]}" --array="0-$((tasks - 1))" \
+aj=$(sub --job-name=mw-task "${dep[@]}" --array="0-$((tasks - 1))$throttle" \
     --output="$out/logs/task-%a.log" "$here/mitmwatch-task.sbatch" "$out" analyze)
 echo "$aj"
 mj=$(sub --job-name=mw-merge --dependency="afterok:$aj" --output="$out/logs/merge.log" \
