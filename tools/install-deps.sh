@@ -7,7 +7,7 @@ set -eu
 pkgs="build-essential cmake pkg-config libpcap-dev libndpi-dev libssl-dev
       zlib1g-dev liblzma-dev libzstd-dev libbz2-dev libjansson-dev libsqlite3-dev libcap-ng-dev libsystemd-dev python3
       xz-utils zstd bzip2 python3-jsonschema gzip tshark clang clang-tidy cppcheck
-      libclang-rt-14-dev libpq-dev postgresql-15
+      libclang-rt-14-dev libpq-dev postgresql-15 slurm-wlm munge
       ca-certificates chromium chromium-driver python3-selenium
       dpkg-dev debhelper fakeroot lintian man-db adduser tcpreplay systemd iproute2"
 if [ "${1:-}" = "--bench" ]; then

@@ -709,6 +709,8 @@ static void open_outputs(mw_cli *cli, mw_rules *rules, mw_stats *out_stats,
             fputs("mitmwatch: out of memory\n", stderr);
             exit(EXIT_FATAL);
         }
+        mw_summary_set_baseline(cli->summary, mw_baseline_kind(*baseline),
+                                mw_baseline_id(*baseline));
     }
 }
 

@@ -21,7 +21,7 @@
 #include "detect/baseline_pg.h"
 #include "detect/rules.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 /* A write transaction is committed after this many sightings or this long,
  * whichever comes first, so other runs sharing the file wait briefly. */
 #define BATCH_SIGHTINGS 2000
@@ -50,7 +50,14 @@ static const char *const schema =
     "CREATE TABLE IF NOT EXISTS server_fps("
     " server TEXT NOT NULL, ja3 TEXT NOT NULL, ja3s TEXT NOT NULL,"
     " first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, sessions INTEGER NOT NULL,"
-    " PRIMARY KEY(server, ja3, ja3s)) WITHOUT ROWID;";
+    " PRIMARY KEY(server, ja3, ja3s)) WITHOUT ROWID;"
+    /* Version 3: the store's identity, made once, so a summary can say
+     * which baseline its sessions were judged against and `merge` can
+     * tell summaries of one shared baseline from those of separate ones.
+     * An in-memory baseline gets a new one every run: it is separate. */
+    "CREATE TABLE IF NOT EXISTS mitmwatch_store(id TEXT NOT NULL);"
+    "INSERT INTO mitmwatch_store SELECT lower(hex(randomblob(16)))"
+    " WHERE NOT EXISTS (SELECT 1 FROM mitmwatch_store);";
 
 enum {
     ST_TWIN,
@@ -115,6 +122,7 @@ static const char *const statements[ST_COUNT] = {
 struct mw_baseline {
     mw_pgstore *pg; /* --state postgresql://...: every call goes there */
     char name[512]; /* the --state value as shown (a password masked) */
+    char id[65];    /* mitmwatch_store.id (hex), "" when unreadable */
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
     mw_output_stats *stats;
@@ -286,7 +294,7 @@ static bool check_file(sqlite3 *db, const char *path, int64_t version, char *err
     if (!what[0] &&
         sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE name NOT IN"
                                " ('certs','certs_names','sightings','sightings_leaf',"
-                               "'versions','server_fps') AND name NOT LIKE 'sqlite_%' LIMIT 1",
+                               "'versions','server_fps','mitmwatch_store') AND name NOT LIKE 'sqlite_%' LIMIT 1",
                            -1, &st, NULL) == SQLITE_OK) {
         if (sqlite3_step(st) == SQLITE_ROW)
             snprintf(what, sizeof what, "not a mitmwatch state file (it has a table or "
@@ -356,7 +364,7 @@ mw_baseline *mw_baseline_open(const char *path, uint64_t max_bytes, mw_output_st
         !exec_checked(b->db, "BEGIN IMMEDIATE", path, err, errlen))
         goto fail;
     if (!exec_checked(b->db, schema, path, err, errlen) ||
-        !exec_checked(b->db, "PRAGMA user_version=2; COMMIT", path, err, errlen)) {
+        !exec_checked(b->db, "PRAGMA user_version=3; COMMIT", path, err, errlen)) {
         (void)sqlite3_exec(b->db, "ROLLBACK", NULL, NULL, NULL);
         goto fail;
     }
@@ -367,6 +375,12 @@ mw_baseline *mw_baseline_open(const char *path, uint64_t max_bytes, mw_output_st
             goto fail;
         }
     }
+    sqlite3_stmt *idq = NULL;
+    if (sqlite3_prepare_v2(b->db, "SELECT id FROM mitmwatch_store ORDER BY id LIMIT 1", -1,
+                           &idq, NULL) == SQLITE_OK &&
+        sqlite3_step(idq) == SQLITE_ROW && sqlite3_column_text(idq, 0))
+        snprintf(b->id, sizeof b->id, "%s", (const char *)sqlite3_column_text(idq, 0));
+    sqlite3_finalize(idq);
     int64_t known = 0;
     if (read_int(b->db, "SELECT COUNT(*) FROM sightings", &known))
         st->baseline_chains_known = (uint64_t)known;
@@ -396,6 +410,22 @@ const char *mw_baseline_error(const mw_baseline *b)
 const char *mw_baseline_name(const mw_baseline *b)
 {
     return b ? b->name : "(memory)";
+}
+
+const char *mw_baseline_kind(const mw_baseline *b)
+{
+    if (!b)
+        return "none";
+    return b->pg ? "postgresql" : b->db && sqlite3_db_filename(b->db, "main") &&
+                                          sqlite3_db_filename(b->db, "main")[0]
+                                      ? "sqlite"
+                                      : "none";
+}
+
+const char *mw_baseline_id(const mw_baseline *b)
+{
+    const char *id = !b ? "" : b->pg ? mw_pg_store_id(b->pg) : b->id;
+    return id && id[0] ? id : NULL;
 }
 
 bool mw_baseline_set_aside(const char *path, char *aside, size_t asidelen, char *err,

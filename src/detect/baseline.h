@@ -42,6 +42,12 @@ const char *mw_baseline_error(const mw_baseline *b);
 /* The store as it may be shown: the path, "(memory)", or the PostgreSQL
  * connection string with any password masked. */
 const char *mw_baseline_name(const mw_baseline *b);
+/* What the sessions are judged against, for summary.json's "baselines":
+ * "none" (in memory, this run only), "sqlite" or "postgresql". */
+const char *mw_baseline_kind(const mw_baseline *b);
+/* The store's identity, 32 hex digits made once in the store on first use
+ * (a new one every run in memory), or NULL when it could not be read. */
+const char *mw_baseline_id(const mw_baseline *b);
 /* --state-reset: renames PATH (and its -wal, -shm) to PATH.old-STAMP, the
  * new name in aside ("" when PATH did not exist). False with err on error. */
 bool mw_baseline_set_aside(const char *path, char *aside, size_t asidelen, char *err,

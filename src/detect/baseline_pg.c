@@ -12,7 +12,7 @@
 #include <libpq-fe.h>
 #include <openssl/err.h>
 
-#define SCHEMA_VERSION 2 /* SQLite's user_version numbering */
+#define SCHEMA_VERSION 3 /* SQLite's user_version numbering */
 #define BATCH_SIGHTINGS 2000
 #define BATCH_SECONDS 1.0
 #define RETRY_DEFAULT_S 60.0
@@ -107,6 +107,7 @@ typedef struct entry {
 struct mw_pgstore {
     char conninfo[4096];
     char display[512];
+    char id[65];  /* mitmwatch_schema.store_id, read at each connection */
     PGconn *conn; /* NULL: down */
     mw_output_stats *stats;
     bool in_txn;
@@ -261,7 +262,7 @@ static void quiet_notice(void *arg, const char *message)
     (void)message; /* "relation already exists, skipping" and the like */
 }
 
-static bool setup_schema(PGconn *c, char *why, size_t n)
+static bool setup_schema(PGconn *c, char *id, size_t idlen, char *why, size_t n)
 {
     static const char *const probe =
         "SELECT (SELECT MAX(version) FROM mitmwatch_schema),"
@@ -297,11 +298,28 @@ static bool setup_schema(PGconn *c, char *why, size_t n)
         goto out;
     }
     PQclear(r);
-    /* Version 1 gains server_fps, as a SQLite file does; a new one gets all. */
-    snprintf(sql, sizeof sql, "%s %s", schema,
-             empty ? "INSERT INTO mitmwatch_schema VALUES (2); COMMIT"
-                   : "UPDATE mitmwatch_schema SET version = 2; COMMIT");
+    /* Version 1 gains server_fps, as a SQLite file does; a new one gets all.
+     * Version 3: the store's identity (store_id), made once, which
+     * summaries record (docs/summary.md, "baselines"). */
+    snprintf(sql, sizeof sql,
+             "%s ALTER TABLE mitmwatch_schema ADD COLUMN IF NOT EXISTS store_id TEXT; %s;"
+             " UPDATE mitmwatch_schema SET version = 3, store_id = COALESCE(store_id,"
+             " replace(gen_random_uuid()::text, '-', ''))",
+             schema, empty ? "INSERT INTO mitmwatch_schema(version) VALUES (3)" : "SELECT 1");
     r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+        conn_message(c, why, n);
+        goto out;
+    }
+    PQclear(r);
+    r = PQexec(c, "SELECT store_id FROM mitmwatch_schema LIMIT 1");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+        conn_message(c, why, n);
+        goto out;
+    }
+    snprintf(id, idlen, "%s", PQgetisnull(r, 0, 0) ? "" : PQgetvalue(r, 0, 0));
+    PQclear(r);
+    r = PQexec(c, "COMMIT");
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         conn_message(c, why, n);
         goto out;
@@ -316,7 +334,7 @@ out:
 
 /* A connection with the schema in place and the statements prepared, or
  * NULL with why. */
-static PGconn *connect_store(const mw_pgstore *p, char *why, size_t n)
+static PGconn *connect_store(mw_pgstore *p, char *why, size_t n)
 {
     const char *const keys[] = {"connect_timeout", "fallback_application_name", "dbname", NULL};
     const char *const vals[] = {"10", "mitmwatch", p->conninfo, NULL};
@@ -327,7 +345,7 @@ static PGconn *connect_store(const mw_pgstore *p, char *why, size_t n)
         return NULL;
     }
     PQsetNoticeProcessor(c, quiet_notice, NULL);
-    if (!setup_schema(c, why, n)) {
+    if (!setup_schema(c, p->id, sizeof p->id, why, n)) {
         PQfinish(c);
         return NULL;
     }
@@ -599,6 +617,11 @@ mw_pgstore *mw_pg_open(const char *state, mw_output_stats *st, char *err, size_t
         st->baseline_chains_known = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
     return p;
+}
+
+const char *mw_pg_store_id(const mw_pgstore *p)
+{
+    return p ? p->id : "";
 }
 
 const char *mw_pg_error(const mw_pgstore *p)

@@ -46,5 +46,7 @@ void mw_pg_record(mw_pgstore *p, const mw_sighting *s);
 bool mw_pg_flush(mw_pgstore *p);
 bool mw_pg_close(mw_pgstore *p);
 const char *mw_pg_error(const mw_pgstore *p);
+/* mitmwatch_schema.store_id as read at the last connection ("" before). */
+const char *mw_pg_store_id(const mw_pgstore *p);
 
 #endif /* MW_BASELINE_PG_H */

@@ -116,6 +116,32 @@ static void fig(FILE *o, const char *id, uint64_t v, const char *what)
             v, what);
 }
 
+/* Summaries judged against separate baselines, merged: what no session of
+ * one could be compared with in the others (summary_baselines.c). */
+static void cross_run_note(FILE *o, const mw_jv *root)
+{
+    const mw_jv *x = mw_jv_get(root, "cross_run_evidence");
+    bool complete = true;
+    if (!mw_jv_bool(mw_jv_get(x, "complete"), &complete) || complete)
+        return;
+    const char *why = mw_jv_str(mw_jv_get(x, "why"), NULL);
+    fputs("<div class=\"warn\" id=\"cross-run\"><p>Cross-run evidence is incomplete: ", o);
+    rh_esc(o, why ? why : "separate baselines");
+    fprintf(o, " (%zu). Between inputs of different baselines these were never compared, "
+               "so their counts are lower bounds:</p>\n<ul>",
+            rh_arr_len(mw_jv_get(root, "baselines")));
+    const mw_jv *m = mw_jv_get(x, "missing");
+    for (size_t i = 0; i < rh_arr_len(m); i++) {
+        fputs("<li><code>", o);
+        rh_esc(o, mw_jv_str(mw_jv_get(mw_jv_at(m, i), "code"), NULL));
+        fputs("</code>: ", o);
+        rh_esc(o, mw_jv_str(mw_jv_get(mw_jv_at(m, i), "what"), NULL));
+        fputs("</li>", o);
+    }
+    fputs("</ul>\n<p>One shared baseline (<code>--state</code>, the same file or "
+          "PostgreSQL database for every run) gives them.</p></div>\n", o);
+}
+
 /* The answer to "which target domains were intercepted, where, when". */
 static void headline(FILE *o, const mw_jv *root)
 {
@@ -221,6 +247,7 @@ static void headline(FILE *o, const mw_jv *root)
                 " set members, %" PRIu64 " forged certificates, %" PRIu64
                 " timeline buckets. Counts of servers and certificates below are lower bounds.</p>\n",
                 so, fo, bo);
+    cross_run_note(o, root);
     fputs("</header>\n", o);
 }
 

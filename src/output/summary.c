@@ -576,6 +576,7 @@ void mw_summary_free(mw_summary *s)
     free(s->nb_vantage.p);
     free(s->nb_tmp.p);
     mws_sources_free(s);
+    mws_baselines_free(s);
     free(s);
 }
 

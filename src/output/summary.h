@@ -54,6 +54,12 @@ void mw_summary_add_input(mw_summary *s, const char *capture_name);
 void mw_summary_add_source(mw_summary *s, const char *name, const char *path,
                            const char *vantage, bool is_file);
 
+/* The baseline store the sessions are judged against (mw_baseline_kind,
+ * mw_baseline_id; id NULL: unknown). Merged summaries keep every distinct
+ * one and say, when there is more than one, which cross-run evidence they
+ * cannot have (summary.json "cross_run_evidence"). */
+void mw_summary_set_baseline(mw_summary *s, const char *kind, const char *id);
+
 /* One judged session; every pointer is only read during the call. */
 void mw_summary_add_session(mw_summary *s, const mw_session_result *r);
 

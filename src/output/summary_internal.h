@@ -128,6 +128,13 @@ typedef struct mws_source {
     char sha[65];
 } mws_source;
 
+/* One baseline store sessions were judged against (summary_baselines.c):
+ * kind "none", "sqlite", "postgresql" or "unknown"; id hex, "" unknown. */
+typedef struct mws_baseline {
+    char kind[16];
+    char id[65];
+} mws_baseline;
+
 struct mw_summary {
     mw_summary_config cfg;
     uint64_t seed;
@@ -177,6 +184,10 @@ struct mw_summary {
     size_t n_srcs, cap_srcs;
     bool has_sources; /* read back: the file had "sources" */
     char run_id[33];
+
+    mws_baseline *bls;
+    size_t n_bls, cap_bls;
+    bool bls_overflow; /* more stores than kept: separate ones, surely */
 };
 
 /* ------------------------------------------------------------ summary.c */
@@ -250,5 +261,20 @@ bool mws_sources_write(struct mw_json *j, const mw_summary *s);
 bool mws_sources_read(mw_summary *t, const mw_jv *root, char *err, size_t errlen);
 /* Sorted by path, vantage, hash, size, run; free() the array. */
 const mws_source **mws_sources_sorted(const mw_summary *s);
+
+/* -------------------------------------------------- summary_baselines.c */
+
+void mws_baselines_free(mw_summary *s);
+void mws_baselines_merge(mw_summary *s, const mw_summary *t);
+/* "baselines" and the derived "cross_run_evidence". */
+void mws_baselines_write(struct mw_json *j, const mw_summary *s);
+/* "baselines" of a summary.json into t (absent: one unknown store). */
+bool mws_baselines_read(mw_summary *t, const mw_jv *root, char *err, size_t errlen);
+/* NULL when all inputs were judged against one known store; else
+ * "separate" or "unknown". */
+const char *mws_baselines_gap(const mw_summary *s);
+/* The evidence a gap leaves out: the count, and entry i's reason code and
+ * what it would have caught. */
+size_t mws_baselines_missing(size_t i, const char **code, const char **what);
 
 #endif /* MW_SUMMARY_INTERNAL_H */

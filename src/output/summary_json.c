@@ -281,6 +281,7 @@ static void w_summary(mw_json *j, const mw_summary *s, const view *w, const orde
     mw_json_kv_uint(j, "bucket_seconds", s->cfg.bucket_seconds);
     w_set(j, w, "inputs", s->inputs);
     (void)mws_sources_write(j, s);
+    mws_baselines_write(j, s);
     w_time(j, "first_ts", s->has_ts, s->first_ts);
     w_time(j, "last_ts", s->has_ts, s->last_ts);
     w_counts(j, "sessions", &s->sessions, &s->total);

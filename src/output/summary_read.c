@@ -712,6 +712,7 @@ static mw_merge_result merge_checked(mw_summary *s, reader *r)
         (void)fail(r, "out of memory");
         return MW_MERGE_ERROR;
     }
+    mws_baselines_merge(s, r->t);
     if (!r->t->has_sources)
         s->stats.output.merge_unchecked++;
     return r->t->has_sources ? MW_MERGE_ADDED : MW_MERGE_UNCHECKED;
@@ -758,7 +759,8 @@ mw_merge_result mw_summary_merge_json_ex(mw_summary *s, const mw_jv *root, char 
         return MW_MERGE_ERROR;
     }
     mw_merge_result res = MW_MERGE_ERROR;
-    if (rd_summary(&r, root) && mws_sources_read(r.t, root, err, errlen))
+    if (rd_summary(&r, root) && mws_sources_read(r.t, root, err, errlen) &&
+        mws_baselines_read(r.t, root, err, errlen))
         res = merge_checked(s, &r);
     mw_summary_free(r.t);
     return res;

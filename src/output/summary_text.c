@@ -481,6 +481,18 @@ void mw_summary_write_text(const mw_summary *s, FILE *out, bool color)
                 s->lim_buckets);
     else
         fprintf(out, "\nLimits: none reached\n");
+    const char *gap = mws_baselines_gap(s);
+    if (gap) {
+        const char *code, *what;
+        fprintf(out, "%s\nCross-run evidence%s: incomplete, %s (%zu); between inputs of "
+                     "different baselines never compared (counts are lower bounds):\n",
+                color ? C_YELLOW : "", color ? C_RESET : "",
+                strcmp(gap, "separate") == 0 ? "inputs judged against separate baselines"
+                                             : "the baseline of some inputs is unknown",
+                s->n_bls);
+        for (size_t i = 0; i < mws_baselines_missing(i, &code, &what); i++)
+            fprintf(out, "  %s: %s\n", code, what);
+    }
     free(b.p);
     mws_order_free(&o);
     mws_view_free(&w);

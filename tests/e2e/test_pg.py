@@ -239,7 +239,7 @@ class Pg(unittest.TestCase):
                 self.assertEqual(got[t], want[t], t)
             self.assertGreater(len(got["sightings"]), 10)
             self.assertEqual(SERVER.psql(url.rsplit("/", 1)[1],
-                                         "SELECT version FROM mitmwatch_schema"), [("2",)])
+                                         "SELECT version FROM mitmwatch_schema"), [("3",)])
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
@@ -403,6 +403,32 @@ class Pg(unittest.TestCase):
         self.assertIn("mitmwatch: state: postgresql://postgres@127.0.0.1:", err)
         self.assertIn("Connection refused", err)
 
+    def test_store_id(self):
+        """The database's identity, made once (schema version 3), is what
+        every summary made against it records; another database has
+        another (docs/summary.md, "baselines")."""
+        ids = []
+        for url in (self.db(), self.db()):
+            name = url.rsplit("/", 1)[1]
+            for i in range(2):
+                rep = tempfile.mkdtemp(prefix="mw_pgid_")
+                try:
+                    rc, _, err = run(url, [os.path.join(SAMPLES, "gen-clean.pcap")],
+                                     "--report", rep)
+                    self.assertEqual(rc, 0, err)
+                    with open(os.path.join(rep, "summary.json")) as f:
+                        got = json.load(f)["baselines"]
+                finally:
+                    shutil.rmtree(rep, ignore_errors=True)
+                stored = SERVER.psql(name, "SELECT store_id FROM mitmwatch_schema")
+                self.assertEqual(len(stored), 1)
+                self.assertRegex(stored[0][0], "^[0-9a-f]{32}$")
+                self.assertEqual(got, [{"kind": "postgresql", "id": stored[0][0]}])
+                ids.append(stored[0][0])
+        self.assertEqual(ids[0], ids[1])
+        self.assertEqual(ids[2], ids[3])
+        self.assertNotEqual(ids[0], ids[2])
+
     def test_schema_versions(self):
         # A database with a table of ours but not made by mitmwatch: refused.
         url = self.db()
@@ -420,14 +446,14 @@ class Pg(unittest.TestCase):
         before = SERVER.psql(name, "SELECT COUNT(*) FROM sightings")
         rc, out, err = run(url, [os.path.join(SAMPLES, "gen-clean.pcap")])
         self.assertEqual(rc, 0, err)
-        self.assertEqual(SERVER.psql(name, "SELECT version FROM mitmwatch_schema"), [("2",)])
+        self.assertEqual(SERVER.psql(name, "SELECT version FROM mitmwatch_schema"), [("3",)])
         self.assertEqual(stats_of(out)["output"]["baseline_chains_known"], int(before[0][0]))
         self.assertGreater(int(SERVER.psql(name, "SELECT COUNT(*) FROM server_fps")[0][0]), 0)
         # A newer one is refused, not misread.
-        SERVER.psql(name, "UPDATE mitmwatch_schema SET version = 3")
+        SERVER.psql(name, "UPDATE mitmwatch_schema SET version = 4")
         rc, _, err = run(url, [os.path.join(SAMPLES, "gen-clean.pcap")])
         self.assertEqual(rc, 2)
-        self.assertIn("baseline of a newer format (3; this is 2)", err)
+        self.assertIn("baseline of a newer format (4; this is 3)", err)
         # --state-reset is for files.
         rc, _, err = run(url, [os.path.join(SAMPLES, "gen-clean.pcap")], "--state-reset")
         self.assertNotEqual(rc, 0)

@@ -232,6 +232,50 @@ class Report(unittest.TestCase):
         self.assertEqual(len(quiet.splitlines()), 30)
         self.assertEqual(qerr, "")
 
+    def test_merge_separate_baselines(self):
+        """Runs with separate baselines, merged: the report says which
+        cross-run evidence it cannot have, and it is indeed missing (the
+        same two runs sharing one baseline find it)."""
+        res = {}
+        for mode, states in (("shared", ("s.db", "s.db")), ("separate", ("s1.db", "s2.db"))):
+            dirs = []
+            for name, st in zip(("gen-kz2019", "gen-timeseries"), states):
+                d = self.path("%s-%s" % (mode, name))
+                run("-q", "-o", os.devnull, "--state", self.path(mode + st), "--report", d,
+                    *self.trust, sample(name))
+                dirs.append(os.path.join(d, "summary.json"))
+            out = self.path("merged-" + mode)
+            _, text, _ = run("merge", "--report", out, *dirs)
+            with open(os.path.join(out, "summary.json")) as f:
+                res[mode] = json.load(f)
+            with open(os.path.join(out, "report.html")) as f:
+                res[mode + "_html"] = f.read()
+            res[mode + "_text"] = text
+        shared, sep = res["shared"], res["separate"]
+        self.assertEqual(len(shared["baselines"]), 1)
+        self.assertTrue(shared["cross_run_evidence"]["complete"])
+        self.assertNotIn('id="cross-run"', res["shared_html"])
+        self.assertNotIn("Cross-run evidence", res["shared_text"])
+        self.assertEqual([b["kind"] for b in sep["baselines"]], ["sqlite", "sqlite"])
+        self.assertNotEqual(sep["baselines"][0]["id"], sep["baselines"][1]["id"])
+        x = sep["cross_run_evidence"]
+        self.assertFalse(x["complete"])
+        self.assertEqual(x["why"], "inputs judged against separate baselines")
+        codes = [m["code"] for m in x["missing"]]
+        self.assertEqual(codes, ["CLONED_CERT", "CHAIN_CHANGED", "VERSION_DOWNGRADE",
+                                 "SERVER_FINGERPRINT_CHANGED"])
+        self.assertIn('id="cross-run"', res["separate_html"])
+        for c in codes:
+            self.assertIn("<code>%s</code>" % c, res["separate_html"])
+            self.assertIn("  %s: " % c, res["separate_text"])
+        self.assertIn("Cross-run evidence: incomplete, inputs judged against separate "
+                      "baselines (2)", res["separate_text"])
+        # What the separate runs could not see: gen-timeseries' chain change
+        # and clone of what gen-kz2019 recorded (docs/detection.md).
+        for c in ("CHAIN_CHANGED", "CLONED_CERT"):
+            self.assertGreater(shared["reasons"][c], sep["reasons"][c], c)
+        self.assertEqual(shared["sessions"]["total"], sep["sessions"]["total"])
+
     def test_merge_equals_one_run(self):
         state = self.path("merge.db")
         a, b, one, merged = (self.path(x) for x in ("ra", "rb", "rone", "rmerged"))
@@ -259,8 +303,16 @@ class Report(unittest.TestCase):
             # move from run to run with --threads > 1 (docs/output.md).
             s["counters"]["flows"].pop("active_peak")
             s["counters"]["tcp_reassembly"].pop("buffer_peak_bytes")
+            # Which store: merge.db for the two runs, memory for the one.
+            s.pop("baselines")
             return s
         self.assertEqual(load(merged), load(one))
+        with open(os.path.join(merged, "summary.json")) as f:
+            m = json.load(f)
+        with open(os.path.join(a, "summary.json")) as f:
+            self.assertEqual(m["baselines"], json.load(f)["baselines"])
+        self.assertEqual(m["baselines"][0]["kind"], "sqlite")
+        self.assertEqual(m["cross_run_evidence"], {"complete": True, "why": None, "missing": []})
         with open(os.path.join(merged, "summary.json"), "rb") as f:
             first = f.read()
         run("merge", "-q", "--report", merged, os.path.join(a, "summary.json"),

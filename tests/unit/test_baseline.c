@@ -313,7 +313,7 @@ static void test_cap_and_bad_files(void)
         sqlite3_exec(db, "PRAGMA user_version=9", NULL, NULL, NULL);
     sqlite3_close(db);
     CHECK(mw_baseline_open(path, 1u << 20, &st, err, sizeof err) == NULL);
-    CHECK(strstr(err, "newer.db: state file of a newer format (9; this is 2)") != NULL);
+    CHECK(strstr(err, "newer.db: state file of a newer format (9; this is 3)") != NULL);
 
     /* A version 1 file (before server_fps) is upgraded in place and keeps
      * what it held. */
@@ -332,9 +332,31 @@ static void test_cap_and_bad_files(void)
     b = mw_baseline_open(path, 1u << 20, &st, err, sizeof err);
     CHECK(b != NULL);
     CHECK(mw_baseline_close(b));
-    CHECK(query_int(path, "PRAGMA user_version") == 2);
+    CHECK(query_int(path, "PRAGMA user_version") == 3);
+    CHECK(query_int(path, "SELECT COUNT(*) FROM mitmwatch_store") == 1);
     CHECK(query_int(path, "SELECT COUNT(*) FROM server_fps") == 0);
     CHECK(query_int(path, "SELECT sessions FROM versions WHERE name = 'a.test'") == 3);
+
+    /* The store's identity: made once in the file, the same at every open;
+     * an in-memory baseline is a new one every time. */
+    char id[65] = "";
+    b = mw_baseline_open(path, 1u << 20, &st, err, sizeof err);
+    CHECK(b && mw_baseline_id(b) && strlen(mw_baseline_id(b)) == 32);
+    CHECK(b && strcmp(mw_baseline_kind(b), "sqlite") == 0);
+    if (b && mw_baseline_id(b))
+        snprintf(id, sizeof id, "%s", mw_baseline_id(b));
+    CHECK(b && mw_baseline_close(b));
+    b = mw_baseline_open(path, 1u << 20, &st, err, sizeof err);
+    CHECK(b && mw_baseline_id(b) && strcmp(mw_baseline_id(b), id) == 0);
+    CHECK(b && mw_baseline_close(b));
+    mw_baseline *m1 = mw_baseline_open(NULL, 1u << 20, &st, err, sizeof err);
+    mw_baseline *m2 = mw_baseline_open(NULL, 1u << 20, &st, err, sizeof err);
+    CHECK(m1 && m2 && strcmp(mw_baseline_kind(m1), "none") == 0);
+    CHECK(m1 && m2 && mw_baseline_id(m1) && mw_baseline_id(m2) &&
+          strlen(mw_baseline_id(m1)) == 32 && strcmp(mw_baseline_id(m1), mw_baseline_id(m2)) != 0 &&
+          strcmp(mw_baseline_id(m1), id) != 0);
+    CHECK(m1 && mw_baseline_close(m1));
+    CHECK(m2 && mw_baseline_close(m2));
 }
 
 /* What --state names may show: the password masked, the rest as given. */

@@ -224,6 +224,8 @@ static void test_members(void)
     const mw_jv *root = mw_jdoc_root(d);
     CHECK(strstr(js, "{\"summary_version\":1,\"generator\":\"mitmwatch 0.1.0\","
                      "\"bucket_seconds\":3600,\"inputs\":[\"a.pcap\"],\"sources\":[],"
+                     "\"baselines\":[],\"cross_run_evidence\":{\"complete\":true,"
+                     "\"why\":null,\"missing\":[]},"
                      "\"first_ts\":\"2019-07-20T09:00:05.000000Z\","
                      "\"last_ts\":\"2019-07-20T11:00:00.000000Z\","
                      "\"sessions\":{\"intercepted\":2,\"suspicious\":2,\"untrusted\":0,\"clean\":2,"
@@ -350,7 +352,9 @@ static void test_transitions(void)
     /* only opaque: no transition at all; empty summary: nulls and [] */
     s = mw_summary_new(NULL, NULL);
     char *e = json_of(s);
-    CHECK(e && strstr(e, "\"inputs\":[],\"sources\":[],\"first_ts\":null,\"last_ts\":null") != NULL);
+    CHECK(e && strstr(e, "\"inputs\":[],\"sources\":[],\"baselines\":[],"
+                         "\"cross_run_evidence\":{\"complete\":true,\"why\":null,"
+                         "\"missing\":[]},\"first_ts\":null,\"last_ts\":null") != NULL);
     CHECK(e && strstr(e, "\"targets\":[],\"vantages\":[],\"timeline\":[],\"transitions\":[],"
                          "\"forged_certificates\":[]") != NULL);
     free(e);
@@ -656,6 +660,106 @@ static void test_fixture(void)
     mw_rules_free(rules);
 }
 
+static char *summary_with_baseline(const char *input, const char *kind, const char *id)
+{
+    mw_summary *s = mw_summary_new(NULL, NULL);
+    mw_summary_add_input(s, input);
+    mw_summary_set_baseline(s, kind, id);
+    char *js = json_of(s);
+    mw_summary_free(s);
+    return js;
+}
+
+#define ID_A "0123456789abcdef0123456789abcdef"
+#define ID_B "fedcba9876543210fedcba9876543210"
+#define MISSING_ALL                                                                            \
+    "\"missing\":[{\"code\":\"CLONED_CERT\",\"what\":\"a certificate copying one that only "  \
+    "an input of another baseline saw\"},{\"code\":\"CHAIN_CHANGED\",\"what\":\"a chain that " \
+    "differs from the one an input of another baseline saw first for the same name and "     \
+    "server\"},{\"code\":\"VERSION_DOWNGRADE\",\"what\":\"a server negotiating less than the " \
+    "TLS 1.3 it negotiated in an input of another baseline\"},{\"code\":"                      \
+    "\"SERVER_FINGERPRINT_CHANGED\",\"what\":\"a server answering with another JA3S than in " \
+    "an input of another baseline (across vantage points and runs)\"}]"
+
+/* Summaries of one shared baseline merge into a complete one; separate
+ * baselines (or an unknown one) make the merge say what it cannot have. */
+static void test_baselines(void)
+{
+    char *a1 = summary_with_baseline("a.pcap", "postgresql", ID_A);
+    char *a2 = summary_with_baseline("b.pcap", "postgresql", ID_A);
+    char *b = summary_with_baseline("c.pcap", "sqlite", ID_B);
+    CHECK(a1 && strstr(a1, "\"baselines\":[{\"kind\":\"postgresql\",\"id\":\"" ID_A "\"}],"
+                           "\"cross_run_evidence\":{\"complete\":true,\"why\":null,"
+                           "\"missing\":[]}") != NULL);
+    mw_summary *m = mw_summary_new(NULL, NULL);
+    merge_text(m, a1);
+    merge_text(m, a2);
+    char *js = json_of(m);
+    CHECK(js && strstr(js, "\"baselines\":[{\"kind\":\"postgresql\",\"id\":\"" ID_A "\"}],"
+                           "\"cross_run_evidence\":{\"complete\":true,") != NULL);
+    char *txt = text_of(m, false);
+    CHECK(txt && !strstr(txt, "Cross-run evidence"));
+    free(txt);
+    free(js);
+    merge_text(m, b);
+    js = json_of(m);
+    CHECK(js && strstr(js, "\"baselines\":[{\"kind\":\"postgresql\",\"id\":\"" ID_A "\"},"
+                           "{\"kind\":\"sqlite\",\"id\":\"" ID_B "\"}],"
+                           "\"cross_run_evidence\":{\"complete\":false,\"why\":\"inputs judged "
+                           "against separate baselines\"," MISSING_ALL "}") != NULL);
+    txt = text_of(m, false);
+    CHECK(txt && strstr(txt, "Cross-run evidence: incomplete, inputs judged against separate "
+                             "baselines (2)") != NULL);
+    CHECK(txt && strstr(txt, "\n  CHAIN_CHANGED: a chain that differs") != NULL);
+    free(txt);
+    /* Written again and read back: the same (the derived member is recomputed). */
+    mw_summary *m2 = mw_summary_new(NULL, NULL);
+    merge_text(m2, js);
+    char *j2 = json_of(m2);
+    CHECK(js && j2 && strcmp(js, j2) == 0);
+    free(j2);
+    mw_summary_free(m2);
+    free(js);
+    mw_summary_free(m);
+
+    /* From before summaries recorded it: unknown, so incomplete. */
+    char *cut = a1 ? strstr(a1, "\"baselines\":") : NULL;
+    char *end = cut ? strstr(cut, "\"first_ts\"") : NULL;
+    if (cut && end)
+        memmove(cut, end, strlen(end) + 1);
+    m = mw_summary_new(NULL, NULL);
+    merge_text(m, a1);
+    js = json_of(m);
+    CHECK(js && strstr(js, "\"baselines\":[{\"kind\":\"unknown\",\"id\":null}],"
+                           "\"cross_run_evidence\":{\"complete\":false,\"why\":\"the baseline "
+                           "of some inputs is unknown\"," MISSING_ALL "}") != NULL);
+    free(js);
+    mw_summary_free(m);
+    /* No identity given (an unreadable store): unknown too. */
+    m = mw_summary_new(NULL, NULL);
+    mw_summary_set_baseline(m, "sqlite", NULL);
+    js = json_of(m);
+    CHECK(js && strstr(js, "\"baselines\":[{\"kind\":\"sqlite\",\"id\":null}],"
+                           "\"cross_run_evidence\":{\"complete\":false,") != NULL);
+    free(js);
+    mw_summary_free(m);
+
+    /* A malformed member is an error, not an unknown baseline. */
+    char *bad = b ? strstr(b, ID_B) : NULL;
+    if (bad)
+        bad[0] = 'X';
+    m = mw_summary_new(NULL, NULL);
+    mw_jdoc *d = b ? parse(b) : NULL;
+    char err[256] = "";
+    CHECK(d && !mw_summary_merge_json(m, mw_jdoc_root(d), err, sizeof err));
+    CHECK(strstr(err, "baselines[0]: expected kind") != NULL);
+    mw_jdoc_free(d);
+    mw_summary_free(m);
+    free(a1);
+    free(a2);
+    free(b);
+}
+
 int main(void)
 {
     if (!load_cert(&kz, SAMPLES "kz-2019-intermediate.pem") ||
@@ -668,6 +772,7 @@ int main(void)
     RUN(test_caps);
     RUN(test_merge_equals_direct);
     RUN(test_merge_errors);
+    RUN(test_baselines);
     RUN(test_unparsable_leaf);
     RUN(test_fixture);
     X509_free(kz.x);
