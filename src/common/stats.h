@@ -86,6 +86,10 @@
     X(dropped_too_large, "fragments dropped: datagram over the size cap")       \
     X(dropped_bad, "fragments dropped: invalid offset or length")               \
     X(overlaps, "fragments overlapping earlier ones")                           \
+    X(overlaps_differ, "datagrams whose overlapping fragments differ")          \
+    X(overlap_later_kept, "of those, the later copy kept (right L4 checksum)")  \
+    X(overlap_undecided, "of those, checksums undecided: first copy kept")      \
+    X(overlap_alt_refused, "differing overlaps not kept: out of memory")        \
     X(incomplete_at_end, "fragmented datagrams still incomplete at the end")
 
 #define MW_CHECKSUM_COUNTERS(X)                                                  \
