@@ -133,6 +133,8 @@
     X(retransmissions, "segments entirely already seen")                        \
     X(overlaps_consistent, "overlapping segments with identical bytes")         \
     X(overlaps_inconsistent, "overlapping segments whose bytes differ")         \
+    X(alt_versions, "directions that got a second version (both judged)")     \
+    X(alt_refused, "second versions not kept: memory cap reached")             \
     X(gaps, "gaps skipped (data never seen)")                                   \
     X(gap_bytes, "bytes in skipped gaps")                                       \
     X(bytes_beyond_cap, "bytes past the per-direction buffer cap, not kept")    \
@@ -186,7 +188,8 @@
     X(reason_ttl_anomaly, "evidence: TTL_ANOMALY")                             \
     X(reason_interceptor_fingerprint, "evidence: INTERCEPTOR_FINGERPRINT")     \
     X(reason_server_fingerprint_changed, "evidence: SERVER_FINGERPRINT_CHANGED") \
-    X(reason_injection, "sessions with INJECTION: differing copies, one dropped")
+    X(reason_injection, "sessions with INJECTION: differing copies, one dropped")      \
+    X(two_versions, "TLS sessions whose handshake bytes came in two versions, both judged")
 
 /* What the run keeps beyond the events: the baseline store (--state), the
  * summary and report (--report), flagged packets (--write-flagged) and the

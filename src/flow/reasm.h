@@ -98,6 +98,15 @@ typedef struct mw_tcp_stream {
     uint64_t gap_bytes;
     uint32_t inconsistent_overlaps;
     uint64_t bytes_beyond_cap;
+    /* The second version: from the first overlap with other bytes, a
+     * buffer like buf whose bytes are the first differing later copy
+     * (the rest as buf). Neither copy had a wrong checksum or TTL (those
+     * are held, pipeline.c), so the receiver may have taken either: the
+     * consumer can judge both. At most two versions, within the cap and
+     * the memcap; alt_refused says the memcap refused it. */
+    uint8_t *alt;
+    uint32_t alt_from;  /* lowest offset where the versions differ */
+    bool alt_refused;
 } mw_tcp_stream;
 
 /* What one call changed; the pipeline turns it into consumer calls. */
@@ -131,6 +140,10 @@ mw_reasm_result mw_reasm_flush(mw_reasm *r, mw_tcp_stream *s);
 
 /* View of [0, contiguous): what the consumer parses. */
 mw_cursor mw_reasm_view(const mw_tcp_stream *s);
+
+/* View of [0, contiguous) of the second version; false (and *out empty)
+ * when the direction has none. */
+bool mw_reasm_alt_view(const mw_tcp_stream *s, mw_cursor *out);
 
 /* Returns the buffer to the pool; the stream keeps its notes and counters
  * but holds no memory and accepts no more data (bypass). */

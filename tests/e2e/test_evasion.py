@@ -45,7 +45,6 @@ DIFFERING = ("badsum_garbage", "ttl1_garbage", "retrans_differ",
 
 # (class, what) -> why it fails today. Taken off as each is fixed.
 EXPECTED_FAIL = {
-    ("retrans_differ", "injection"): "two versions not judged yet",
 }
 
 
