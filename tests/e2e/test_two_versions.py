@@ -16,6 +16,7 @@ version was reported; sessions.two_versions counts them.
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -83,6 +84,7 @@ def main():
     orig, _ = run(mw, opts, src)
     alt, _ = run(mw, opts, pa)
     got, st = run(mw, opts, pb)
+    shutil.rmtree(tmp, ignore_errors=True)
     failures, second_worse = [], 0
     for k in sorted(injected):
         if k not in orig or k not in alt or k not in got:
