@@ -188,7 +188,7 @@
     X(reason_ttl_anomaly, "evidence: TTL_ANOMALY")                             \
     X(reason_interceptor_fingerprint, "evidence: INTERCEPTOR_FINGERPRINT")     \
     X(reason_server_fingerprint_changed, "evidence: SERVER_FINGERPRINT_CHANGED") \
-    X(reason_injection, "sessions with INJECTION: differing copies, one dropped")      \
+    X(reason_injection, "sessions with INJECTION: differing copies or fragments")      \
     X(two_versions, "TLS sessions whose handshake bytes came in two versions, both judged")
 
 /* What the run keeps beyond the events: the baseline store (--state), the

@@ -15,8 +15,9 @@
  * Overlaps: the first copy of a byte wins. A later segment carrying
  * different bytes for an offset already held is counted as an inconsistent
  * overlap (injection and IDS evasion look like this) and its differing bytes
- * are discarded. First-wins is the only policy that never rewrites bytes
- * already handed to the consumer.
+ * go to a second version of the direction (mw_tcp_stream.alt), which the
+ * consumer may judge too; a third version is discarded. First-wins is the
+ * only policy that never rewrites bytes already handed to the consumer.
  *
  * Gaps: bytes that will never arrive (lost before the capture point) are
  * skipped when the peer acknowledges past them, when too much data is held
