@@ -88,6 +88,10 @@
     X(dropped_too_large, "fragments dropped: datagram over the size cap")       \
     X(dropped_bad, "fragments dropped: invalid offset or length")               \
     X(overlaps, "fragments overlapping earlier ones")                           \
+    X(overlaps_differ, "datagrams whose overlapping fragments differ")          \
+    X(overlap_later_kept, "of those, the later copy kept (right L4 checksum)")  \
+    X(overlap_undecided, "of those, checksums undecided: first copy kept")      \
+    X(overlap_alt_refused, "differing overlaps not kept: out of memory")        \
     X(incomplete_at_end, "fragmented datagrams still incomplete at the end")
 
 #define MW_CHECKSUM_COUNTERS(X)                                                  \
@@ -131,6 +135,8 @@
     X(retransmissions, "segments entirely already seen")                        \
     X(overlaps_consistent, "overlapping segments with identical bytes")         \
     X(overlaps_inconsistent, "overlapping segments whose bytes differ")         \
+    X(alt_versions, "directions that got a second version (both judged)")     \
+    X(alt_refused, "second versions not kept: memory cap reached")             \
     X(gaps, "gaps skipped (data never seen)")                                   \
     X(gap_bytes, "bytes in skipped gaps")                                       \
     X(bytes_beyond_cap, "bytes past the per-direction buffer cap, not kept")    \
@@ -184,7 +190,8 @@
     X(reason_ttl_anomaly, "evidence: TTL_ANOMALY")                             \
     X(reason_interceptor_fingerprint, "evidence: INTERCEPTOR_FINGERPRINT")     \
     X(reason_server_fingerprint_changed, "evidence: SERVER_FINGERPRINT_CHANGED") \
-    X(reason_injection, "sessions with INJECTION: differing copies, one dropped")
+    X(reason_injection, "sessions with INJECTION: differing copies or fragments")      \
+    X(two_versions, "TLS sessions whose handshake bytes came in two versions, both judged")
 
 /* What the run keeps beyond the events: the baseline store (--state), the
  * summary and report (--report), flagged packets (--write-flagged) and the

@@ -366,6 +366,48 @@ static mw_decode_status decode_udp(mw_dstate *s)
 
 /* ---- IP ---- */
 
+/* Whether c, a whole TCP or UDP datagram, has a right checksum. */
+static bool l4_sum_ok(const mw_dstate *s, uint8_t proto, const mw_cursor *c)
+{
+    const mw_packet *pkt = s->pkt;
+    mw_csum sum;
+    uint16_t field = 0;
+
+    if (proto == MW_IPPROTO_UDP && (!mw_cursor_peek_u16(c, 6, &field) || field == 0))
+        return false; /* no checksum: it cannot tell the versions apart */
+    mw_csum_pseudo(&sum, pkt->src.bytes, pkt->dst.bytes, pkt->ip_version == 4 ? 4 : 16, proto,
+                   (uint32_t)mw_cursor_len(c));
+    mw_csum_add(&sum, c);
+    return mw_csum_fold(&sum) == MW_CSUM_VALID;
+}
+
+/*
+ * Overlapping fragments with different bytes: receivers differ in which
+ * copy they keep (first, last, or, Linux, neither), but whichever they
+ * keep must pass the L4 checksum, so a version that fails it is one no
+ * receiver accepted. One right and one wrong decides; otherwise (both,
+ * neither, --checksums off, not TCP/UDP) the first copy stays. Either way
+ * the packet says so, and the flow reports INJECTION.
+ */
+static mw_cursor pick_version(mw_dstate *s, uint8_t proto, const mw_cursor *first,
+                              const mw_cursor *later)
+{
+    mw_frag_stats *fs = &s->d->stats->frag;
+    bool l4 = proto == MW_IPPROTO_TCP || proto == MW_IPPROTO_UDP;
+    bool a = l4 && s->d->verify && l4_sum_ok(s, proto, first);
+    bool b = l4 && s->d->verify && l4_sum_ok(s, proto, later);
+
+    if (a != b) {
+        s->pkt->frag_versions = a ? MW_FRAG_FIRST_KEPT : MW_FRAG_LATER_KEPT;
+        if (b)
+            fs->overlap_later_kept++;
+        return b ? *later : *first;
+    }
+    s->pkt->frag_versions = MW_FRAG_UNDECIDED;
+    fs->overlap_undecided++;
+    return *first;
+}
+
 /*
  * Hands the current layer, one fragment, to the table. On completion the
  * layer becomes the reassembled payload and *done is false: decoding goes
@@ -404,6 +446,9 @@ static mw_decode_status fragment(mw_dstate *s, const mw_frag_key *key, uint32_t 
     default:
         break;
     }
+    mw_cursor alt;
+    if (mw_frag_alt(s->d->frag, &alt))
+        out = pick_version(s, key->proto, &out, &alt);
     s->c = out;
     s->claimed = mw_cursor_len(&out);
     s->pkt->reassembled = true;
@@ -875,6 +920,7 @@ mw_decode_status mw_decode(mw_decoder *d, int linktype, const uint8_t *frame, si
     pkt->window = 0;
     pkt->tcp_wscale = MW_TCP_NO_WSCALE;
     pkt->reassembled = false;
+    pkt->frag_versions = MW_FRAG_ONE_VERSION;
     pkt->csum = MW_CSUM_UNCHECKED;
     pkt->payload_cut = false;
     pkt->payload_wire_len = 0;

@@ -41,6 +41,16 @@ typedef struct mw_addr {
 #define MW_TCP_URG 0x20
 #define MW_TCP_NO_WSCALE 0xFF
 
+/* A datagram whose fragments overlapped with different bytes has two
+ * versions; the one with a right TCP/UDP checksum is the one a receiver
+ * could have accepted (ipfrag.h). */
+typedef enum mw_frag_versions {
+    MW_FRAG_ONE_VERSION,  /* no differing overlap */
+    MW_FRAG_FIRST_KEPT,   /* the later copy's checksum was wrong */
+    MW_FRAG_LATER_KEPT,   /* the first copy's checksum was wrong */
+    MW_FRAG_UNDECIDED,    /* both or neither right, or not checked: first kept */
+} mw_frag_versions;
+
 typedef struct mw_packet {
     /* Filled by the caller before mw_decode(). */
     uint64_t ts_us;      /* capture time, microseconds since the epoch */
@@ -59,6 +69,7 @@ typedef struct mw_packet {
     uint16_t window;   /* TCP only */
     uint8_t tcp_wscale; /* a SYN's window scale option, or MW_TCP_NO_WSCALE */
     bool reassembled;  /* rebuilt from IP fragments */
+    uint8_t frag_versions; /* mw_frag_versions: overlapping fragments differed */
     uint8_t csum;      /* mw_csum_status of all its checksums (checksum.h) */
     bool payload_cut;  /* the snaplen cut the L4 payload short */
     uint32_t payload_wire_len; /* L4 payload length the headers claim */

@@ -626,22 +626,42 @@ const char *mw_client_basis_name(mw_client_basis basis)
     return "unknown";
 }
 
+static const char *frag_choice(uint8_t kept)
+{
+    switch (kept) {
+    case MW_FRAG_FIRST_KEPT: return "the first copy kept (the later had a wrong checksum)";
+    case MW_FRAG_LATER_KEPT: return "the later copy kept (the first had a wrong checksum)";
+    default: return "undecided (checksums do not tell), the first copy kept";
+    }
+}
+
 bool mw_flow_injection_text(const mw_flow *f, char *buf, size_t n)
 {
     static const char *const names[2] = {"to_server", "to_client"};
-    if (!f->injected[0] && !f->injected[1])
+    if (!f->injected[0] && !f->injected[1] && !f->frag_differ[0] && !f->frag_differ[1])
         return false;
     size_t used = 0;
     for (int d = 0; d < 2 && used < n; d++) {
-        if (!f->injected[d])
-            continue;
-        int k = snprintf(buf + used, n - used,
+        int k = 0;
+        if (f->injected[d])
+            k = snprintf(buf + used, n - used,
                          "%s%s: %" PRIu32 " differing cop%s dropped, first at stream offset %" PRIu32
                          " with TTL %u; the copy kept came with TTL %u (the direction's: %u)",
                          used ? "; " : "", names[d], f->injected[d],
                          f->injected[d] == 1 ? "y" : "ies", f->injected_offset[d],
                          (unsigned)f->injected_ttl[d], (unsigned)f->kept_ttl[d],
                          (unsigned)f->ttl_learned[d]);
+        if (k < 0)
+            break;
+        used += (size_t)k;
+        if (!f->frag_differ[d] || used >= n)
+            continue;
+        k = snprintf(buf + used, n - used,
+                     "%s%s: %" PRIu32 " IP datagram%s with overlapping fragments that differ,"
+                     " first at stream offset %" PRIu32 ": %s",
+                     used ? "; " : "", names[d], f->frag_differ[d],
+                     f->frag_differ[d] == 1 ? "" : "s", f->frag_differ_offset[d],
+                     frag_choice(f->frag_differ_kept[d]));
         if (k < 0)
             break;
         used += (size_t)k;

@@ -122,6 +122,12 @@ struct mw_flow {
     uint8_t kept_ttl[2];     /* TTL of the copy kept instead */
     uint32_t injected[2];
     uint32_t injected_offset[2]; /* stream offset of the first dropped */
+    /* Datagrams rebuilt from fragments that overlapped with different
+     * bytes (decode.h mw_frag_versions), per direction: how many, and the
+     * stream offset and choice of the first. */
+    uint32_t frag_differ[2];
+    uint32_t frag_differ_offset[2];
+    uint8_t frag_differ_kept[2]; /* mw_frag_versions */
     struct mw_held *held; /* a packet held back, owned by pipeline.c */
 
     void *consumer_state; /* owned by the consumer */
@@ -192,7 +198,8 @@ void mw_flow_flush(mw_flow_table *t, mw_flow_end reason);
 size_t mw_flow_count(const mw_flow_table *t);
 
 const char *mw_flow_end_name(mw_flow_end reason);
-/* Describes the copies dropped as injected (mw_flow.injected) into buf;
+/* Describes the copies dropped as injected (mw_flow.injected) and the
+ * datagrams with differing fragment overlaps (frag_differ) into buf;
  * false, buf untouched, when there were none. */
 bool mw_flow_injection_text(const mw_flow *f, char *buf, size_t n);
 const char *mw_client_basis_name(mw_client_basis basis);

@@ -34,6 +34,13 @@ typedef struct mw_frag_dgram {
     mw_frag_key key;
     uint8_t *buf;
     uint32_t cap;           /* bytes allocated in buf */
+    /* The second version, once a fragment overlapped earlier bytes with
+     * other bytes (dgram_differ): buf keeps the first copy of each byte,
+     * alt the first differing later copy, and both get every new byte.
+     * At most two versions, each within max_size. */
+    uint8_t *alt;
+    uint32_t alt_cap;
+    bool differ;
     uint32_t total;         /* payload length, once the last fragment came */
     bool total_known;
     bool in_use;
@@ -128,8 +135,10 @@ void mw_frag_free(mw_frag_table *t)
 {
     if (!t)
         return;
-    for (uint32_t i = 0; i < t->cfg.max_datagrams; i++)
+    for (uint32_t i = 0; i < t->cfg.max_datagrams; i++) {
         free(t->slots[i].buf);
+        free(t->slots[i].alt);
+    }
     free(t->slots);
     free(t->buckets);
     free(t);
@@ -222,6 +231,7 @@ static uint32_t dgram_start(mw_frag_table *t, const mw_frag_key *key, uint32_t h
     g->in_use = true;
     g->nranges = 0;
     g->nfrags = 0;
+    g->differ = false;
     g->last_us = now_us;
     uint32_t *b = &t->buckets[h & (t->nbuckets - 1)];
     g->hnext = *b;
@@ -231,19 +241,59 @@ static uint32_t dgram_start(mw_frag_table *t, const mw_frag_key *key, uint32_t h
     return i;
 }
 
-/* Grows the slot's buffer to hold at least need bytes (need <= max_size). */
-static bool dgram_reserve(mw_frag_dgram *g, uint32_t need, uint32_t max_size)
+/* Grows *buf (of *bufcap bytes) to hold at least need bytes (need <=
+ * max_size). */
+static bool grow_to(uint8_t **buf, uint32_t *bufcap, uint32_t need, uint32_t max_size)
 {
-    if (need <= g->cap)
+    if (need <= *bufcap)
         return true;
-    uint32_t cap = g->cap ? g->cap : 2048;
+    uint32_t cap = *bufcap ? *bufcap : 2048;
     while (cap < need)
         cap = cap > max_size / 2 ? max_size : cap * 2;
-    uint8_t *p = realloc(g->buf, cap);
+    uint8_t *p = realloc(*buf, cap);
     if (!p)
         return false;
-    g->buf = p;
-    g->cap = cap;
+    *buf = p;
+    *bufcap = cap;
+    return true;
+}
+
+/* Room for need bytes in the slot's buffer, and in its second version if
+ * it has one. */
+static bool dgram_reserve(mw_frag_dgram *g, uint32_t need, uint32_t max_size)
+{
+    return grow_to(&g->buf, &g->cap, need, max_size) &&
+           (!g->differ || grow_to(&g->alt, &g->alt_cap, need, max_size));
+}
+
+/*
+ * Bytes [pos, stop) of the fragment (data starts at `start`) land on bytes
+ * already received. Where they differ, the datagram gets its second
+ * version (a copy of the first) unless it has one, and the differing bytes
+ * go there, unless that byte already differs (a third version is not
+ * kept). Returns false only when memory for the second version is lacking
+ * (the caller counts it; the first version stays whole).
+ */
+static bool dgram_compare(mw_frag_dgram *g, uint32_t start, uint32_t pos, uint32_t stop,
+                          mw_cursor data, uint32_t extent, uint32_t max_size)
+{
+    mw_cursor piece = data;
+    const uint8_t *src;
+
+    if (stop <= pos || !mw_cursor_skip(&piece, pos - start) ||
+        !(src = mw_cursor_data(&piece)) || mw_cursor_len(&piece) < stop - pos)
+        return true;
+    if (memcmp(src, g->buf + pos, stop - pos) == 0)
+        return true;
+    if (!g->differ) {
+        if (!grow_to(&g->alt, &g->alt_cap, g->cap, max_size))
+            return false;
+        memcpy(g->alt, g->buf, extent);
+        g->differ = true;
+    }
+    for (uint32_t i = 0; i < stop - pos; i++)
+        if (g->alt[pos + i] == g->buf[pos + i])
+            g->alt[pos + i] = src[i];
     return true;
 }
 
@@ -254,7 +304,7 @@ static bool dgram_reserve(mw_frag_dgram *g, uint32_t need, uint32_t max_size)
  * already there.
  */
 static bool dgram_insert(mw_frag_dgram *g, uint32_t start, uint32_t end,
-                         mw_cursor data, bool *overlap)
+                         mw_cursor data, bool *overlap, bool *no_alt, uint32_t max_size)
 {
     uint32_t n = g->nranges, first = 0;
 
@@ -267,21 +317,33 @@ static bool dgram_insert(mw_frag_dgram *g, uint32_t start, uint32_t end,
     if (first == last && n == MW_FRAG_RANGES)
         return false;
 
-    /* First copy wins: fill only the gaps between the touched ranges. */
+    /* First copy wins in buf: fill only the gaps between the touched
+     * ranges; the bytes on the ranges are compared (second version). */
     *overlap = false;
+    *no_alt = false;
     uint32_t pos = start;
+    uint32_t extent = n ? g->ranges[n - 1].end : 0;
     for (uint32_t r = first; r <= last && pos < end; r++) {
         uint32_t stop = end, next = end;
         if (r < last) {
             const mw_frag_range *rg = &g->ranges[r];
-            if (rg->start < end && rg->end > start)
+            if (rg->start < end && rg->end > start) {
                 *overlap = true;
+                uint32_t lo = rg->start > start ? rg->start : start;
+                uint32_t hi = rg->end < end ? rg->end : end;
+                if (!dgram_compare(g, start, lo, hi, data, extent, max_size))
+                    *no_alt = true;
+            }
             stop = rg->start > end ? end : rg->start;
             next = rg->end;
         }
         mw_cursor piece = data;
-        if (stop > pos && mw_cursor_skip(&piece, pos - start) && mw_cursor_data(&piece))
+        if (stop > pos && mw_cursor_skip(&piece, pos - start) && mw_cursor_data(&piece)) {
+            mw_cursor again = piece;
             (void)mw_cursor_copy(&piece, g->buf + pos, stop - pos);
+            if (g->differ)
+                (void)mw_cursor_copy(&again, g->alt + pos, stop - pos);
+        }
         if (next > pos)
             pos = next;
     }
@@ -363,13 +425,15 @@ mw_frag_status mw_frag_add(mw_frag_table *t, const mw_frag_key *key,
         dgram_drop(t, i, &st->dropped_too_large);
         return MW_FRAG_DROPPED;
     }
-    bool overlap = false;
-    if (len && !dgram_insert(g, offset, end, data, &overlap)) {
+    bool overlap = false, no_alt = false;
+    if (len && !dgram_insert(g, offset, end, data, &overlap, &no_alt, t->cfg.max_size)) {
         dgram_drop(t, i, &st->dropped_bad);
         return MW_FRAG_DROPPED;
     }
     if (overlap)
         st->overlaps++;
+    if (no_alt)
+        st->overlap_alt_refused++;
     if (!more) {
         g->total = end;
         g->total_known = true;
@@ -386,10 +450,21 @@ mw_frag_status mw_frag_add(mw_frag_table *t, const mw_frag_key *key,
         return MW_FRAG_HELD;
 
     st->reassembled++;
+    if (g->differ)
+        st->overlaps_differ++;
     mw_cursor_init(out, g->buf, g->total);
     /* Keep the slot, and the bytes *out views, until the next call. */
     t->pending = i;
     return MW_FRAG_COMPLETE;
+}
+
+bool mw_frag_alt(const mw_frag_table *t, mw_cursor *alt)
+{
+    if (t->pending == MW_FRAG_NONE || !t->slots[t->pending].differ)
+        return false;
+    const mw_frag_dgram *g = &t->slots[t->pending];
+    mw_cursor_init(alt, g->alt, g->total);
+    return true;
 }
 
 void mw_frag_expire(mw_frag_table *t, uint64_t now_us)

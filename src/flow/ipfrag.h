@@ -5,7 +5,10 @@
  * is gone by the next packet). The table is capped in datagrams and in
  * datagram size, and incomplete datagrams time out; every fragment that is
  * dropped is counted in mw_frag_stats. Overlapping fragments are counted;
- * the first copy of a byte wins (as for TCP, see reasm.h).
+ * the first copy of a byte wins (as for TCP, see reasm.h), but when a later
+ * fragment overlaps with other bytes the datagram also keeps a second
+ * version with them (mw_frag_alt): receivers differ in which they keep
+ * (Linux drops both), so the decoder decides by the L4 checksum.
  *
  * Used by decode.c only.
  */
@@ -45,6 +48,12 @@ void mw_frag_free(mw_frag_table *t);
 mw_frag_status mw_frag_add(mw_frag_table *t, const mw_frag_key *key,
                            uint32_t offset, bool more, mw_cursor data,
                            uint64_t now_us, mw_cursor *out);
+
+/* Right after MW_FRAG_COMPLETE: when fragments of that datagram overlapped
+ * with different bytes, *alt views its second version (each byte the first
+ * differing later copy, the rest as *out) and true is returned; valid as
+ * long as *out. */
+bool mw_frag_alt(const mw_frag_table *t, mw_cursor *alt);
 
 /* Drops datagrams whose last fragment arrived before now_us - timeout. */
 void mw_frag_expire(mw_frag_table *t, uint64_t now_us);

@@ -579,6 +579,12 @@ void mw_worker_packet(mw_worker *w, int linktype, const char *capture,
     checksum_learn(w, f, dir, &pkt);
     if (pkt.l4_proto == 6)
         tcp_learn(w, f, dir, &pkt);
+    if (pkt.frag_versions != MW_FRAG_ONE_VERSION && (dir == 0 || dir == 1) &&
+        f->frag_differ[dir]++ == 0) {
+        f->frag_differ_offset[dir] = pkt.l4_proto == 6 && f->stream[dir].isn_known
+                                         ? pkt.seq - f->stream[dir].isn : 0;
+        f->frag_differ_kept[dir] = pkt.frag_versions;
+    }
     if (created && w->consumer && w->consumer->flow_start) {
         f->consumer_state = w->consumer->flow_start(w->consumer_arg, f, &pkt);
         if (!f->consumer_state)

@@ -136,6 +136,16 @@ static bool mw_reasm_grow(mw_reasm *r, mw_tcp_stream *s, uint32_t need)
         r->st->memcap_hits++;
         return false;
     }
+    if (s->alt != NULL) {
+        uint8_t *na = mw_reasm_get(r, size);
+
+        if (na != NULL)
+            memcpy(na, s->alt, s->buf_size);
+        else
+            s->alt_refused = true; /* one version from now on */
+        mw_reasm_put(r, s->alt, s->buf_size);
+        s->alt = na;
+    }
     if (s->buf != NULL) {
         memcpy(nb, s->buf, s->buf_size);
         mw_reasm_put(r, s->buf, s->buf_size);
@@ -305,6 +315,7 @@ static void mw_reasm_add_island(mw_tcp_stream *s, uint32_t a, uint32_t b)
 /* ---- copying a segment in ---- */
 
 typedef struct mw_reasm_seg {
+    mw_reasm *r;
     mw_cursor data; /* payload, first byte at stream offset `off` */
     uint32_t off;
     uint32_t fresh;  /* bytes newly stored */
@@ -321,7 +332,36 @@ static mw_cursor mw_reasm_piece(const mw_reasm_seg *g, uint32_t a, uint32_t b)
     return piece;
 }
 
-static void mw_reasm_compare(const mw_tcp_stream *s, mw_reasm_seg *g, uint32_t a, uint32_t b)
+/* Bytes [a, b) of the segment differ from what buf holds: they go to the
+ * second version where it does not differ already (a third is not kept). */
+static void mw_reasm_second_version(mw_tcp_stream *s, mw_reasm_seg *g, uint32_t a, uint32_t b,
+                                    const mw_cursor *piece)
+{
+    const uint8_t *src = mw_cursor_data(piece);
+
+    if (src == NULL || s->alt_refused)
+        return;
+    if (s->alt == NULL) {
+        s->alt = mw_reasm_get(g->r, s->buf_size);
+        if (s->alt == NULL) {
+            s->alt_refused = true;
+            g->r->st->alt_refused++;
+            return;
+        }
+        memcpy(s->alt, s->buf, s->buf_size);
+        s->alt_from = a;
+        g->r->st->alt_versions++;
+    }
+    for (uint32_t i = a; i < b; i++) {
+        if (s->alt[i] == s->buf[i] && src[i - a] != s->buf[i]) {
+            s->alt[i] = src[i - a];
+            if (i < s->alt_from)
+                s->alt_from = i;
+        }
+    }
+}
+
+static void mw_reasm_compare(mw_tcp_stream *s, mw_reasm_seg *g, uint32_t a, uint32_t b)
 {
     mw_cursor piece;
 
@@ -329,8 +369,10 @@ static void mw_reasm_compare(const mw_tcp_stream *s, mw_reasm_seg *g, uint32_t a
         return;
     piece = mw_reasm_piece(g, a, b);
     g->compared += b - a;
-    if (!mw_cursor_equals(&piece, s->buf + a, b - a))
+    if (!mw_cursor_equals(&piece, s->buf + a, b - a)) {
         g->differ = true;
+        mw_reasm_second_version(s, g, a, b, &piece);
+    }
 }
 
 static void mw_reasm_store(mw_tcp_stream *s, mw_reasm_seg *g, uint32_t a, uint32_t b)
@@ -340,6 +382,10 @@ static void mw_reasm_store(mw_tcp_stream *s, mw_reasm_seg *g, uint32_t a, uint32
     if (a >= b)
         return;
     piece = mw_reasm_piece(g, a, b);
+    if (s->alt != NULL) {
+        mw_cursor again = piece;
+        (void)mw_cursor_copy(&again, s->alt + a, b - a);
+    }
     if (mw_cursor_copy(&piece, s->buf + a, b - a))
         g->fresh += b - a;
 }
@@ -349,7 +395,7 @@ static void mw_reasm_store(mw_tcp_stream *s, mw_reasm_seg *g, uint32_t a, uint32
  * and first-wins forbids rewriting what the consumer was handed, so they
  * are dropped (the segment then counts as a retransmission if it brought
  * nothing new). */
-static void mw_reasm_check_old(const mw_tcp_stream *s, mw_reasm_seg *g, uint32_t a, uint32_t b)
+static void mw_reasm_check_old(mw_tcp_stream *s, mw_reasm_seg *g, uint32_t a, uint32_t b)
 {
     for (unsigned k = 0; k < s->nskipped && a < b; k++) {
         const mw_reasm_range *gap = &s->skipped[k];
@@ -544,6 +590,7 @@ mw_reasm_result mw_reasm_segment(mw_reasm *r, mw_tcp_stream *s, uint32_t seq,
         }
     }
 
+    g.r = r;
     g.data = payload;
     g.off = off;
     g.fresh = 0;
@@ -640,8 +687,16 @@ mw_cursor mw_reasm_view(const mw_tcp_stream *s)
     return c;
 }
 
+bool mw_reasm_alt_view(const mw_tcp_stream *s, mw_cursor *out)
+{
+    mw_cursor_init(out, s->alt, s->alt != NULL ? s->contiguous : 0);
+    return s->alt != NULL;
+}
+
 void mw_reasm_release(mw_reasm *r, mw_tcp_stream *s)
 {
+    mw_reasm_put(r, s->alt, s->buf_size);
+    s->alt = NULL;
     mw_reasm_put(r, s->buf, s->buf_size);
     s->buf = NULL;
     s->buf_size = 0;

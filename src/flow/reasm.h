@@ -15,8 +15,9 @@
  * Overlaps: the first copy of a byte wins. A later segment carrying
  * different bytes for an offset already held is counted as an inconsistent
  * overlap (injection and IDS evasion look like this) and its differing bytes
- * are discarded. First-wins is the only policy that never rewrites bytes
- * already handed to the consumer.
+ * go to a second version of the direction (mw_tcp_stream.alt), which the
+ * consumer may judge too; a third version is discarded. First-wins is the
+ * only policy that never rewrites bytes already handed to the consumer.
  *
  * Gaps: bytes that will never arrive (lost before the capture point) are
  * skipped when the peer acknowledges past them, when too much data is held
@@ -98,6 +99,15 @@ typedef struct mw_tcp_stream {
     uint64_t gap_bytes;
     uint32_t inconsistent_overlaps;
     uint64_t bytes_beyond_cap;
+    /* The second version: from the first overlap with other bytes, a
+     * buffer like buf whose bytes are the first differing later copy
+     * (the rest as buf). Neither copy had a wrong checksum or TTL (those
+     * are held, pipeline.c), so the receiver may have taken either: the
+     * consumer can judge both. At most two versions, within the cap and
+     * the memcap; alt_refused says the memcap refused it. */
+    uint8_t *alt;
+    uint32_t alt_from;  /* lowest offset where the versions differ */
+    bool alt_refused;
 } mw_tcp_stream;
 
 /* What one call changed; the pipeline turns it into consumer calls. */
@@ -131,6 +141,10 @@ mw_reasm_result mw_reasm_flush(mw_reasm *r, mw_tcp_stream *s);
 
 /* View of [0, contiguous): what the consumer parses. */
 mw_cursor mw_reasm_view(const mw_tcp_stream *s);
+
+/* View of [0, contiguous) of the second version; false (and *out empty)
+ * when the direction has none. */
+bool mw_reasm_alt_view(const mw_tcp_stream *s, mw_cursor *out);
 
 /* Returns the buffer to the pool; the stream keeps its notes and counters
  * but holds no memory and accepts no more data (bypass). */

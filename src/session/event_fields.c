@@ -170,3 +170,34 @@ void mw_ev_endpoints(mw_json *j, const mw_flow *flow, bool swapped, uint16_t see
     mw_ev_flow_ids(j, flow, seed);
 }
 
+void mw_ev_flow_record(mw_json *j, const mw_flow *f, mw_flow_end reason, const char *vantage,
+                       uint16_t seed)
+{
+    char a[MW_ADDR_STRLEN], b[MW_ADDR_STRLEN];
+    mw_json_object_begin(j);
+    mw_json_key(j, "ts");
+    mw_json_timestamp(j, f->first_ts_us);
+    mw_json_kv_string(j, "event", "flow");
+    mw_json_kv_string(j, "capture", f->capture);
+    mw_json_kv_string(j, "vantage", vantage);
+    mw_json_kv_string(j, "proto", f->proto == 6 ? "tcp" : "udp");
+    mw_json_kv_string(j, "src_ip", mw_addr_format(&f->client_ip, a, sizeof a));
+    mw_json_kv_uint(j, "src_port", f->client_port);
+    mw_json_kv_string(j, "dst_ip", mw_addr_format(&f->server_ip, b, sizeof b));
+    mw_json_kv_uint(j, "dst_port", f->server_port);
+    mw_ev_flow_ids(j, f, seed);
+    mw_json_kv_string(j, "client_basis", mw_client_basis_name(f->client_basis));
+    mw_json_kv_string(j, "end", mw_flow_end_name(reason));
+    mw_json_key(j, "last_ts");
+    mw_json_timestamp(j, f->last_ts_us);
+    mw_json_kv_uint(j, "packets_to_server", f->packets[MW_DIR_TO_SERVER]);
+    mw_json_kv_uint(j, "packets_to_client", f->packets[MW_DIR_TO_CLIENT]);
+    mw_json_kv_uint(j, "bytes_to_server", f->bytes[MW_DIR_TO_SERVER]);
+    mw_json_kv_uint(j, "bytes_to_client", f->bytes[MW_DIR_TO_CLIENT]);
+    if (f->proto == 6) {
+        mw_json_kv_uint(j, "stream_bytes_to_server", f->stream[MW_DIR_TO_SERVER].contiguous);
+        mw_json_kv_uint(j, "stream_bytes_to_client", f->stream[MW_DIR_TO_CLIENT].contiguous);
+    }
+    mw_ev_notes(j, f, NULL, NULL);
+    mw_json_object_end(j);
+}

@@ -35,5 +35,8 @@ void mw_ev_notes(mw_json *j, const mw_flow *flow, const uint32_t *starttls,
 void mw_ev_flow_ids(mw_json *j, const mw_flow *f, uint16_t seed);
 /* proto, src/dst ip and port (client first unless swapped), community_id. */
 void mw_ev_endpoints(mw_json *j, const mw_flow *flow, bool swapped, uint16_t seed);
+/* The "flow" record of one flow (--flows), without the line's end. */
+void mw_ev_flow_record(mw_json *j, const mw_flow *f, mw_flow_end reason, const char *vantage,
+                       uint16_t seed);
 
 #endif

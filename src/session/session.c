@@ -23,6 +23,7 @@
 #include "output/csv.h"
 #include "session/event_fields.h"
 #include "session/prefilter.h"
+#include "session/versions.h"
 
 typedef enum flow_kind {
     KIND_UNKNOWN, /* still looking */
@@ -35,6 +36,7 @@ typedef enum flow_kind {
 typedef struct sflow {
     flow_kind kind;
     mw_tls_session *tls;
+    mw_tls_session *tls_alt; /* from the streams' second versions (versions.h) */
     mw_dtls_session *dtls;
     mw_quic_session *quic;
     uint32_t datagrams; /* UDP datagrams examined while looking */
@@ -328,8 +330,10 @@ static const mw_leaf_names *leaf_names(mw_sessions *s, const uint8_t digest[32],
     return slot->names_ok ? &slot->names : NULL;
 }
 
+/* quiet: the verdict only, nothing recorded or counted (a version that
+ * may not be reported); extra: more INJECTION detail, or NULL. */
 static void judge(mw_sessions *s, const mw_flow *flow, const sflow *sf,
-                  const mw_tls_facts *tf, mw_verdict *v)
+                  const mw_tls_facts *tf, mw_verdict *v, bool quiet, const char *extra)
 {
     X509 *chain[MW_VERDICT_MAX_CHAIN];
     uint8_t digests[MW_VERDICT_MAX_CHAIN][32];
@@ -392,11 +396,25 @@ static void judge(mw_sessions *s, const mw_flow *flow, const sflow *sf,
     mw_baseline_lookup(s->cfg.baseline, &sight, &hist);
     in.history = s->cfg.baseline ? &hist : NULL;
     mw_verdict_evaluate(s->cfg.rules, &in, v);
-    /* Issue 18 hook: copies dropped as injected (flow/pipeline.c). */
-    if (v->n_reasons < MW_REASON_COUNT &&
-        mw_flow_injection_text(flow, v->reasons[v->n_reasons].detail, MW_REASON_DETAIL_LEN))
-        v->reasons[v->n_reasons++].code = MW_REASON_INJECTION;
+    /* Issue 18 hook: copies dropped as injected (flow/pipeline.c), and
+     * two versions judged (versions.h). */
+    char *detail = v->reasons[v->n_reasons].detail;
+    if (!quiet && v->n_reasons < MW_REASON_COUNT) {
+        bool inj = mw_flow_injection_text(flow, detail, MW_REASON_DETAIL_LEN);
+        if (extra) {
+            size_t l = inj ? strlen(detail) : 0;
+            (void)snprintf(detail + l, MW_REASON_DETAIL_LEN - l, "%s%s", inj ? "; " : "", extra);
+            inj = true;
+        }
+        if (inj)
+            v->reasons[v->n_reasons++].code = MW_REASON_INJECTION;
+    }
     mw_history_free(&hist);
+    if (quiet) {
+        mw_leaf_names_free(&tmp);
+        drop_chain(chain, n);
+        return;
+    }
     share_result(s, flow, sf, tf, v, chain, digests, n, &sight);
     mw_leaf_names_free(&tmp);
     drop_chain(chain, n);
@@ -538,7 +556,25 @@ static void write_tls_event(mw_sessions *s, const mw_flow *flow, sflow *sf,
     count_session(s, tf);
     sink_enter(s, flow);
     if (s->cfg.rules) {
-        judge(s, flow, sf, tf, &verdict);
+        /* Two versions of the handshake bytes: the worse verdict decides,
+         * and its facts are the event's. */
+        char both[MW_REASON_DETAIL_LEN];
+        const char *extra = NULL;
+        if (sf->kind == KIND_TLS && !sf->tls_alt)
+            sf->tls_alt = mw_versions_parse(flow, sf->start, sf->found, sf->tls_client_dir,
+                                            &s->tls_limits);
+        if (sf->tls_alt) {
+            const mw_tls_facts *af = mw_tls_get_facts(sf->tls_alt);
+            mw_verdict a, b;
+            judge(s, flow, sf, tf, &a, true, NULL);
+            judge(s, flow, sf, af, &b, true, NULL);
+            mw_versions_text(flow, a.kind, b.kind, both, sizeof both);
+            extra = both;
+            if (mw_versions_worse(a.kind, b.kind))
+                tf = af;
+            s->st.two_versions++;
+        }
+        judge(s, flow, sf, tf, &verdict, false, extra);
         v = &verdict;
         sf->flagged = verdict.kind == MW_VERDICT_INTERCEPTED ||
                       verdict.kind == MW_VERDICT_SUSPICIOUS;
@@ -892,34 +928,8 @@ static mw_consumer_verdict on_datagram(void *arg, void *state, const mw_flow *fl
 
 static void write_flow_record(mw_sessions *s, const mw_flow *f, mw_flow_end reason)
 {
-    char a[MW_ADDR_STRLEN], b[MW_ADDR_STRLEN];
-    mw_json *j = &s->rec;
-    mw_json_object_begin(j);
-    mw_json_key(j, "ts");
-    mw_json_timestamp(j, f->first_ts_us);
-    mw_json_kv_string(j, "event", "flow");
-    mw_json_kv_string(j, "capture", f->capture);
-    mw_json_kv_string(j, "vantage", vantage_of(s, &f->client_ip));
-    mw_json_kv_string(j, "proto", f->proto == 6 ? "tcp" : "udp");
-    mw_json_kv_string(j, "src_ip", mw_addr_format(&f->client_ip, a, sizeof a));
-    mw_json_kv_uint(j, "src_port", f->client_port);
-    mw_json_kv_string(j, "dst_ip", mw_addr_format(&f->server_ip, b, sizeof b));
-    mw_json_kv_uint(j, "dst_port", f->server_port);
-    mw_ev_flow_ids(j, f, s->cfg.community_id_seed);
-    mw_json_kv_string(j, "client_basis", mw_client_basis_name(f->client_basis));
-    mw_json_kv_string(j, "end", mw_flow_end_name(reason));
-    mw_json_key(j, "last_ts");
-    mw_json_timestamp(j, f->last_ts_us);
-    mw_json_kv_uint(j, "packets_to_server", f->packets[MW_DIR_TO_SERVER]);
-    mw_json_kv_uint(j, "packets_to_client", f->packets[MW_DIR_TO_CLIENT]);
-    mw_json_kv_uint(j, "bytes_to_server", f->bytes[MW_DIR_TO_SERVER]);
-    mw_json_kv_uint(j, "bytes_to_client", f->bytes[MW_DIR_TO_CLIENT]);
-    if (f->proto == 6) {
-        mw_json_kv_uint(j, "stream_bytes_to_server", f->stream[MW_DIR_TO_SERVER].contiguous);
-        mw_json_kv_uint(j, "stream_bytes_to_client", f->stream[MW_DIR_TO_CLIENT].contiguous);
-    }
-    mw_ev_notes(j, f, NULL, NULL);
-    mw_json_object_end(j);
+    mw_ev_flow_record(&s->rec, f, reason, vantage_of(s, &f->client_ip),
+                      s->cfg.community_id_seed);
     emit(s);
 }
 
@@ -946,6 +956,7 @@ static void on_flow_end(void *arg, void *state, const mw_flow *flow, mw_flow_end
     if (sf->ndpi)
         mw_ndpi_flow_free(s->ndpi, sf->ndpi);
     mw_tls_free(sf->tls);
+    mw_tls_free(sf->tls_alt);
     mw_dtls_free(sf->dtls);
     mw_quic_free(sf->quic);
     free(sf);

@@ -45,12 +45,6 @@ DIFFERING = ("badsum_garbage", "ttl1_garbage", "retrans_differ",
 
 # (class, what) -> why it fails today. Taken off as each is fixed.
 EXPECTED_FAIL = {
-    ("retrans_differ", "injection"): "two versions not judged yet",
-    ("fragovl_garbage_first", "verdict"):
-        "first fragment copy wins in ipfrag: the garbage overlap is kept",
-    ("fragovl_garbage_first", "chain"): "as above",
-    ("fragovl_garbage_first", "injection"): "two versions not judged yet",
-    ("fragovl_garbage_last", "injection"): "two versions not judged yet",
 }
 
 

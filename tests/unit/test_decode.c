@@ -1,5 +1,6 @@
 /* test_decode.c - hand-built frames through every link type and header. */
 #include "check.h"
+#include "flow/checksum.h"
 #include "flow/decode.h"
 
 #include <string.h>
@@ -583,6 +584,85 @@ static void test_ipv4_fragments(void)
     CHECK_EQ_U(mw_decode(x.d, 1, x.f.b, x.f.n, &x.pkt), MW_DECODE_SKIP);
     CHECK_EQ_U(x.st.frag.dropped_bad, 1);
     CHECK_EQ_U(x.st.frag.fragments, 8);
+    mw_decoder_free(x.d);
+}
+
+/* The datagram of put_ip4_frag with its UDP checksum filled (0x05c2, by
+ * RFC 768 over 10.0.0.1 -> 10.0.0.2), its middle fragment also sent as
+ * "XXXXXXXX" (another checksum), garbage first or last. */
+static void ip4_header_sum(frame *f)
+{
+    /* RFC 791: ones' complement of the ones' complement sum of the
+     * header's 16-bit words, written the plain way. */
+    uint32_t sum = 0;
+    for (int i = 14; i < 34; i += 2)
+        sum += (uint32_t)(f->b[i] << 8 | f->b[i + 1]);
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    f->b[24] = (uint8_t)(~sum >> 8);
+    f->b[25] = (uint8_t)~sum;
+}
+
+static void put_summed_frag(frame *f, int which)
+{
+    if (which == 3) {
+        f->n = 0;
+        PUT(f, ETH_ADDRS, 0x08, 0x00);
+        PUT(f, 0x45, 0, 0, 28, 0xab, 0xcd, 0x20, 0x02, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2);
+        PUTS(f, "XXXXXXXX");
+    } else {
+        put_ip4_frag(f, which);
+    }
+    if (which == 0) {
+        f->b[14 + 20 + 6] = 0x05;
+        f->b[14 + 20 + 7] = 0xc2;
+    }
+    ip4_header_sum(f);
+}
+
+static void test_fragment_versions(void)
+{
+    static const int orders[2][4] = { { 0, 3, 1, 2 }, { 0, 1, 3, 2 } };
+    fixture x;
+    fx_init(&x, NULL);
+    mw_decoder_set_verify(x.d, true);
+
+    for (int o = 0; o < 2; o++) {
+        for (int i = 0; i < 3; i++) {
+            put_summed_frag(&x.f, orders[o][i]);
+            CHECK_EQ_U(fx_decode(&x, 1), MW_DECODE_HELD);
+        }
+        put_summed_frag(&x.f, orders[o][3]);
+        CHECK_EQ_U(fx_decode(&x, 1), MW_DECODE_OK);
+        /* Garbage first or last, the version with the right checksum. */
+        CHECK(mw_cursor_equals(&x.pkt.payload, "0123456789abcdefghijklmn", 24));
+        CHECK_EQ_U(x.pkt.csum, MW_CSUM_OK);
+        CHECK_EQ_U(x.pkt.frag_versions, o == 0 ? MW_FRAG_LATER_KEPT : MW_FRAG_FIRST_KEPT);
+    }
+    CHECK_EQ_U(x.st.frag.overlaps_differ, 2);
+    CHECK_EQ_U(x.st.frag.overlap_later_kept, 1);
+    CHECK_EQ_U(x.st.frag.overlap_undecided, 0);
+
+    /* Without checksums (UDP 0) nothing decides: the first copy stays. */
+    int plain[4] = { 0, 3, 1, 2 };
+    for (int i = 0; i < 4; i++) {
+        put_summed_frag(&x.f, plain[i]);
+        if (plain[i] == 0) /* UDP checksum 0: none */
+            x.f.b[14 + 20 + 6] = x.f.b[14 + 20 + 7] = 0;
+        CHECK_EQ_U(fx_decode(&x, 1), i < 3 ? MW_DECODE_HELD : MW_DECODE_OK);
+    }
+    CHECK(mw_cursor_equals(&x.pkt.payload, "01234567XXXXXXXXghijklmn", 24));
+    CHECK_EQ_U(x.pkt.frag_versions, MW_FRAG_UNDECIDED);
+    CHECK_EQ_U(x.st.frag.overlaps_differ, 3);
+    CHECK_EQ_U(x.st.frag.overlap_undecided, 1);
+    /* An identical duplicate is one version. */
+    int dup[4] = { 0, 1, 1, 2 };
+    for (int i = 0; i < 4; i++) {
+        put_summed_frag(&x.f, dup[i]);
+        CHECK_EQ_U(fx_decode(&x, 1), i < 3 ? MW_DECODE_HELD : MW_DECODE_OK);
+    }
+    CHECK_EQ_U(x.pkt.frag_versions, MW_FRAG_ONE_VERSION);
+    CHECK_EQ_U(x.st.frag.overlaps_differ, 3);
     mw_decoder_free(x.d);
 }
 
@@ -1576,6 +1656,7 @@ int main(void)
     RUN(test_null_loop);
     RUN(test_ipv6_ext_tcp);
     RUN(test_ipv4_fragments);
+    RUN(test_fragment_versions);
     RUN(test_fragment_limits);
     RUN(test_ipv6_fragments);
     RUN(test_ip_in_ip);

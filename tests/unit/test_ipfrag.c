@@ -120,6 +120,54 @@ static void test_overlap_first_wins(void)
     mw_frag_free(t);
 }
 
+/* Overlaps with other bytes keep a second version: each byte from the
+ * first later copy that differs, the rest as the first; a third version
+ * is not kept, identical overlaps make none. */
+static void test_overlap_second_version(void)
+{
+    mw_frag_stats st;
+    memset(&st, 0, sizeof(st));
+    mw_frag_config c = cfg(4, 1000, 1000);
+    mw_frag_table *t = mw_frag_new(&c, &st);
+    mw_frag_key k = key4(1, 1);
+    uint8_t a[16], b[16], x[4], cc[8];
+    static const uint8_t first[] = "AAAAAAAAAAAAAAAABBBBBBBBCCCCCCCC";
+    static const uint8_t later[] = "BBBBBBBBBBBBBBBBBBBBBBBBCCCCCCCC";
+    memset(a, 'A', 16);
+    memset(b, 'B', 16);
+    memset(x, 'X', 4);
+    memset(cc, 'C', 8);
+    mw_cursor out, alt;
+
+    CHECK_EQ_U(add(t, &k, 0, true, a, 16, 1, &out), MW_FRAG_HELD);
+    CHECK_EQ_U(add(t, &k, 8, true, b, 16, 1, &out), MW_FRAG_HELD);
+    CHECK_EQ_U(add(t, &k, 0, true, b, 8, 1, &out), MW_FRAG_HELD);
+    /* A third copy of [10,14): both versions stay as they are. */
+    CHECK_EQ_U(add(t, &k, 10, true, x, 4, 1, &out), MW_FRAG_HELD);
+    CHECK_EQ_U(add(t, &k, 24, false, cc, 8, 1, &out), MW_FRAG_COMPLETE);
+    CHECK_EQ_U(st.overlaps, 3);
+    CHECK_EQ_U(st.overlaps_differ, 1);
+    CHECK(mw_cursor_equals(&out, first, 32));
+    CHECK(mw_frag_alt(t, &alt));
+    CHECK_EQ_U(mw_cursor_len(&alt), 32);
+    CHECK(mw_cursor_equals(&alt, later, 32));
+
+    /* Identical overlap: one version. */
+    mw_frag_key k2 = key4(2, 2);
+    CHECK_EQ_U(add(t, &k2, 0, true, a, 16, 2, &out), MW_FRAG_HELD);
+    CHECK_EQ_U(add(t, &k2, 8, false, a, 8, 2, &out), MW_FRAG_COMPLETE);
+    CHECK_EQ_U(mw_cursor_len(&out), 16);
+    CHECK(!mw_frag_alt(t, &alt));
+    CHECK_EQ_U(st.overlaps, 4);
+    CHECK_EQ_U(st.overlaps_differ, 1);
+
+    /* The slot is reused: its second version does not linger. */
+    CHECK_EQ_U(add(t, &k, 0, true, a, 16, 3, &out), MW_FRAG_HELD);
+    CHECK_EQ_U(add(t, &k, 16, false, a, 16, 3, &out), MW_FRAG_COMPLETE);
+    CHECK(!mw_frag_alt(t, &alt));
+    mw_frag_free(t);
+}
+
 /* A fragment filling a hole between two islands and covering both. */
 static void test_fill_between(void)
 {
@@ -352,6 +400,7 @@ int main(void)
     RUN(test_out_of_order);
     RUN(test_keys_separate);
     RUN(test_overlap_first_wins);
+    RUN(test_overlap_second_version);
     RUN(test_fill_between);
     RUN(test_timeout);
     RUN(test_table_full);

@@ -322,6 +322,102 @@ static void test_injected_copy_by_ttl(void)
     mw_worker_free(h.w);
 }
 
+/* RFC 1071 sum, written the plain way (independent of flow/checksum.c). */
+static uint32_t plain_sum(uint32_t sum, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i += 2)
+        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+    if (n & 1)
+        sum += (uint32_t)p[n - 1] << 8;
+    return sum;
+}
+
+static uint16_t plain_fold(uint32_t sum)
+{
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+/* One IPv4 fragment of the datagram l4[0, len): bytes [off, off + n),
+ * header checksum filled. */
+static void send_frag(harness *h, bool to_server, uint16_t id, const uint8_t *l4, size_t off,
+                      size_t n, bool more)
+{
+    uint8_t f[1600];
+    memset(f, 0, 34);
+    put16(f + 12, 0x0800);
+    uint8_t *ip = f + 14;
+    ip[0] = 0x45;
+    put16(ip + 2, (uint16_t)(20 + n));
+    put16(ip + 4, id);
+    put16(ip + 6, (uint16_t)((more ? 0x2000 : 0) | (off / 8)));
+    ip[8] = frame_ttl;
+    ip[9] = 6;
+    put32(ip + 12, to_server ? CLIENT_IP : SERVER_IP);
+    put32(ip + 16, to_server ? SERVER_IP : CLIENT_IP);
+    put16(ip + 10, plain_fold(plain_sum(0, ip, 20)));
+    memcpy(f + 34, l4 + off, n);
+    mw_source_packet p;
+    p.caplen = p.wirelen = (uint32_t)(34 + n);
+    p.data = f;
+    p.number = ++h->number;
+    h->ts += 1000;
+    p.ts_us = h->ts;
+    mw_worker_packet(h->w, 1, "test.pcap", &p);
+}
+
+/* A server segment "certificate-bytes!" in two fragments, [0,24) and
+ * [24,38), with a garbage copy of the second before (or after) it: the
+ * version with the right TCP checksum is kept either way, and the flow
+ * says so (INJECTION). */
+static void test_fragment_overlap_versions(void)
+{
+    static const char data[] = "certificate-bytes!";
+    for (int garbage_first = 1; garbage_first >= 0; garbage_first--) {
+        harness h;
+        h_init(&h, NULL);
+        handshake(&h);
+        uint8_t seg[1600], bad[64];
+        size_t len = build_tcp(seg, false, S_ISN + 1, C_ISN + 1, ACK | PSH, data,
+                               strlen(data)) - 34;
+        memmove(seg, seg + 34, len);
+        uint8_t pseudo[12];
+        put32(pseudo, SERVER_IP);
+        put32(pseudo + 4, CLIENT_IP);
+        pseudo[8] = 0;
+        pseudo[9] = 6;
+        put16(pseudo + 10, (uint16_t)len);
+        put16(seg + 16, plain_fold(plain_sum(plain_sum(0, pseudo, 12), seg, len)));
+        memcpy(bad, seg, len);
+        memset(bad + 24, 'X', len - 24);
+
+        /* The last fragments first, so that the datagram is whole only
+         * with the first (as evasion_gen.py's fragovl classes send). */
+        if (garbage_first)
+            send_frag(&h, false, 77, bad, 24, len - 24, false);
+        send_frag(&h, false, 77, seg, 24, len - 24, false);
+        if (!garbage_first)
+            send_frag(&h, false, 77, bad, 24, len - 24, false);
+        CHECK_EQ_U(h.rec.seen_len[1], 0);
+        send_frag(&h, false, 77, seg, 0, 24, true);
+        CHECK_EQ_U(h.rec.seen_len[1], strlen(data));
+        CHECK_MEM(h.rec.seen[1], data, strlen(data));
+        mw_stats *st = mw_worker_stats(h.w);
+        CHECK_EQ_U(st->frag.overlaps_differ, 1);
+        CHECK_EQ_U(st->frag.overlap_later_kept, garbage_first ? 1u : 0u);
+        CHECK_EQ_U(st->frag.overlap_undecided, 0);
+        mw_worker_end_input(h.w);
+        CHECK_EQ_S(h.rec.injection,
+                   garbage_first
+                       ? "to_client: 1 IP datagram with overlapping fragments that differ, first "
+                         "at stream offset 0: the later copy kept (the first had a wrong checksum)"
+                       : "to_client: 1 IP datagram with overlapping fragments that differ, first "
+                         "at stream offset 0: the first copy kept (the later had a wrong checksum)");
+        mw_worker_free(h.w);
+    }
+}
+
 static void test_overlap_with_different_bytes(void)
 {
     harness h;
@@ -434,6 +530,7 @@ int main(void)
     RUN(test_rst_fin_outside_window);
     RUN(test_injected_copy_by_ttl);
     RUN(test_overlap_with_different_bytes);
+    RUN(test_fragment_overlap_versions);
     RUN(test_gap_from_ack);
     RUN(test_bypass_when_done);
     RUN(test_midstream_and_idle_timeout);

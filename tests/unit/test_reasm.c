@@ -211,6 +211,65 @@ static void test_inconsistent_overlap(void)
     done(r, &s, 1);
 }
 
+static bool alt_eq(const mw_tcp_stream *s, const char *str)
+{
+    mw_cursor v;
+
+    return mw_reasm_alt_view(s, &v) && mw_cursor_equals(&v, str, strlen(str));
+}
+
+/* Differing overlaps make a second version: the first differing later
+ * copy of each byte, the rest (new bytes, islands) as the first version;
+ * a third copy is not kept; the memcap counts against it. */
+static void test_second_version(void)
+{
+    mw_reasm *r = mk_default();
+    mw_tcp_stream s = {0};
+    mw_cursor v;
+
+    sstr(r, &s, 100, "abcdefgh");
+    sstr(r, &s, 100, "abcdefgh"); /* same bytes: no second version */
+    CHECK(!mw_reasm_alt_view(&s, &v));
+    CHECK_EQ_U(mw_cursor_len(&v), 0);
+    CHECK_EQ_U(st.alt_versions, 0);
+    sstr(r, &s, 103, "XYZ");
+    CHECK(alt_eq(&s, "abcXYZgh"));
+    CHECK_EQ_U(s.alt_from, 3);
+    CHECK_EQ_U(st.alt_versions, 1);
+    /* [1,2) and [6,7) differ anew, [4,6) differs already: kept. */
+    sstr(r, &s, 101, "BcdQQQ");
+    CHECK(alt_eq(&s, "aBcXYZQh"));
+    CHECK_EQ_U(s.alt_from, 1);
+    sstr(r, &s, 120, "QRST"); /* an island: both versions */
+    sstr(r, &s, 108, "ijklmnopqrst");
+    CHECK(view_eq(&s, "abcdefghijklmnopqrstQRST"));
+    CHECK(alt_eq(&s, "aBcXYZQhijklmnopqrstQRST"));
+    CHECK_EQ_U(st.alt_versions, 1);
+    CHECK_EQ_U(st.overlaps_inconsistent, 2);
+    /* Growing past the first buffer keeps both. */
+    static char big[5000];
+    memset(big, 'z', sizeof big);
+    seg(r, &s, 124, ACK, big, sizeof big);
+    CHECK_EQ_U(s.contiguous, 24 + sizeof big);
+    CHECK(mw_reasm_alt_view(&s, &v));
+    CHECK_EQ_U(mw_cursor_len(&v), 24 + sizeof big);
+    CHECK(memcmp(mw_cursor_data(&v), "aBcXYZQhijklmnopqrstQRSTzz", 26) == 0);
+    CHECK_EQ_U(mw_reasm_memory_in_use(r), 2 * 8192);
+    done(r, &s, 1);
+
+    /* A memcap with room for one buffer only: the first version stays. */
+    r = mk(1024u * 1024u, 4096, 256u * 1024u);
+    mw_tcp_stream t = {0};
+    sstr(r, &t, 100, "abcdefgh");
+    sstr(r, &t, 100, "abXdefgh");
+    CHECK(!mw_reasm_alt_view(&t, &v));
+    CHECK(t.alt_refused);
+    CHECK_EQ_U(st.alt_refused, 1);
+    CHECK_EQ_U(st.overlaps_inconsistent, 1);
+    CHECK(view_eq(&t, "abcdefgh"));
+    done(r, &t, 1);
+}
+
 static void test_partial_overlap(void)
 {
     mw_reasm *r = mk_default();
@@ -970,6 +1029,7 @@ int main(void)
     RUN(test_out_of_order);
     RUN(test_retransmission);
     RUN(test_inconsistent_overlap);
+    RUN(test_second_version);
     RUN(test_partial_overlap);
     RUN(test_wraparound);
     RUN(test_missing_syn);
