@@ -231,6 +231,15 @@ static bool parse_duration(const char *s, uint64_t *out)
     return true;
 }
 
+/* A duration, or "0" for "never" (a usage error otherwise). */
+static void parse_interval(const char *arg, uint64_t *out, const char *what)
+{
+    if (strcmp(arg, "0") == 0)
+        *out = 0;
+    else if (!parse_duration(arg, out))
+        bad_value(what, arg);
+}
+
 int mw_cli_parse_color(const char *s)
 {
     if (strcmp(s, "auto") == 0)
@@ -424,10 +433,8 @@ void mw_cli_parse(mw_cli *cli, int argc, char **argv)
             break;
         case OPT_REPORT_INTERVAL:
             cli->report_interval_given = true;
-            if (strcmp(optarg, "0") == 0)
-                cli->report_interval = 0;
-            else if (!parse_duration(optarg, &cli->report_interval))
-                bad_value("--report-interval (N[s|m|h|d], 0: only at the stop)", optarg);
+            parse_interval(optarg, &cli->report_interval,
+                           "--report-interval (N[s|m|h|d], 0: only at the stop)");
             break;
         case OPT_COLOR: cli->color = mw_cli_parse_color(optarg); break;
         case OPT_CERTS: cli->certs_dir = optarg; break;
@@ -442,10 +449,7 @@ void mw_cli_parse(mw_cli *cli, int argc, char **argv)
         case OPT_STATS_INTERVAL:
             /* 0 turns the records off (also live). */
             cli->stats_interval_given = true;
-            if (strcmp(optarg, "0") == 0)
-                cli->stats_interval = 0;
-            else if (!parse_duration(optarg, &cli->stats_interval))
-                bad_value("--stats-interval (N[s|m|h|d], 0: off)", optarg);
+            parse_interval(optarg, &cli->stats_interval, "--stats-interval (N[s|m|h|d], 0: off)");
             break;
         case OPT_METRICS: cli->metrics_path = optarg; break;
         case OPT_VANTAGE_NET: {
