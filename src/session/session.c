@@ -575,11 +575,9 @@ static void write_tls_event(mw_sessions *s, const mw_flow *flow, sflow *sf,
     mw_json_key(j, "cipher");
     if (tf->sh.seen) {
         const char *name = mw_ndpi_cipher_name(tf->sh.cipher);
-        char hex[8];
-        if (!name) {
-            snprintf(hex, sizeof hex, "0x%04x", tf->sh.cipher);
-            name = hex;
-        }
+        char hex[7];
+        if (!name)
+            name = mw_ev_hex16(tf->sh.cipher, hex);
         mw_json_string(j, name);
     } else {
         mw_json_null(j);
