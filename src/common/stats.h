@@ -165,6 +165,8 @@
     X(prefiltered, "of not_tls: given up at their first payload bytes (fast path)") \
     X(ndpi_flows, "flows classified by nDPI")                                  \
     X(ndpi_packet_cap, "flows whose nDPI classification hit the packet cap")   \
+    X(ndpi_udp_skipped, "of ndpi_flows: UDP flows whose first datagram cannot start DTLS or QUIC: nDPI stopped at once") \
+    X(ndpi_stopped, "of ndpi_flows: UDP flows whose nDPI stopped after 32 datagrams without DTLS or QUIC") \
     X(events, "JSON event records written")                                    \
     X(verdict_intercepted, "verdicts: intercepted")                            \
     X(verdict_suspicious, "verdicts: suspicious")                              \

@@ -4,7 +4,6 @@
  */
 #include "dissectors/tls_fingerprint.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,8 +33,41 @@ static void hex_digest(const EVP_MD *md, const void *data, size_t len, char *out
     out[hexchars] = '\0';
 }
 
+/* Hand-written appenders instead of snprintf: the fingerprints are made
+ * for every hello, and printf's format parsing was most of their cost.
+ * Each writes at most 5 digits (values are 16 bits or less). */
+static size_t put_dec(char *buf, unsigned v)
+{
+    char t[5];
+    size_t n = 0;
+    do {
+        t[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v && n < sizeof t);
+    for (size_t i = 0; i < n; i++)
+        buf[i] = t[n - 1 - i];
+    return n;
+}
+
+/* Two decimal digits, zero-padded: v <= 99. */
+static void put_2dec(char *buf, size_t v)
+{
+    buf[0] = (char)('0' + v / 10);
+    buf[1] = (char)('0' + v % 10);
+}
+
+static void put_hex4(char *buf, unsigned v)
+{
+    static const char hx[] = "0123456789abcdef";
+    buf[0] = hx[(v >> 12) & 0xf];
+    buf[1] = hx[(v >> 8) & 0xf];
+    buf[2] = hx[(v >> 4) & 0xf];
+    buf[3] = hx[v & 0xf];
+}
+
 /* Appends values as decimal joined by '-'; the caller sized buf for 6
- * chars per value. */
+ * chars per value (a value that would not fit is left out, as snprintf's
+ * truncation did). */
 static void put_dec_list(char *buf, size_t cap, size_t *p, const uint16_t *v, size_t n,
                          bool skip_grease)
 {
@@ -43,9 +75,11 @@ static void put_dec_list(char *buf, size_t cap, size_t *p, const uint16_t *v, si
     for (size_t i = 0; i < n; i++) {
         if (skip_grease && mw_tls_is_grease(v[i]))
             continue;
-        int w = snprintf(buf + *p, cap - *p, first ? "%u" : "-%u", (unsigned)v[i]);
-        if (w > 0 && (size_t)w < cap - *p)
-            *p += (size_t)w;
+        if (cap - *p < 7)
+            break;
+        if (!first)
+            buf[(*p)++] = '-';
+        *p += put_dec(buf + *p, v[i]);
         first = false;
     }
 }
@@ -59,7 +93,8 @@ size_t mw_tls_ja3_cap(const mw_tls_client_hello *ch)
 void mw_tls_ja3(const mw_tls_client_hello *ch, char *buf, size_t cap, char md5[33])
 {
     size_t npf = ch->ec_point_formats.len;
-    size_t p = (size_t)snprintf(buf, cap, "%u,", (unsigned)ch->legacy_version);
+    size_t p = put_dec(buf, ch->legacy_version);
+    buf[p++] = ',';
     put_dec_list(buf, cap, &p, ch->ciphers.v, ch->ciphers.n, true);
     buf[p++] = ',';
     put_dec_list(buf, cap, &p, ch->extensions.v, ch->extensions.n, true);
@@ -69,10 +104,10 @@ void mw_tls_ja3(const mw_tls_client_hello *ch, char *buf, size_t cap, char md5[3
     mw_cursor pf;
     mw_cursor_init(&pf, ch->ec_point_formats.data, npf);
     uint8_t b;
-    for (bool first = true; mw_cursor_get_u8(&pf, &b); first = false) {
-        int w = snprintf(buf + p, cap - p, first ? "%u" : "-%u", (unsigned)b);
-        if (w > 0 && (size_t)w < cap - p)
-            p += (size_t)w;
+    for (bool first = true; cap - p >= 5 && mw_cursor_get_u8(&pf, &b); first = false) {
+        if (!first)
+            buf[p++] = '-';
+        p += put_dec(buf + p, b);
     }
     buf[p] = '\0';
     hex_digest(EVP_md5(), buf, p, md5, 32);
@@ -85,8 +120,10 @@ size_t mw_tls_ja3s_cap(const mw_tls_server_hello *sh)
 
 void mw_tls_ja3s(const mw_tls_server_hello *sh, char *buf, size_t cap, char md5[33])
 {
-    size_t p = (size_t)snprintf(buf, cap, "%u,%u,", (unsigned)sh->legacy_version,
-                                (unsigned)sh->cipher);
+    size_t p = put_dec(buf, sh->legacy_version);
+    buf[p++] = ',';
+    p += put_dec(buf + p, sh->cipher);
+    buf[p++] = ',';
     put_dec_list(buf, cap, &p, sh->extensions.v, sh->extensions.n, true);
     buf[p] = '\0';
     hex_digest(EVP_md5(), buf, p, md5, 32);
@@ -130,8 +167,10 @@ static size_t put_hex_list(char *buf, const uint16_t *v, size_t n)
 {
     size_t p = 0;
     for (size_t i = 0; i < n; i++) {
-        snprintf(buf + p, 6, i ? ",%04x" : "%04x", (unsigned)v[i]);
-        p += i ? 5 : 4;
+        if (i)
+            buf[p++] = ',';
+        put_hex4(buf + p, v[i]);
+        p += 4;
     }
     buf[p] = '\0';
     return p;
@@ -186,13 +225,24 @@ bool mw_tls_ja4(const mw_tls_client_hello *ch, char transport, char out[37])
         }
     }
 
+    /* The sorted lists and their text live on the stack for any usual
+     * hello; only a hostile one (over JA4_STACK_VALUES values) costs an
+     * allocation. */
+    enum { JA4_STACK_VALUES = 256 };
+    uint16_t tmp_stack[JA4_STACK_VALUES + 1];
+    char str_stack[5 * JA4_STACK_VALUES + 2];
     size_t nmax = ch->ciphers.n > ch->extensions.n ? ch->ciphers.n : ch->extensions.n;
-    uint16_t *tmp = malloc((nmax + ch->signature_algorithms.n + 1) * sizeof(uint16_t));
-    char *str = malloc(5 * (nmax + ch->signature_algorithms.n) + 2);
-    if (!tmp || !str) {
-        free(tmp);
-        free(str);
-        return false;
+    size_t nval = nmax + ch->signature_algorithms.n;
+    uint16_t *tmp = tmp_stack;
+    char *str = str_stack;
+    if (nval > JA4_STACK_VALUES) {
+        tmp = malloc((nval + 1) * sizeof(uint16_t));
+        str = malloc(5 * nval + 2);
+        if (!tmp || !str) {
+            free(tmp);
+            free(str);
+            return false;
+        }
     }
 
     char hb[13], hc[13];
@@ -220,11 +270,28 @@ bool mw_tls_ja4(const mw_tls_client_hello *ch, char transport, char out[37])
     } else {
         memcpy(hc, "000000000000", 13);
     }
-    free(tmp);
-    free(str);
+    if (tmp != tmp_stack) {
+        free(tmp);
+        free(str);
+    }
 
-    snprintf(out, 37, "%c%s%c%02u%02u%s_%s_%s", transport, ja4_version(ver),
-             sni ? 'd' : 'i', (unsigned)(ncount > 99 ? 99 : ncount),
-             (unsigned)(next > 99 ? 99 : next), alpn, hb, hc);
+    size_t o = 0;
+    out[o++] = transport;
+    memcpy(out + o, ja4_version(ver), 2);
+    o += 2;
+    out[o++] = sni ? 'd' : 'i';
+    put_2dec(out + o, ncount > 99 ? 99 : ncount);
+    o += 2;
+    put_2dec(out + o, next > 99 ? 99 : next);
+    o += 2;
+    memcpy(out + o, alpn, 2);
+    o += 2;
+    out[o++] = '_';
+    memcpy(out + o, hb, 12);
+    o += 12;
+    out[o++] = '_';
+    memcpy(out + o, hc, 12);
+    o += 12;
+    out[o] = '\0';
     return true;
 }

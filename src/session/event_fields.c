@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "flow/community_id.h"
 
@@ -28,15 +29,27 @@ static bool is_grease(uint16_t v)
     return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
 }
 
+/* Written by hand, like the other per-session text here: snprintf's
+ * format parsing cost more than the formatting. */
+const char *mw_ev_hex16(uint16_t v, char out[7])
+{
+    static const char hx[] = "0123456789abcdef";
+    out[0] = '0';
+    out[1] = 'x';
+    for (int i = 0; i < 4; i++)
+        out[2 + i] = hx[(v >> (12 - 4 * i)) & 0xf];
+    out[6] = '\0';
+    return out;
+}
+
 void mw_ev_version(mw_json *j, uint16_t v)
 {
     const char *name = mw_tls_version_name(v);
     if (name) {
         mw_json_string(j, name);
     } else {
-        char b[8];
-        snprintf(b, sizeof b, "0x%04x", v);
-        mw_json_string(j, b);
+        char b[7];
+        mw_json_string(j, mw_ev_hex16(v, b));
     }
 }
 
@@ -62,8 +75,30 @@ void mw_ev_client_versions(mw_json *j, const mw_tls_client_hello *ch)
 const char *mw_ev_endpoint_text(const mw_addr *a, uint16_t port, char *buf, size_t len)
 {
     char ip[MW_ADDR_STRLEN];
-    mw_addr_format(a, ip, sizeof ip);
-    snprintf(buf, len, a->family == 6 ? "[%s]:%u" : "%s:%u", ip, (unsigned)port);
+    char digits[5];
+    size_t nd = 0, o = 0, n = strlen(mw_addr_format(a, ip, sizeof ip));
+    do {
+        digits[nd++] = (char)('0' + port % 10);
+        port /= 10;
+    } while (port);
+    if (!len)
+        return buf;
+    /* The longest text is "[" ip "]:" 5 digits; cut short, as snprintf
+     * did, when buf is smaller. */
+    char t[MW_ADDR_STRLEN + 9];
+    if (a->family == 6)
+        t[o++] = '[';
+    memcpy(t + o, ip, n);
+    o += n;
+    if (a->family == 6)
+        t[o++] = ']';
+    t[o++] = ':';
+    while (nd)
+        t[o++] = digits[--nd];
+    if (o >= len)
+        o = len - 1;
+    memcpy(buf, t, o);
+    buf[o] = '\0';
     return buf;
 }
 

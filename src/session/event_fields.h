@@ -18,6 +18,8 @@
 
 /* "complete", "opaque" or "incomplete". */
 const char *mw_ev_handshake_name(const mw_tls_facts *f);
+/* "0x" and four lowercase hex digits of v into out; returns out. */
+const char *mw_ev_hex16(uint16_t v, char out[7]);
 /* A version by name, else "0x%04x". */
 void mw_ev_version(mw_json *j, uint16_t v);
 /* "client_versions": the offered versions without GREASE, or null. */

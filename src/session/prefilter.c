@@ -113,3 +113,23 @@ mw_prefilter mw_prefilter_tcp(const mw_cursor *first)
         return MW_PREFILTER_KEEP;
     return MW_PREFILTER_BYPASS;
 }
+
+bool mw_prefilter_udp_ndpi(const mw_cursor *first)
+{
+    uint8_t b0 = 0;
+    uint16_t len16 = 0;
+    size_t n = mw_cursor_len(first);
+    if (!mw_cursor_peek_u8(first, 0, &b0))
+        return false;
+    if ((b0 & 0xc0) == 0xc0)
+        return n >= 7; /* long header: flags, 4-byte version, DCID length */
+    if (b0 >= 20 && b0 <= 23)
+        /* version 0xfe.., or 0x0100 (OpenSSL's DTLS1_BAD_VER) */
+        return n >= 13 && mw_cursor_peek_u16(first, 1, &len16) &&
+               ((len16 >> 8) == 0xfe || len16 == 0x0100);
+    if (b0 <= 3)
+        return n >= 20 && mw_cursor_peek_u16(first, 2, &len16) && (size_t)len16 + 20 == n;
+    if (b0 >= 0x40 && b0 <= 0x7f)
+        return n >= 4 && mw_cursor_peek_u16(first, 2, &len16) && (size_t)len16 + 4 <= n;
+    return false;
+}

@@ -35,4 +35,18 @@ typedef enum mw_prefilter {
 /* Judges the first bytes of one TCP direction's stream (offset 0). */
 mw_prefilter mw_prefilter_tcp(const mw_cursor *first);
 
+/*
+ * Judges a UDP flow's first datagram for nDPI's sake: true when it can be
+ * the start of a session this program reports, so nDPI's answer (the
+ * session's "app") is worth computing: a QUIC long header (fixed bit set,
+ * any version: an Initial, or a version negotiation before one), a DTLS
+ * record header (content type 20..23, version 0xfe.. or OpenSSL's
+ * pre-RFC 0x0100 that Cisco AnyConnect speaks), or STUN/TURN, which
+ * WebRTC sends before DTLS (a STUN header, first byte 0..3, whose length
+ * field is the rest of the datagram; a TURN ChannelData, 0x40..0x7f, whose
+ * length fits the datagram). Session recognition itself is not changed by
+ * it: the datagrams are still searched for DTLS and QUIC.
+ */
+bool mw_prefilter_udp_ndpi(const mw_cursor *first);
+
 #endif

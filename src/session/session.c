@@ -611,11 +611,9 @@ static void write_tls_event(mw_sessions *s, const mw_flow *flow, sflow *sf,
     mw_json_key(j, "cipher");
     if (tf->sh.seen) {
         const char *name = mw_ndpi_cipher_name(tf->sh.cipher);
-        char hex[8];
-        if (!name) {
-            snprintf(hex, sizeof hex, "0x%04x", tf->sh.cipher);
-            name = hex;
-        }
+        char hex[7];
+        if (!name)
+            name = mw_ev_hex16(tf->sh.cipher, hex);
         mw_json_string(j, name);
     } else {
         mw_json_null(j);
@@ -746,6 +744,19 @@ static void session_finish(mw_sessions *s, const mw_flow *flow, sflow *sf)
     }
 }
 
+/* nDPI's answer is reported only in session events: a flow known to have
+ * none is classified no further (counted in *counter if still running). */
+static void ndpi_drop(mw_ndpi *n, sflow *sf, uint64_t *counter)
+{
+    if (sf->ndpi) {
+        if (!sf->ndpi_done && counter)
+            (*counter)++;
+        mw_ndpi_flow_free(n, sf->ndpi);
+        sf->ndpi = NULL;
+    }
+    sf->ndpi_done = true;
+}
+
 /*
  * The fast path (prefilter.h): at the first bytes of a direction, a flow
  * that cannot lead to a handshake is given up unless an earlier direction
@@ -764,11 +775,7 @@ static bool prefilter_bypass(mw_sessions *s, sflow *sf, int dir, const mw_cursor
     sf->kind = KIND_NONE;
     s->st.not_tls++;
     s->st.prefiltered++;
-    if (sf->ndpi) {
-        mw_ndpi_flow_free(s->ndpi, sf->ndpi);
-        sf->ndpi = NULL;
-    }
-    sf->ndpi_done = true;
+    ndpi_drop(s->ndpi, sf, NULL);
     return true;
 }
 
@@ -792,6 +799,8 @@ static mw_consumer_verdict on_stream(void *arg, void *state, const mw_flow *flow
             if (sf->kind == KIND_UNKNOWN && sf->scanned[dir] >= MW_SESSION_SCAN_BYTES) {
                 sf->kind = KIND_NONE;
                 s->st.not_tls++;
+                /* nDPI goes on here: stopping it would end the flow's
+                 * reassembly sooner and change its --flows record. */
             }
             return flow_verdict(sf);
         }
@@ -873,6 +882,12 @@ static mw_consumer_verdict on_packet(void *arg, void *state, const mw_flow *flow
             sf->ttl_other[dir] = pkt->ttl;
         }
     }
+    /* UDP: nDPI only for flows whose first datagram can start a session. */
+    const mw_cursor *p = &pkt->payload;
+    if (pkt->l4_proto == 17 && sf->kind == KIND_UNKNOWN && !sf->datagrams &&
+        mw_cursor_len(p) && !mw_prefilter_udp_ndpi(p) && !mw_dtls_looks_like_handshake(p) &&
+        !mw_quic_looks_like_initial(p, true))
+        ndpi_drop(s->ndpi, sf, &s->st.ndpi_udp_skipped);
     if (sf->ndpi && !sf->ndpi_done && !mw_ndpi_packet(s->ndpi, sf->ndpi, pkt))
         ndpi_settle(s, sf);
     return flow_verdict(sf);
@@ -882,7 +897,6 @@ static mw_consumer_verdict on_packet(void *arg, void *state, const mw_flow *flow
  * any port (WebRTC sends STUN before DTLS). */
 static void recognise_udp(mw_sessions *s, sflow *sf, int dir, const mw_cursor *payload)
 {
-    (void)s;
     if (mw_quic_looks_like_initial(payload, true)) {
         sf->kind = KIND_QUIC;
         sf->quic = mw_quic_new();
@@ -894,6 +908,7 @@ static void recognise_udp(mw_sessions *s, sflow *sf, int dir, const mw_cursor *p
         sf->dtls = mw_dtls_new();
     } else if (++sf->datagrams >= MW_SESSION_SCAN_DATAGRAMS) {
         sf->kind = KIND_NONE;
+        ndpi_drop(s->ndpi, sf, &s->st.ndpi_stopped);
     }
     if ((sf->kind == KIND_QUIC && !sf->quic) || (sf->kind == KIND_DTLS && !sf->dtls))
         sf->kind = KIND_NONE;

@@ -2,6 +2,8 @@
  * test_prefilter.c - the fast path's decision on hand-built first bytes:
  * every accepted preamble, rejected ones, and short/partial first bytes.
  */
+#include <string.h>
+
 #include "check.h"
 #include "session/prefilter.h"
 
@@ -96,11 +98,71 @@ static void test_rejected(void)
     CHECK_EQ_U(judge(pg_other, sizeof pg_other), MW_PREFILTER_BYPASS);
 }
 
+static bool judge_udp(const void *bytes, size_t len)
+{
+    mw_cursor c;
+    mw_cursor_init(&c, bytes, len);
+    return mw_prefilter_udp_ndpi(&c);
+}
+
+/* The UDP first-datagram decision (nDPI kept or stopped), on the header
+ * layouts of RFC 9000 17.2, RFC 6347 4.1, RFC 5389 6 and RFC 8656 12.5. */
+static void test_udp_ndpi(void)
+{
+    uint8_t d[64];
+    memset(d, 0, sizeof d);
+    /* QUIC long header (v1 Initial: 0xc0 | type 0), 7+ bytes. */
+    d[0] = 0xc3;
+    d[4] = 0x01;
+    CHECK(judge_udp(d, 7));
+    CHECK(!judge_udp(d, 6));
+    /* DTLS 1.2 handshake record 22, version 0xfefd; and DTLS1_BAD_VER. */
+    d[0] = 22;
+    d[1] = 0xfe;
+    d[2] = 0xfd;
+    CHECK(judge_udp(d, 13));
+    CHECK(!judge_udp(d, 12));
+    d[0] = 20; /* ChangeCipherSpec */
+    CHECK(judge_udp(d, 13));
+    d[0] = 22;
+    d[1] = 0x01;
+    d[2] = 0x00;
+    CHECK(judge_udp(d, 13));
+    d[1] = 0x03; /* TLS's version in a UDP datagram is not DTLS */
+    d[2] = 0x03;
+    CHECK(!judge_udp(d, 13));
+    d[0] = 24; /* no DTLS content type */
+    d[1] = 0xfe;
+    CHECK(!judge_udp(d, 13));
+    /* STUN binding request: length field = datagram - 20. */
+    memset(d, 0, sizeof d);
+    d[1] = 0x01;
+    d[3] = 8;
+    CHECK(judge_udp(d, 28));
+    CHECK(!judge_udp(d, 27));
+    CHECK(!judge_udp(d, 29));
+    /* TURN ChannelData 0x4000, 4 bytes of data (padding allowed). */
+    d[0] = 0x40;
+    d[1] = 0x00;
+    d[2] = 0;
+    d[3] = 4;
+    CHECK(judge_udp(d, 8));
+    CHECK(judge_udp(d, 12));
+    CHECK(!judge_udp(d, 7));
+    /* A DNS query (ID 0x1234, RD), an NTP client packet, empty. */
+    static const uint8_t dns[] = {0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0, 0};
+    CHECK(!judge_udp(dns, sizeof dns));
+    d[0] = 0x23; /* NTP v4 client */
+    CHECK(!judge_udp(d, 48));
+    CHECK(!judge_udp(d, 0));
+}
+
 int main(void)
 {
     RUN(test_tls_records);
     RUN(test_partial);
     RUN(test_preambles);
     RUN(test_rejected);
+    RUN(test_udp_ndpi);
     return check_summary();
 }

@@ -15,6 +15,7 @@
 #ifndef MW_TEST_DATA_DIR
 #define MW_TEST_DATA_DIR "tests/data"
 #endif
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,7 @@
 
 #include "check.h"
 #include "dissectors/tls.h"
+#include "dissectors/tls_fingerprint.h"
 
 /* ---- byte builders ---- */
 
@@ -951,10 +953,91 @@ static void test_real_capture(void)
     bb_free(&srv);
 }
 
+/* The hand-written appenders of tls_fingerprint.c against printf's own
+ * formatting (an independent implementation of the same text), on the
+ * extreme values of each field, and the JA4 of a hello too long for its
+ * stack buffers (300 ciphers: the heap path) against the digest of the
+ * list formatted here with snprintf. */
+static void sha256_12(const char *text, char out[13])
+{
+    static const char hx[] = "0123456789abcdef";
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    CHECK(EVP_Digest(text, strlen(text), d, &n, EVP_sha256(), NULL) == 1);
+    for (int i = 0; i < 12; i++)
+        out[i] = hx[(i & 1) ? d[i / 2] & 0xf : d[i / 2] >> 4];
+    out[12] = '\0';
+}
+
+static void test_fingerprint_text_vs_printf(void)
+{
+    enum { NC = 300 };
+    static uint16_t ciphers[NC];
+    static const uint16_t exts[] = {0, 9, 10, 99, 100, 65535, 0x1a1a, 4660};
+    static const uint16_t groups[] = {65535, 29, 1};
+    static const uint8_t pf[] = {0, 255, 9, 10};
+    for (size_t i = 0; i < NC; i++)
+        ciphers[i] = (uint16_t)(65535 - 217 * i);
+    mw_tls_client_hello ch;
+    memset(&ch, 0, sizeof ch);
+    ch.legacy_version = 65535;
+    ch.ciphers = (mw_tls_u16_list){ciphers, NC};
+    ch.extensions = (mw_tls_u16_list){exts, sizeof exts / sizeof exts[0]};
+    ch.supported_groups = (mw_tls_u16_list){groups, 3};
+    ch.ec_point_formats = (mw_tls_bytes){pf, sizeof pf};
+
+    size_t cap = mw_tls_ja3_cap(&ch);
+    char *got = malloc(cap), *want = malloc(cap + 64);
+    char md5[33];
+    CHECK(got && want);
+    mw_tls_ja3(&ch, got, cap, md5);
+    size_t o = (size_t)snprintf(want, cap, "%u,", 65535u);
+    for (size_t i = 0; i < NC; i++)
+        if (!mw_tls_is_grease(ciphers[i]))
+            o += (size_t)snprintf(want + o, cap - o, i ? "-%u" : "%u", ciphers[i]);
+    o += (size_t)snprintf(want + o, cap - o, ",0-9-10-99-100-65535-4660,65535-29-1,0-255-9-10");
+    CHECK_EQ_S(got, want);
+
+    char ja4[37], hb[13];
+    CHECK(mw_tls_ja4(&ch, 't', ja4));
+    /* 'd': extension 0 (server_name) is in the list. JA4_b: the
+     * non-GREASE ciphers sorted, as %04x joined by ','. */
+    uint16_t sorted[NC];
+    size_t ns = 0;
+    for (size_t i = 0; i < NC; i++)
+        if (!mw_tls_is_grease(ciphers[i]))
+            sorted[ns++] = ciphers[i];
+    for (size_t i = 1; i < ns; i++)
+        for (size_t k = i; k && sorted[k - 1] > sorted[k]; k--) {
+            uint16_t t = sorted[k];
+            sorted[k] = sorted[k - 1];
+            sorted[k - 1] = t;
+        }
+    o = 0;
+    for (size_t i = 0; i < ns; i++)
+        o += (size_t)snprintf(want + o, cap + 64 - o, i ? ",%04x" : "%04x", sorted[i]);
+    sha256_12(want, hb);
+    snprintf(want, cap, "t00d9907%s_%s_", "00", hb);
+    CHECK(strncmp(ja4, want, strlen(want)) == 0);
+    CHECK_EQ_U(strlen(ja4), 36);
+
+    mw_tls_server_hello sh;
+    memset(&sh, 0, sizeof sh);
+    sh.legacy_version = 0;
+    sh.cipher = 65535;
+    sh.extensions = (mw_tls_u16_list){exts, sizeof exts / sizeof exts[0]};
+    cap = mw_tls_ja3s_cap(&sh);
+    mw_tls_ja3s(&sh, got, cap, md5);
+    CHECK_EQ_S(got, "0,65535,0-9-10-99-100-65535-4660");
+    free(got);
+    free(want);
+}
+
 int main(void)
 {
     RUN(test_client_hello);
     RUN(test_ja4_transport_and_alpn_hex);
+    RUN(test_fingerprint_text_vs_printf);
     RUN(test_tls12_one_record);
     RUN(test_tls12_split_records);
     RUN(test_bytewise);
