@@ -340,7 +340,17 @@ void mw_cli_parse(mw_cli *cli, int argc, char **argv)
             cli->max_packets = v;
             break;
         case 'n': break;
-        case 'i': cli->iface = optarg; break;
+        case 'i':
+            /* One interface a process for now: a second -i must not
+             * silently replace the first. */
+            if (cli->iface) {
+                fprintf(stderr, "mitmwatch: -i %s: one interface a run (already -i %s); "
+                                "run one mitmwatch per interface (mitmwatch@IFACE.service)\n",
+                        optarg, cli->iface);
+                exit(MW_EXIT_USAGE);
+            }
+            cli->iface = optarg;
+            break;
         case 'f': cfg->capture.filter = optarg; break;
         case 's':
             if (!parse_size(optarg, 262144, &v) || v < 64)

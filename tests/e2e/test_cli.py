@@ -108,6 +108,13 @@ class Cli(unittest.TestCase):
         self.assertLess(f["stream_bytes_to_client"], 16384)
         self.assertEqual(stats_of(out)["flows"]["bypassed"], 1)
 
+    def test_second_interface_is_an_error(self):
+        # Before, a second -i silently replaced the first (issue 12).
+        rc, out, err = run("-i", "lo", "-i", "eth0")
+        self.assertEqual(rc, 2)
+        self.assertIn("-i eth0: one interface a run (already -i lo)", err)
+        self.assertEqual(out, "")
+
     def test_flow_id_is_first_frame_number(self):
         """flow_id is the run-wide number of the flow's first packet: the
         frame number over one file, offset by the earlier inputs' packets
