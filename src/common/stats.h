@@ -161,6 +161,8 @@
     X(certificates, "certificates in the chains reported")                     \
     X(certs_unparsable, "certificates OpenSSL could not parse (hash only)")    \
     X(certs_dropped, "certificates over the chain caps, not reported")         \
+    X(hs_over_cap, "sessions with a handshake message over the 1 MiB cap, skipped") \
+    X(hs_bytes_over_cap, "bytes of handshake messages skipped over the cap")     \
     X(not_tls, "TCP flows without a TLS handshake in their first bytes")       \
     X(prefiltered, "of not_tls: given up at their first payload bytes (fast path)") \
     X(ndpi_flows, "flows classified by nDPI")                                  \

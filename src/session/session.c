@@ -473,6 +473,13 @@ static void write_chain(mw_sessions *s, mw_json *j, const mw_tls_facts *f)
     }
     mw_json_array_end(j);
     s->st.certs_dropped += f->certs_dropped;
+    /* A message past max_msg_bytes (a 16 MB "certificate") is skipped by
+     * the parser; the event says chain_truncated, these say how much. */
+    uint64_t over = f->msg_bytes_over_cap[0] + f->msg_bytes_over_cap[1];
+    if (over) {
+        s->st.hs_over_cap++;
+        s->st.hs_bytes_over_cap += over;
+    }
 }
 
 /* nDPI is made to decide (giving up with a guess if need be) once: when

@@ -98,6 +98,9 @@ def check_bigcert(st, ev, flows):
     assert len(ev) == 1
     assert any(n.get("note") == "chain_truncated" for n in ev[0]["flow_notes"])
     assert ev[0]["chain"] == []
+    print("hs_bytes_over_cap", c(st, "sessions.hs_bytes_over_cap"))
+    assert c(st, "sessions.hs_over_cap") == 1
+    assert c(st, "sessions.hs_bytes_over_cap") > 0
     assert c(st, "flows.bytes_bypassed") > 15_000_000
     assert c(st, "tcp_reassembly.buffer_peak_bytes") <= 1 * MIB
 
