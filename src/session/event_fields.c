@@ -236,3 +236,33 @@ void mw_ev_flow_record(mw_json *j, const mw_flow *f, mw_flow_end reason, const c
     mw_ev_notes(j, f, NULL, NULL);
     mw_json_object_end(j);
 }
+
+void mw_ev_text_line(FILE *out, const mw_flow *flow, bool swapped, uint64_t first_ts_us,
+                     const mw_tls_facts *tf, const char *event, const mw_verdict *v)
+{
+    char tag[160] = "";
+    if (v) {
+        size_t o = (size_t)snprintf(tag, sizeof tag, " verdict=%s", mw_verdict_name(v->kind));
+        for (size_t i = 0; i < v->n_reasons && o < sizeof tag; i++)
+            o += (size_t)snprintf(tag + o, sizeof tag - o, "%c%s", i ? ',' : '[',
+                                  mw_reason_name(v->reasons[i].code));
+        if (v->n_reasons && o < sizeof tag)
+            snprintf(tag + o, sizeof tag - o, "]");
+    }
+    char a[MW_ADDR_STRLEN + 8], b[MW_ADDR_STRLEN + 8], ts[MW_TIMESTAMP_LEN];
+    mw_json sni;
+    mw_json_init(&sni);
+    /* JSON escaping keeps hostile names from reaching the terminal raw. */
+    if (tf->ch.has_sni)
+        mw_json_string_n(&sni, tf->ch.sni.data, tf->ch.sni.len);
+    fprintf(out, "%s %-4s %s -> %s sni=%s %s %s chain=%zu%s\n",
+            mw_format_timestamp(first_ts_us, ts, sizeof ts), event,
+            mw_ev_endpoint_text(swapped ? &flow->server_ip : &flow->client_ip,
+                          swapped ? flow->server_port : flow->client_port, a, sizeof a),
+            mw_ev_endpoint_text(swapped ? &flow->client_ip : &flow->server_ip,
+                          swapped ? flow->client_port : flow->server_port, b, sizeof b),
+            tf->ch.has_sni ? mw_json_text(&sni) : "-",
+            tf->version_name ? tf->version_name : "-", mw_ev_handshake_name(tf), tf->n_certs,
+            tag);
+    mw_json_free(&sni);
+}

@@ -11,8 +11,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "common/json.h"
+#include "detect/verdict.h"
 #include "dissectors/tls.h"
 #include "flow/flow.h"
 
@@ -29,6 +31,12 @@ const char *mw_ev_endpoint_text(const mw_addr *a, uint16_t port, char *buf, size
 /* The SNI as the baseline keys it (lowercase, \xNN for other bytes). */
 void mw_ev_name_key(const mw_tls_facts *tf, char *out, size_t n);
 bool mw_ev_offered_tls13(const mw_tls_client_hello *ch);
+/* The readable line for people, one per session (the text output):
+ * time, kind, endpoints (client first: swapped when the flow's client is
+ * the TLS server), SNI JSON-escaped, version, handshake, chain length and,
+ * with v, the verdict and its reasons. */
+void mw_ev_text_line(FILE *out, const mw_flow *flow, bool swapped, uint64_t first_ts_us,
+                     const mw_tls_facts *tf, const char *event, const mw_verdict *v);
 /* "flow_notes": reassembly anomalies per direction, and with tf the
  * STARTTLS offsets (starttls[0] client, [1] server; may be NULL), a
  * truncated chain and a malformed handshake. */

@@ -519,38 +519,6 @@ static void count_session(mw_sessions *s, const mw_tls_facts *tf)
         s->st.incomplete++;
 }
 
-/* The readable line for people: one per session. */
-static void write_text(mw_sessions *s, const mw_flow *flow, const sflow *sf,
-                       const mw_tls_facts *tf, const char *event, const mw_verdict *v)
-{
-    char tag[160] = "";
-    if (v) {
-        size_t o = (size_t)snprintf(tag, sizeof tag, " verdict=%s", mw_verdict_name(v->kind));
-        for (size_t i = 0; i < v->n_reasons && o < sizeof tag; i++)
-            o += (size_t)snprintf(tag + o, sizeof tag - o, "%c%s", i ? ',' : '[',
-                                  mw_reason_name(v->reasons[i].code));
-        if (v->n_reasons && o < sizeof tag)
-            snprintf(tag + o, sizeof tag - o, "]");
-    }
-    char a[MW_ADDR_STRLEN + 8], b[MW_ADDR_STRLEN + 8], ts[MW_TIMESTAMP_LEN];
-    bool swapped = sf->tls_client_dir != MW_DIR_TO_SERVER;
-    mw_json sni;
-    mw_json_init(&sni);
-    /* JSON escaping keeps hostile names from reaching the terminal raw. */
-    if (tf->ch.has_sni)
-        mw_json_string_n(&sni, tf->ch.sni.data, tf->ch.sni.len);
-    fprintf(s->cfg.text, "%s %-4s %s -> %s sni=%s %s %s chain=%zu%s\n",
-            mw_format_timestamp(sf->first_ts_us, ts, sizeof ts), event,
-            mw_ev_endpoint_text(swapped ? &flow->server_ip : &flow->client_ip,
-                          swapped ? flow->server_port : flow->client_port, a, sizeof a),
-            mw_ev_endpoint_text(swapped ? &flow->client_ip : &flow->server_ip,
-                          swapped ? flow->client_port : flow->server_port, b, sizeof b),
-            tf->ch.has_sni ? mw_json_text(&sni) : "-",
-            tf->version_name ? tf->version_name : "-", mw_ev_handshake_name(tf), tf->n_certs,
-            tag);
-    mw_json_free(&sni);
-}
-
 static void write_tls_event(mw_sessions *s, const mw_flow *flow, sflow *sf,
                             const mw_tls_facts *tf, const char *event)
 {
@@ -590,7 +558,8 @@ static void write_tls_event(mw_sessions *s, const mw_flow *flow, sflow *sf,
                                    s->cfg.output_stats);
     }
     if (s->cfg.text)
-        write_text(s, flow, sf, tf, event, v);
+        mw_ev_text_line(s->cfg.text, flow, sf->tls_client_dir != MW_DIR_TO_SERVER,
+                        sf->first_ts_us, tf, event, v);
     if (!s->cfg.events) {
         sink_leave(s);
         return;
