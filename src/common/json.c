@@ -3,6 +3,8 @@
  */
 #include "common/json.h"
 
+#include "common/decimal.h"
+
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,25 +210,10 @@ void mw_json_string_n(mw_json *j, const void *s, size_t n)
     append_escaped(j, s, n);
 }
 
-/* v in decimal into out (at most 20 digits); returns how many (snprintf's
- * formatting machinery costs more than the event's numbers). */
-static size_t decimal(uint64_t v, char *out)
-{
-    char rev[20];
-    size_t n = 0;
-    do {
-        rev[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v && n < sizeof rev);
-    for (size_t i = 0; i < n; i++)
-        out[i] = rev[n - 1 - i];
-    return n;
-}
-
 void mw_json_uint(mw_json *j, uint64_t v)
 {
     char b[24];
-    size_t n = decimal(v, b);
+    size_t n = mw_decimal(v, b);
     before_value(j);
     append(j, b, n);
 }
@@ -238,7 +225,7 @@ void mw_json_int(mw_json *j, int64_t v)
     uint64_t m = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
     size_t k = v < 0;
     b[0] = '-';
-    size_t n = k + decimal(m, b + k);
+    size_t n = k + mw_decimal(m, b + k);
     before_value(j);
     append(j, b, n);
 }

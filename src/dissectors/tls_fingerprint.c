@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/decimal.h"
+
 #include <openssl/evp.h>
 
 enum { EXT_SERVER_NAME = 0x0000, EXT_ALPN = 0x0010 };
@@ -35,19 +37,8 @@ static void hex_digest(const EVP_MD *md, const void *data, size_t len, char *out
 
 /* Hand-written appenders instead of snprintf: the fingerprints are made
  * for every hello, and printf's format parsing was most of their cost.
- * Each writes at most 5 digits (values are 16 bits or less). */
-static size_t put_dec(char *buf, unsigned v)
-{
-    char t[5];
-    size_t n = 0;
-    do {
-        t[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v && n < sizeof t);
-    for (size_t i = 0; i < n; i++)
-        buf[i] = t[n - 1 - i];
-    return n;
-}
+ * Numbers go through mw_decimal (common/decimal.h): at most 5 digits
+ * here, the values being 16 bits or less. */
 
 /* Two decimal digits, zero-padded: v <= 99. */
 static void put_2dec(char *buf, size_t v)
@@ -79,7 +70,7 @@ static void put_dec_list(char *buf, size_t cap, size_t *p, const uint16_t *v, si
             break;
         if (!first)
             buf[(*p)++] = '-';
-        *p += put_dec(buf + *p, v[i]);
+        *p += mw_decimal(v[i], buf + *p);
         first = false;
     }
 }
@@ -93,7 +84,7 @@ size_t mw_tls_ja3_cap(const mw_tls_client_hello *ch)
 void mw_tls_ja3(const mw_tls_client_hello *ch, char *buf, size_t cap, char md5[33])
 {
     size_t npf = ch->ec_point_formats.len;
-    size_t p = put_dec(buf, ch->legacy_version);
+    size_t p = mw_decimal(ch->legacy_version, buf);
     buf[p++] = ',';
     put_dec_list(buf, cap, &p, ch->ciphers.v, ch->ciphers.n, true);
     buf[p++] = ',';
@@ -107,7 +98,7 @@ void mw_tls_ja3(const mw_tls_client_hello *ch, char *buf, size_t cap, char md5[3
     for (bool first = true; cap - p >= 5 && mw_cursor_get_u8(&pf, &b); first = false) {
         if (!first)
             buf[p++] = '-';
-        p += put_dec(buf + p, b);
+        p += mw_decimal(b, buf + p);
     }
     buf[p] = '\0';
     hex_digest(EVP_md5(), buf, p, md5, 32);
@@ -120,9 +111,9 @@ size_t mw_tls_ja3s_cap(const mw_tls_server_hello *sh)
 
 void mw_tls_ja3s(const mw_tls_server_hello *sh, char *buf, size_t cap, char md5[33])
 {
-    size_t p = put_dec(buf, sh->legacy_version);
+    size_t p = mw_decimal(sh->legacy_version, buf);
     buf[p++] = ',';
-    p += put_dec(buf + p, sh->cipher);
+    p += mw_decimal(sh->cipher, buf + p);
     buf[p++] = ',';
     put_dec_list(buf, cap, &p, sh->extensions.v, sh->extensions.n, true);
     buf[p] = '\0';
