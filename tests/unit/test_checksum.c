@@ -32,14 +32,15 @@ static uint16_t swap16(uint16_t v)
  * whatever the split of the bytes into regions, odd ones included. */
 static void test_against_reference(void)
 {
-    uint8_t buf[301];
+    /* Long enough for the 16-byte loop and its tails, from odd starts. */
+    uint8_t buf[1501];
     uint32_t x = 12345;
     for (size_t i = 0; i < sizeof buf; i++) {
         x = x * 1103515245u + 12345u;
         buf[i] = (uint8_t)(x >> 16);
     }
-    for (size_t n = 0; n <= sizeof buf; n += 7) {
-        for (size_t split = 0; split <= n; split += 3) {
+    for (size_t n = 0; n <= sizeof buf; n += n < 301 ? 7 : 97) {
+        for (size_t split = 0; split <= n; split += n < 301 ? 3 : 13) {
             mw_csum s = {0, 0};
             mw_cursor a, b;
             mw_cursor_init(&a, buf, split);
@@ -58,6 +59,39 @@ static void test_against_reference(void)
             CHECK_EQ_U(little ? swap16(got) : got, want);
         }
     }
+}
+
+/* The largest sums: 256 KiB of 0xFF (the biggest frame libpcap hands
+ * out) in one region and split at an odd byte. All-ones words sum to
+ * 0xFFFF, which is 0 in ones complement. */
+static void test_all_ones(void)
+{
+    static uint8_t big[256 * 1024];
+    memset(big, 0xff, sizeof big);
+    mw_csum s = {0, 0};
+    mw_cursor c;
+    mw_cursor_init(&c, big, sizeof big);
+    mw_csum_add(&s, &c);
+    uint16_t got = mw_csum_fold(&s);
+    CHECK(got == 0xffff || got == 0);
+    mw_csum t = {0, 0};
+    mw_cursor a, b;
+    mw_cursor_init(&a, big, 12345);
+    mw_cursor_init(&b, big + 12345, sizeof big - 12345);
+    mw_csum_add(&t, &a);
+    mw_csum_add(&t, &b);
+    CHECK_EQ_U(mw_csum_fold(&t), got);
+    /* One byte less: the last word is 0xFF00 (network order). */
+    mw_csum u = {0, 0};
+    mw_cursor_init(&c, big, sizeof big - 1);
+    mw_csum_add(&u, &c);
+    uint16_t one = 1;
+    uint8_t little;
+    memcpy(&little, &one, 1);
+    /* 131071 words of 0xFFFF and one 0xFF00 (network order): 0xFF00. */
+    uint16_t want = 0xff00;
+    uint16_t g = mw_csum_fold(&u);
+    CHECK_EQ_U(little ? swap16(g) : g, want);
 }
 
 static const uint8_t ftp2[] = {
@@ -114,6 +148,7 @@ static void test_modes(void)
 int main(void)
 {
     RUN(test_against_reference);
+    RUN(test_all_ones);
     RUN(test_decoder);
     RUN(test_modes);
     return check_summary();
