@@ -880,6 +880,36 @@ static void test_ipv6(void)
     CHECK(g4 != g6);
     CHECK_EQ_U(mw_flow_count(t), 4);
 
+    /* The order is memcmp's over all 16 bytes: x differs from y first at
+     * byte 7 (1 > 0), although y has the larger byte 8. */
+    mw_addr x6, y6;
+    memset(&x6, 0, sizeof(x6));
+    x6.family = 6;
+    y6 = x6;
+    x6.bytes[7] = 1;
+    y6.bytes[8] = 0xff;
+    mw_packet xy = pkt(6, x6, 443, y6, 1234, ACK, 0, T0);
+    mw_flow_key_from_packet(&xy, &k);
+    CHECK_EQ_U(k.lo_port, 1234);
+    CHECK_EQ_U(k.lo_addr.bytes[8], 0xff);
+    CHECK_EQ_U(k.hi_addr.bytes[7], 1);
+    /* Within one half too: byte 0 (1 > 0) before byte 1 (0 < 0xff). */
+    memset(&x6.bytes, 0, 16);
+    memset(&y6.bytes, 0, 16);
+    x6.bytes[0] = 1;
+    y6.bytes[1] = 0xff;
+    mw_packet xw = pkt(6, x6, 443, y6, 1234, ACK, 0, T0);
+    mw_flow_key_from_packet(&xw, &k);
+    CHECK_EQ_U(k.lo_port, 1234);
+    CHECK_EQ_U(k.lo_addr.bytes[1], 0xff);
+    /* Equal first halves: the second half decides (byte 15). */
+    y6 = x6;
+    y6.bytes[15] = 1;
+    mw_packet xz = pkt(6, y6, 443, x6, 1234, ACK, 0, T0);
+    mw_flow_key_from_packet(&xz, &k);
+    CHECK_EQ_U(k.lo_port, 1234);
+    CHECK_EQ_U(k.hi_addr.bytes[15], 1);
+
     /* Mixed families in one key: IPv4 sorts first. */
     mw_packet m = pkt(17, v6(9), 1, v4(1, 2, 3, 4), 2, 0, 0, T0);
     mw_flow_key_from_packet(&m, &k);
