@@ -68,11 +68,13 @@ unsigned mw_dispatch_worker(mw_dispatch *d, int linktype, const mw_source_packet
         a = b;
         b = t;
     }
+    /* An IPv4 address is its first 4 bytes (the rest are zero). */
+    size_t alen = pkt.src.family == 4 && pkt.dst.family == 4 ? 4 : 16;
     uint8_t key[33];
-    memcpy(key, a, 16);
-    memcpy(key + 16, b, 16);
-    key[32] = pkt.src.family;
-    uint64_t h = mw_siphash13(&d->hkey, key, 33);
+    memcpy(key, a, alen);
+    memcpy(key + alen, b, alen);
+    key[2 * alen] = pkt.src.family;
+    uint64_t h = mw_siphash13(&d->hkey, key, 2 * alen + 1);
     /* Multiply-shift: an unbiased range without a division. */
     return (unsigned)(((h >> 32) * d->n) >> 32);
 }
