@@ -8,7 +8,7 @@
 #
 # usage: bench/bench.sh [BUILD_DIR] [CAPTURE]
 #   BUILD_DIR defaults to build/; CAPTURE defaults to bench/readdressed.pcap
-#   (~500 MB, 1.4 M packets: 14 re-addressed, re-timed copies of
+#   (~533 MB, 1.5 M packets: 15 re-addressed, re-timed copies of
 #   ../shared/corpus), made by `bench/make_input.py --readdress` when
 #   missing and never committed. bench/input.pcap (the older 128 MB input
 #   of unchanged copies) is still made by `bench/make_input.py DIR OUT MB`.

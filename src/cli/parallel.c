@@ -70,13 +70,17 @@ typedef struct pworker {
     pthread_t thread;
     mw_ring ring;
     mw_hub hub; /* where it sleeps */
-    _Atomic uint64_t f_hi, f_lo; /* frontier */
+    /* Stored at every message: a line of its own (common/ring.h). */
+    _Alignas(MW_CACHE_LINE) _Atomic uint64_t f_hi, f_lo; /* frontier */
     /* While it sleeps for a turn: the turn's key (else KEY_INF), so that
      * only the frontier that passes it wakes the sleeper. */
     _Atomic uint64_t w_hi, w_lo;
     /* For the progress line: its sessions so far, refreshed now and then. */
     _Atomic uint64_t seen_sessions, seen_intercepted;
-    mw_worker *worker;
+    /* Waiting for its ring: read by the reader at every frame it hands
+     * this worker, so not beside what the worker writes per message. */
+    _Alignas(MW_CACHE_LINE) atomic_bool asleep;
+    _Alignas(MW_CACHE_LINE) mw_worker *worker;
     mw_sessions *sessions;
     /* Owned by the worker thread. */
     const char *name;
@@ -89,7 +93,6 @@ typedef struct pworker {
     uint64_t ticks;    /* barrier ticks passed, this run */
     unsigned index;
     int linktype;
-    atomic_bool asleep; /* waiting for its ring */
     bool started;
     bool hub_ok;
     bool in_input;
@@ -102,8 +105,9 @@ struct mw_par {
     mw_hub hub; /* where the reader sleeps */
     mw_dispatch *dispatch;
     mw_stats reader_stats;
-    _Atomic uint64_t pos;       /* next packet number the reader hands out */
-    atomic_uint turn_waiters;   /* workers waiting for a turn */
+    /* Stored at every frame by the reader: a line of its own. */
+    _Alignas(MW_CACHE_LINE) _Atomic uint64_t pos; /* next packet number handed out */
+    _Alignas(MW_CACHE_LINE) atomic_uint turn_waiters; /* workers waiting for a turn */
     atomic_uint ended;          /* workers done with the input */
     atomic_bool reader_asleep;
     _Atomic uint64_t expire_arrivals; /* workers at expiry barriers, all ticks */
@@ -492,11 +496,15 @@ mw_par *mw_par_new(unsigned threads, const mw_config *cfg, const mw_session_conf
 {
     if (threads == 0 || threads > MW_PAR_MAX_THREADS)
         return NULL;
-    mw_par *p = calloc(1, sizeof(*p));
+    /* Aligned to a line, so that the lines the layout keeps apart are. */
+    mw_par *p = aligned_alloc(MW_CACHE_LINE, sizeof(*p));
     if (!p)
         return NULL;
+    memset(p, 0, sizeof(*p));
     p->n = threads;
-    p->w = calloc(threads, sizeof(*p->w));
+    p->w = aligned_alloc(MW_CACHE_LINE, threads * sizeof(*p->w));
+    if (p->w)
+        memset(p->w, 0, threads * sizeof(*p->w));
     p->dispatch = mw_dispatch_new(threads);
     if (!p->w || !p->dispatch || !mw_hub_init(&p->hub)) {
         mw_dispatch_free(p->dispatch);

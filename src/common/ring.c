@@ -94,11 +94,13 @@ void *mw_ring_reserve(mw_ring *r, size_t len)
         return NULL;
     size_t need = HDR + ((len + 7) & ~(size_t)7);
     size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-    size_t head = atomic_load_explicit(&r->head, memory_order_acquire);
     size_t off = tail & (r->cap - 1);
     size_t skip = need > r->cap - off ? r->cap - off : 0;
-    if (r->cap - (tail - head) < skip + need)
-        return NULL;
+    if (r->cap - (tail - r->head_seen) < skip + need) {
+        r->head_seen = atomic_load_explicit(&r->head, memory_order_acquire);
+        if (r->cap - (tail - r->head_seen) < skip + need)
+            return NULL;
+    }
     if (skip) {
         uint64_t zero = 0;
         memcpy(r->buf + off, &zero, HDR);
@@ -120,9 +122,11 @@ void mw_ring_commit(mw_ring *r)
 void *mw_ring_peek(mw_ring *r)
 {
     size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-    size_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
-    if (head == tail)
-        return NULL;
+    if (head == r->tail_seen) {
+        r->tail_seen = atomic_load_explicit(&r->tail, memory_order_acquire);
+        if (head == r->tail_seen)
+            return NULL;
+    }
     size_t off = head & (r->cap - 1);
     size_t skip = 0;
     uint64_t len;

@@ -8,7 +8,9 @@
  * frame in place and releases it after the call that uses it. Positions
  * are byte counts that only grow; the producer publishes `tail`, the
  * consumer `head`, each with release/acquire order, so nothing else is
- * shared and no lock is taken on the way.
+ * shared and no lock is taken on the way. Each side keeps the other's
+ * position as last read and reads it again only when that says full
+ * (producer) or empty (consumer).
  *
  * Sleeping is rare and goes through a mutex and condition variable that
  * belong to the sleeping thread: whoever changes what it waits for calls
@@ -42,13 +44,21 @@ void mw_hub_poke(mw_hub *h);
  * forgot to poke for. */
 void mw_hub_wait(mw_hub *h, bool (*ready)(void *arg), void *arg);
 
+/* A cache line: what one side writes on every record lives on a line
+ * of its own, so the two threads do not fight over one line per frame. */
+#define MW_CACHE_LINE 64
+
 typedef struct mw_ring {
     uint8_t *buf;
     size_t cap;             /* bytes, a power of two */
-    _Atomic size_t head;    /* consumer: bytes released */
-    _Atomic size_t tail;    /* producer: bytes committed */
-    size_t reserved;        /* producer: size of the reserved record */
-    size_t pending;         /* consumer: size of the record peeked */
+    /* The producer's line. */
+    _Alignas(MW_CACHE_LINE) _Atomic size_t tail; /* bytes committed */
+    size_t reserved;        /* size of the reserved record */
+    size_t head_seen;       /* head when last read: room is at least that */
+    /* The consumer's line. */
+    _Alignas(MW_CACHE_LINE) _Atomic size_t head; /* bytes released */
+    size_t pending;         /* size of the record peeked */
+    size_t tail_seen;       /* tail when last read: records up to there */
 } mw_ring;
 
 /* Records up to cap / 4 bytes fit. False when out of memory. */
