@@ -48,7 +48,7 @@ void mw_hub_wait(mw_hub *h, bool (*ready)(void *arg), void *arg);
  * of its own, so the two threads do not fight over one line per frame. */
 #define MW_CACHE_LINE 64
 
-typedef struct mw_ring {
+typedef struct mw_ring { // NOLINT(clang-analyzer-optin.performance.Padding): on purpose
     uint8_t *buf;
     size_t cap;             /* bytes, a power of two */
     /* The producer's line. */
