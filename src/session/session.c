@@ -761,7 +761,8 @@ static void on_frame(void *arg, void *state, const mw_flow *flow, int linktype,
     mw_sessions *s = arg;
     sflow *sf = state;
     (void)flow;
-    bool judged = sf->tls_done || sf->kind == KIND_NONE;
+    /* A given-up flow waiting for its ACKs may still turn out TLS. */
+    bool judged = (sf->tls_done || sf->kind == KIND_NONE) && !sf->settle.waiting;
     if (judged && !sf->flagged) {
         if (sf->hold.head) /* no session after all: let the frames go */
             mw_flagged_live_decide(s->cfg.flagged, &sf->hold, false, s->cfg.output_stats);
