@@ -424,7 +424,9 @@ static void write_ndpi(mw_json *j, const sflow *sf)
 {
     const char *risks[64];
     size_t n = 0;
-    mw_json_kv_string(j, "app", sf->ndpi ? mw_ndpi_app_name(sf->ndpi) : NULL);
+    /* A session found only in the second version of a flow given up at
+     * its first bytes: nDPI was stopped then. */
+    mw_json_kv_string(j, "app", sf->ndpi || sf->adopted ? mw_ndpi_app_name(sf->ndpi) : NULL);
     if (sf->ndpi)
         n = mw_ndpi_risks(sf->ndpi, risks, sizeof risks / sizeof risks[0]);
     mw_json_key(j, "ndpi_risks");

@@ -104,13 +104,8 @@ static void tcp_judge(mw_sessions *s, const mw_flow *flow, sflow *sf, mw_tls_ses
         at = &here;
     }
     if (sf->kind != KIND_TLS || !sf->tls) {
-        if (!alt) {
-            /* No handshake in either version; a prefiltered flow's nDPI
-             * waited only for this. */
-            if (sf->prefiltered)
-                mw_session_ndpi_drop(s->ndpi, sf, NULL);
-            return;
-        }
+        if (!alt)
+            return; /* no handshake in either version */
         /* The garbage came first: only the second version holds the
          * handshake, and the first is judged as an empty one. */
         mw_tls_free(sf->tls);
@@ -243,13 +238,12 @@ static bool prefilter_bypass(mw_sessions *s, const mw_flow *flow, sflow *sf, int
     s->st.not_tls++;
     s->st.prefiltered++;
     sf->prefiltered = true;
+    /* nDPI stops now (the fast path's point: it costs most per packet);
+     * should the second version hold a handshake, its app is "Unknown". */
+    mw_session_ndpi_drop(s->ndpi, sf, NULL);
     /* Bypassed once the peer has acknowledged these bytes: a copy with
-     * other bytes may still come (settle.h). nDPI goes on until then, for
-     * the session the second version may hold; without a wait (no TCP)
-     * it goes now. */
+     * other bytes may still come (settle.h). */
     tcp_ready(s, flow, sf, now_us);
-    if (!sf->settle.waiting)
-        mw_session_ndpi_drop(s->ndpi, sf, NULL);
     return true;
 }
 
