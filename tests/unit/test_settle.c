@@ -11,6 +11,7 @@
 #include "flow/pipeline.h"
 #include "session/session.h"
 #include "session/settle.h"
+#include "session/versions.h"
 
 /* ---- the wait alone --------------------------------------------------- */
 
@@ -99,6 +100,32 @@ static void test_bound(void)
     /* Begun once: a second begin keeps the first start. */
     mw_settle_begin(&st, &f, 3000000);
     CHECK_EQ_U(st.since_us, 1000000);
+}
+
+/* Which version's verdict is reported (versions.h). */
+static void test_second_decides(void)
+{
+    static mw_verdict a, b; /* large: not on the stack */
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    a.kind = MW_VERDICT_CLEAN;
+    b.kind = MW_VERDICT_INTERCEPTED;
+    CHECK(mw_versions_second_decides(&a, &b));
+    CHECK(!mw_versions_second_decides(&b, &a));
+    /* Garbage in one version is no judgment: never worse than clean. */
+    b.kind = MW_VERDICT_INCOMPLETE;
+    CHECK(!mw_versions_second_decides(&a, &b));
+    b.kind = MW_VERDICT_OPAQUE;
+    CHECK(!mw_versions_second_decides(&a, &b));
+    /* As bad: the one with more reasons (a chainless decoy suspicious by
+     * TTL alone against the real chain, untrusted too). */
+    a.kind = b.kind = MW_VERDICT_SUSPICIOUS;
+    a.n_reasons = 1;
+    b.n_reasons = 2;
+    CHECK(mw_versions_second_decides(&a, &b));
+    CHECK(!mw_versions_second_decides(&b, &a));
+    b.n_reasons = 1;
+    CHECK(!mw_versions_second_decides(&a, &b)); /* a tie: the first */
 }
 
 /* ---- through the worker and the sessions consumer --------------------- */
@@ -382,6 +409,7 @@ int main(void)
 {
     RUN(test_targets_and_acks);
     RUN(test_bound);
+    RUN(test_second_decides);
     RUN(test_event_waits_for_the_ack);
     RUN(test_garbage_first_same_ttl);
     RUN(test_no_ack_bound);
