@@ -164,6 +164,17 @@ class Evasion(unittest.TestCase):
                                  2 * data_segments(self.capture(name)), name)
                 self.assertEqual(fl["closed_rst"], bf["closed_rst"], name)
                 self.assertEqual(fl["closed_fin"], bf["closed_fin"], name)
+            ss = stats(out)["sessions"]
+            if cls == "garbage_first_samettl":
+                # Garbage from every session's first byte: each is found
+                # in its second version only, judged once the ACKs came.
+                self.assertEqual(ss["second_version_only"], len(self.base[name]), name)
+                self.assertEqual(ss["two_versions"], len(self.base[name]), name)
+            if cls == "decoy_first":
+                # The decoy parses: every session has its first version
+                # and a second, both judged.
+                self.assertEqual(ss["second_version_only"], 0, name)
+                self.assertEqual(ss["two_versions"], len(self.base[name]), name)
             for k, want in self.base[name].items():
                 g = got.get(k)
                 if g is None:
