@@ -26,6 +26,9 @@ Classes:
   garbage_first_samettl  before every segment with data, a copy with the
                     same sequence numbers, garbage payload, a right checksum
                     and the packet's own TTL
+  garbage_first_server  the same before every server segment only: the
+                    ClientHello is intact, so the first version's parse waits
+                    on garbage in the server direction
   decoy_first       before every segment with data, a copy (right checksum,
                     the packet's own TTL) of a decoy handshake of the same
                     lengths that parses to its end and shows no chain: the
@@ -44,7 +47,8 @@ import struct
 import sys
 
 CLASSES = ("synack_decoy", "badsum_garbage", "ttl1_garbage", "rst_outwin",
-           "retrans_differ", "garbage_first_samettl", "decoy_first",
+           "retrans_differ", "garbage_first_samettl", "garbage_first_server",
+           "decoy_first",
            "frag8_reverse", "fragovl_garbage_first",
            "fragovl_garbage_last", "seg5")
 
@@ -274,7 +278,8 @@ def inject(cls, pkts):
         elif cls == "badsum_garbage" and is_data(p):
             g = garbage(len(p.payload), n)
             out.append((ts, build_ip(p, build_tcp(p, payload=g, bad_sum=True))))
-        elif cls == "garbage_first_samettl" and is_data(p):
+        elif (cls == "garbage_first_samettl" and is_data(p)) or (
+                cls == "garbage_first_server" and is_data(p) and (p.src, p.sport) in srv):
             g = garbage(len(p.payload), n)
             out.append((ts, build_ip(p, build_tcp(p, payload=g))))
         elif cls == "decoy_first" and is_data(p):
