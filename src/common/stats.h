@@ -195,7 +195,13 @@
     X(reason_interceptor_fingerprint, "evidence: INTERCEPTOR_FINGERPRINT")     \
     X(reason_server_fingerprint_changed, "evidence: SERVER_FINGERPRINT_CHANGED") \
     X(reason_injection, "sessions with INJECTION: differing copies or fragments")      \
-    X(two_versions, "TLS sessions whose handshake bytes came in two versions, both judged")
+    X(two_versions, "TLS sessions whose handshake bytes came in two versions, both judged") \
+    X(second_version_only, "TLS sessions found only in the second version (garbage came first)") \
+    X(settle_waited, "TCP flows whose judgement waited for the peers' ACKs")                 \
+    X(settle_bound, "of those, judged at the 1 s bound before the ACKs came")               \
+    X(settle_unacked, "of those, judged when 256 KiB beyond the peer's ACK or the cap were held")\
+    X(settle_reparsed, "second versions parsed again while waiting")                          \
+    X(settle_capped, "sessions judged at the check cap (32) before the ACKs settled them")
 
 /* What the run keeps beyond the events: the baseline store (--state), the
  * summary and report (--report), flagged packets (--write-flagged) and the

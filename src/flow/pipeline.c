@@ -615,6 +615,8 @@ void mw_worker_tick(mw_worker *w, uint64_t now_us)
         w->now_us = now_us;
     if (w->now_us >= w->next_expire_us)
         expire(w, w->now_us);
+    if (w->consumer && w->consumer->tick)
+        w->consumer->tick(w->consumer_arg, w->now_us);
 }
 
 void mw_worker_end_input(mw_worker *w)

@@ -70,6 +70,11 @@ typedef struct mw_consumer {
     void (*frame)(void *arg, void *state, const mw_flow *flow, int linktype,
                   const mw_source_packet *raw);
 
+    /* Optional: live capture idle for a while (mw_worker_tick), at
+     * capture time now_us; NULL costs nothing. Not called for files, so
+     * that the output does not depend on when the reader went idle. */
+    void (*tick)(void *arg, uint64_t now_us);
+
     /* The flow ended; the last call for this state, which the consumer
      * frees. Called also for flows bypassed earlier. */
     void (*flow_end)(void *arg, void *state, const mw_flow *flow, mw_flow_end reason);

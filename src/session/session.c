@@ -23,80 +23,8 @@
 #include "output/csv.h"
 #include "session/event_fields.h"
 #include "session/prefilter.h"
+#include "session/session_internal.h"
 #include "session/versions.h"
-
-typedef enum flow_kind {
-    KIND_UNKNOWN, /* still looking */
-    KIND_TLS,
-    KIND_DTLS,
-    KIND_QUIC,
-    KIND_NONE,    /* no handshake within the scan window */
-} flow_kind;
-
-typedef struct sflow {
-    flow_kind kind;
-    mw_tls_session *tls;
-    mw_tls_session *tls_alt; /* from the streams' second versions (versions.h) */
-    mw_dtls_session *dtls;
-    mw_quic_session *quic;
-    uint32_t datagrams; /* UDP datagrams examined while looking */
-    /* Which flow direction is the TLS client: normally MW_DIR_TO_SERVER,
-     * but a flow joined mid-stream may have guessed the client wrong, and
-     * the ClientHello settles it. */
-    int tls_client_dir;
-    bool found[2];      /* handshake start found in this flow direction */
-    uint32_t start[2];  /* its stream offset (> 0: cleartext came first) */
-    uint32_t scanned[2]; /* stream offset up to which the scan has looked */
-    bool kept[2];       /* the prefilter kept this direction's first bytes */
-    bool tls_done;      /* handshake analyzed: the event is written */
-    mw_ndpi_flow *ndpi;
-    bool ndpi_done;
-    uint64_t first_ts_us;
-    const char *capture; /* the input's name, stable while it is read */
-    /* TCP, per flow direction: the TTL of its first packet, and the TTL
-     * furthest from it on a payload packet before the handshake was done
-     * (an interception box answers with its own hop count: TTL_ANOMALY). */
-    bool ttl_seen[2];
-    uint8_t ttl_first[2]; /* 0: the first packet was no SYN(-ACK) */
-    uint8_t ttl_other[2];
-    bool flagged; /* judged intercepted or suspicious: --write-flagged */
-    mw_flagged_hold hold; /* live --write-flagged: frames until judged */
-} sflow;
-
-/*
- * Certificates repeat: every session to a popular server sends the same
- * chain, and parsing one with OpenSSL costs far more than everything else a
- * session needs. So each certificate's JSON form and its parsed X509 (for
- * the verdict) are kept, by SHA-256 of its DER, in a direct-mapped cache of
- * CERT_CACHE_SLOTS entries (a collision just replaces the older entry).
- * Bounded: slots x (one certificate's JSON + one X509).
- */
-#define CERT_CACHE_SLOTS 4096u
-
-typedef struct cert_slot {
-    uint8_t digest[SHA256_DIGEST_LENGTH];
-    char *json; /* NULL: empty slot */
-    size_t len;
-    bool unparsable;
-    X509 *x509; /* a reference of our own; NULL when unparsable */
-    /* The baseline's view of it as a leaf, made once (names printed by
-     * OpenSSL cost more than the lookups): valid when names_ok. */
-    mw_leaf_names names;
-    bool names_ok;
-    char *issuer; /* its issuer as the verdict prints it, or NULL */
-} cert_slot;
-
-struct mw_sessions {
-    cert_slot *certs; /* CERT_CACHE_SLOTS */
-    mw_trust_cache *trust; /* this worker's own: no lock (trust_cache.h) */
-    mw_json scratch;
-    mw_session_config cfg;
-    mw_session_stats st;
-    mw_ndpi *ndpi;
-    mw_tls_limits tls_limits;
-    mw_json rec;
-    bool ok;
-};
 
 mw_sessions *mw_sessions_new(const mw_session_config *cfg)
 {
@@ -484,7 +412,7 @@ static void write_chain(mw_sessions *s, mw_json *j, const mw_tls_facts *f)
 
 /* nDPI is made to decide (giving up with a guess if need be) once: when
  * it has seen enough packets, or when the session's event is written. */
-static void ndpi_settle(mw_sessions *s, sflow *sf)
+void mw_session_ndpi_settle(mw_sessions *s, sflow *sf)
 {
     if (sf->ndpi && !sf->ndpi_done) {
         mw_ndpi_finish(s->ndpi, sf->ndpi);
@@ -496,7 +424,9 @@ static void write_ndpi(mw_json *j, const sflow *sf)
 {
     const char *risks[64];
     size_t n = 0;
-    mw_json_kv_string(j, "app", sf->ndpi ? mw_ndpi_app_name(sf->ndpi) : NULL);
+    /* A session found only in the second version of a flow given up at
+     * its first bytes: nDPI was stopped then. */
+    mw_json_kv_string(j, "app", sf->ndpi || sf->adopted ? mw_ndpi_app_name(sf->ndpi) : NULL);
     if (sf->ndpi)
         n = mw_ndpi_risks(sf->ndpi, risks, sizeof risks / sizeof risks[0]);
     mw_json_key(j, "ndpi_risks");
@@ -527,25 +457,27 @@ static void write_tls_event(mw_sessions *s, const mw_flow *flow, sflow *sf,
 
     mw_verdict verdict;
     const mw_verdict *v = NULL;
-    ndpi_settle(s, sf);
-    count_session(s, tf);
+    mw_session_ndpi_settle(s, sf);
+    /* The first version held nothing: the second's handshake is counted,
+     * and without rules it is the event's. */
+    if (sf->adopted && sf->tls_alt && !s->cfg.rules)
+        tf = mw_tls_get_facts(sf->tls_alt);
+    count_session(s, sf->adopted && sf->tls_alt ? mw_tls_get_facts(sf->tls_alt) : tf);
     sink_enter(s, flow);
     if (s->cfg.rules) {
         /* Two versions of the handshake bytes: the worse verdict decides,
          * and its facts are the event's. */
         char both[MW_REASON_DETAIL_LEN];
         const char *extra = NULL;
-        if (sf->kind == KIND_TLS && !sf->tls_alt)
-            sf->tls_alt = mw_versions_parse(flow, sf->start, sf->found, sf->tls_client_dir,
-                                            &s->tls_limits);
         if (sf->tls_alt) {
             const mw_tls_facts *af = mw_tls_get_facts(sf->tls_alt);
             mw_verdict a, b;
             judge(s, flow, sf, tf, &a, true, NULL);
             judge(s, flow, sf, af, &b, true, NULL);
-            mw_versions_text(flow, a.kind, b.kind, both, sizeof both);
+            bool second = mw_versions_second_decides(&a, &b);
+            mw_versions_text(flow, a.kind, b.kind, second, both, sizeof both);
             extra = both;
-            if (mw_versions_worse(a.kind, b.kind))
+            if (second)
                 tf = af;
             s->st.two_versions++;
         }
@@ -618,57 +550,9 @@ static void write_tls_event(mw_sessions *s, const mw_flow *flow, sflow *sf,
     sink_leave(s);
 }
 
-/* ---- TCP: finding and following the handshake ------------------------ */
-
-/*
- * Looks for the first byte of a TLS handshake in [scanned, len) of one
- * direction. Only offset 0 may hold an SSLv2 hello; later the record must
- * start with 0x16, which memchr finds fast.
- */
-static bool scan_for_handshake(sflow *sf, int dir, const mw_cursor *stream)
+mw_consumer_verdict mw_session_flow_verdict(const sflow *sf)
 {
-    size_t len = mw_cursor_len(stream);
-    size_t limit = len < MW_SESSION_SCAN_BYTES ? len : MW_SESSION_SCAN_BYTES;
-
-    while (sf->scanned[dir] < limit) {
-        size_t at = sf->scanned[dir];
-        if (at > 0 && !mw_cursor_find_u8(stream, at, limit, 0x16, &at)) {
-            sf->scanned[dir] = (uint32_t)limit;
-            break;
-        }
-        mw_cursor probe = *stream;
-        (void)mw_cursor_skip(&probe, at);
-        /* Too few bytes to tell yet: look again when more arrive. */
-        if (mw_cursor_len(&probe) < 6) {
-            sf->scanned[dir] = (uint32_t)at;
-            return false;
-        }
-        if (mw_tls_looks_like_handshake(&probe)) {
-            sf->found[dir] = true;
-            sf->start[dir] = (uint32_t)at;
-            sf->scanned[dir] = (uint32_t)at;
-            return true;
-        }
-        sf->scanned[dir] = (uint32_t)at + 1;
-    }
-    return false;
-}
-
-/* The handshake type at the start of a found direction: 1 ClientHello,
- * 2 ServerHello (SSLv2 hellos are client hellos). */
-static int hello_type(const mw_cursor *stream, uint32_t start)
-{
-    uint8_t first = 0, type = 0;
-    (void)mw_cursor_peek_u8(stream, start, &first);
-    if (first != 0x16)
-        return 1;
-    (void)mw_cursor_peek_u8(stream, start + 5, &type);
-    return type;
-}
-
-static mw_consumer_verdict flow_verdict(const sflow *sf)
-{
-    return (sf->tls_done || sf->kind == KIND_NONE) && sf->ndpi_done
+    return (sf->tls_done || sf->kind == KIND_NONE) && sf->ndpi_done && !sf->settle.waiting
                ? MW_CONSUMER_DONE : MW_CONSUMER_CONTINUE;
 }
 
@@ -691,7 +575,7 @@ static const mw_tls_facts *session_facts(const sflow *sf)
 /* Writes the session's event once: when its handshake is analyzed, or when
  * the flow ends first (an incomplete handshake is still a session). A UDP
  * flow that only looked like DTLS or QUIC but held no hello is none. */
-static void session_finish(mw_sessions *s, const mw_flow *flow, sflow *sf)
+void mw_session_finish(mw_sessions *s, const mw_flow *flow, sflow *sf)
 {
     const mw_tls_facts *tf = session_facts(sf);
     if (sf->tls_done || !tf)
@@ -722,7 +606,7 @@ static void session_finish(mw_sessions *s, const mw_flow *flow, sflow *sf)
 
 /* nDPI's answer is reported only in session events: a flow known to have
  * none is classified no further (counted in *counter if still running). */
-static void ndpi_drop(mw_ndpi *n, sflow *sf, uint64_t *counter)
+void mw_session_ndpi_drop(mw_ndpi *n, sflow *sf, uint64_t *counter)
 {
     if (sf->ndpi) {
         if (!sf->ndpi_done && counter)
@@ -733,103 +617,17 @@ static void ndpi_drop(mw_ndpi *n, sflow *sf, uint64_t *counter)
     sf->ndpi_done = true;
 }
 
-/*
- * The fast path (prefilter.h): at the first bytes of a direction, a flow
- * that cannot lead to a handshake is given up unless an earlier direction
- * was kept (the reply to a CONNECT is HTTP). Its nDPI state goes too: only
- * session events report nDPI's answer.
- */
-static bool prefilter_bypass(mw_sessions *s, sflow *sf, int dir, const mw_cursor *stream)
-{
-    if (sf->kind != KIND_UNKNOWN || sf->found[dir] || sf->scanned[dir] || sf->kept[dir])
-        return false;
-    mw_prefilter p = mw_prefilter_tcp(stream);
-    if (p == MW_PREFILTER_KEEP)
-        sf->kept[dir] = true;
-    if (p != MW_PREFILTER_BYPASS || sf->kept[!dir])
-        return false;
-    sf->kind = KIND_NONE;
-    s->st.not_tls++;
-    s->st.prefiltered++;
-    ndpi_drop(s->ndpi, sf, NULL);
-    return true;
-}
-
-static mw_consumer_verdict on_stream(void *arg, void *state, const mw_flow *flow,
-                                     int dir, const mw_cursor *stream, uint32_t from,
-                                     const mw_packet *pkt)
-{
-    mw_sessions *s = arg;
-    sflow *sf = state;
-    (void)from;
-    (void)pkt;
-
-    if (sf->kind == KIND_NONE || sf->tls_done)
-        return flow_verdict(sf);
-    if (prefilter_bypass(s, sf, dir, stream))
-        return flow_verdict(sf);
-    if (!sf->found[dir]) {
-        if (!scan_for_handshake(sf, dir, stream)) {
-            /* A whole window of either direction without a hello: no
-             * upgrade preamble is that long, so this is not TLS. */
-            if (sf->kind == KIND_UNKNOWN && sf->scanned[dir] >= MW_SESSION_SCAN_BYTES) {
-                sf->kind = KIND_NONE;
-                s->st.not_tls++;
-                /* nDPI goes on here: stopping it would end the flow's
-                 * reassembly sooner and change its --flows record. */
-            }
-            return flow_verdict(sf);
-        }
-        if (sf->kind == KIND_UNKNOWN) {
-            /* The first hello found says who the TLS client is. */
-            sf->kind = KIND_TLS;
-            int type = hello_type(stream, sf->start[dir]);
-            sf->tls_client_dir = type == 2 ? !dir : dir;
-            sf->tls = mw_tls_new(&s->tls_limits);
-            if (!sf->tls) {
-                sf->kind = KIND_NONE;
-                return flow_verdict(sf);
-            }
-        }
-    }
-    if (!sf->tls)
-        return flow_verdict(sf);
-
-    /* The dissector sees the direction from the handshake's first byte. */
-    mw_cursor view = *stream;
-    (void)mw_cursor_skip(&view, sf->start[dir]);
-    int tls_dir = dir == sf->tls_client_dir ? 0 : 1;
-    mw_tls_status st = mw_tls_feed(sf->tls, tls_dir, &view, 0);
-    if (st == MW_TLS_DONE || st == MW_TLS_ERROR || st == MW_TLS_NOT_TLS)
-        session_finish(s, flow, sf);
-    return flow_verdict(sf);
-}
-
-static mw_consumer_verdict on_gap(void *arg, void *state, const mw_flow *flow, int dir,
-                                  uint32_t offset, uint64_t len, mw_gap_kind kind)
-{
-    sflow *sf = state;
-    (void)arg;
-    (void)flow;
-    (void)kind;
-    if (sf->tls && !sf->tls_done && sf->found[dir] && offset >= sf->start[dir]) {
-        int tls_dir = dir == sf->tls_client_dir ? 0 : 1;
-        (void)mw_tls_gap(sf->tls, tls_dir, offset - sf->start[dir], len);
-    }
-    return flow_verdict(sf);
-}
-
 /* ---- flow lifetime ---------------------------------------------------- */
 
 static void *on_flow_start(void *arg, const mw_flow *flow, const mw_packet *pkt)
 {
     mw_sessions *s = arg;
     sflow *sf = calloc(1, sizeof(*sf));
-    (void)flow;
     if (!sf)
         return NULL;
     sf->first_ts_us = pkt->ts_us;
     sf->capture = pkt->capture;
+    sf->flow = flow;
     sf->tls_client_dir = MW_DIR_TO_SERVER;
     sf->ndpi = mw_ndpi_flow_new(s->ndpi);
     sf->ndpi_done = sf->ndpi == NULL;
@@ -845,14 +643,16 @@ static mw_consumer_verdict on_packet(void *arg, void *state, const mw_flow *flow
 {
     mw_sessions *s = arg;
     sflow *sf = state;
-    (void)flow;
+    if (pkt->l4_proto == 6 && !sf->tls_done)
+        mw_session_tcp_packet(s, flow, sf, dir, pkt);
     if (pkt->l4_proto == 6 && (dir == 0 || dir == 1) && pkt->ttl) {
         if (!sf->ttl_seen[dir]) {
             /* Joined mid-flow, the first packet says nothing of the path
              * the connection was set up on. */
             sf->ttl_seen[dir] = true;
             sf->ttl_first[dir] = (pkt->tcp_flags & MW_TCP_SYN) ? pkt->ttl : 0;
-        } else if (sf->ttl_first[dir] && !sf->tls_done && pkt->payload_wire_len > 0 &&
+        } else if (sf->ttl_first[dir] && !sf->tls_done &&
+                   !(sf->settle.waiting && sf->kind == KIND_TLS) && pkt->payload_wire_len > 0 &&
                  abs(pkt->ttl - sf->ttl_first[dir]) >
                      abs(sf->ttl_other[dir] ? sf->ttl_other[dir] - sf->ttl_first[dir] : 0)) {
             sf->ttl_other[dir] = pkt->ttl;
@@ -863,10 +663,10 @@ static mw_consumer_verdict on_packet(void *arg, void *state, const mw_flow *flow
     if (pkt->l4_proto == 17 && sf->kind == KIND_UNKNOWN && !sf->datagrams &&
         mw_cursor_len(p) && !mw_prefilter_udp_ndpi(p) && !mw_dtls_looks_like_handshake(p) &&
         !mw_quic_looks_like_initial(p, true))
-        ndpi_drop(s->ndpi, sf, &s->st.ndpi_udp_skipped);
+        mw_session_ndpi_drop(s->ndpi, sf, &s->st.ndpi_udp_skipped);
     if (sf->ndpi && !sf->ndpi_done && !mw_ndpi_packet(s->ndpi, sf->ndpi, pkt))
-        ndpi_settle(s, sf);
-    return flow_verdict(sf);
+        mw_session_ndpi_settle(s, sf);
+    return mw_session_flow_verdict(sf);
 }
 
 /* Which of DTLS or QUIC a UDP flow carries, from its first datagrams on
@@ -884,7 +684,7 @@ static void recognise_udp(mw_sessions *s, sflow *sf, int dir, const mw_cursor *p
         sf->dtls = mw_dtls_new();
     } else if (++sf->datagrams >= MW_SESSION_SCAN_DATAGRAMS) {
         sf->kind = KIND_NONE;
-        ndpi_drop(s->ndpi, sf, &s->st.ndpi_stopped);
+        mw_session_ndpi_drop(s->ndpi, sf, &s->st.ndpi_stopped);
     }
     if ((sf->kind == KIND_QUIC && !sf->quic) || (sf->kind == KIND_DTLS && !sf->dtls))
         sf->kind = KIND_NONE;
@@ -900,7 +700,7 @@ static mw_consumer_verdict on_datagram(void *arg, void *state, const mw_flow *fl
     (void)pkt;
 
     if (sf->tls_done || sf->kind == KIND_NONE)
-        return flow_verdict(sf);
+        return mw_session_flow_verdict(sf);
     if (sf->kind == KIND_UNKNOWN)
         recognise_udp(s, sf, dir, payload);
     if (sf->kind == KIND_QUIC) {
@@ -913,8 +713,8 @@ static mw_consumer_verdict on_datagram(void *arg, void *state, const mw_flow *fl
         finished = st != MW_DTLS_NEED_MORE;
     }
     if (finished)
-        session_finish(s, flow, sf);
-    return flow_verdict(sf);
+        mw_session_finish(s, flow, sf);
+    return mw_session_flow_verdict(sf);
 }
 
 static void write_flow_record(mw_sessions *s, const mw_flow *f, mw_flow_end reason)
@@ -929,8 +729,11 @@ static void on_flow_end(void *arg, void *state, const mw_flow *flow, mw_flow_end
     mw_sessions *s = arg;
     sflow *sf = state;
     /* An incomplete handshake is still a session to report. */
-    if (!sf->tls_done)
-        session_finish(s, flow, sf);
+    if (!sf->tls_done && flow->proto == 6)
+        mw_session_tcp_judge_now(s, flow, sf);
+    else if (!sf->tls_done)
+        mw_session_finish(s, flow, sf);
+    mw_session_wait_unlink(s, sf);
     bool records = s->cfg.flow_records && s->cfg.events;
     bool shared = records || (sf->flagged && s->cfg.flagged) ||
                   mw_flagged_is_live(s->cfg.flagged);
@@ -960,7 +763,8 @@ static void on_frame(void *arg, void *state, const mw_flow *flow, int linktype,
     mw_sessions *s = arg;
     sflow *sf = state;
     (void)flow;
-    bool judged = sf->tls_done || sf->kind == KIND_NONE;
+    /* A given-up flow waiting for its ACKs may still turn out TLS. */
+    bool judged = (sf->tls_done || sf->kind == KIND_NONE) && !sf->settle.waiting;
     if (judged && !sf->flagged) {
         if (sf->hold.head) /* no session after all: let the frames go */
             mw_flagged_live_decide(s->cfg.flagged, &sf->hold, false, s->cfg.output_stats);
@@ -973,10 +777,11 @@ static void on_frame(void *arg, void *state, const mw_flow *flow, int linktype,
 static const mw_consumer consumer = {
     .flow_start = on_flow_start,
     .packet = on_packet,
-    .stream_data = on_stream,
-    .stream_gap = on_gap,
+    .stream_data = mw_session_on_stream,
+    .stream_gap = mw_session_on_gap,
     .datagram = on_datagram,
     .flow_end = on_flow_end,
+    .tick = mw_session_on_tick,
 };
 
 /* The same, seeing every frame: only for a live --write-flagged, so no
@@ -984,11 +789,12 @@ static const mw_consumer consumer = {
 static const mw_consumer consumer_holding_frames = {
     .flow_start = on_flow_start,
     .packet = on_packet,
-    .stream_data = on_stream,
-    .stream_gap = on_gap,
+    .stream_data = mw_session_on_stream,
+    .stream_gap = mw_session_on_gap,
     .datagram = on_datagram,
     .flow_end = on_flow_end,
     .frame = on_frame,
+    .tick = mw_session_on_tick,
 };
 
 const mw_consumer *mw_sessions_consumer(const mw_sessions *s)

@@ -23,6 +23,18 @@ Classes:
                     sequence number lies 2^30 beyond the receive window
   retrans_differ    after every segment with data, a copy with the same
                     sequence numbers and garbage payload (right checksum)
+  garbage_first_samettl  before every segment with data, a copy with the
+                    same sequence numbers, garbage payload, a right checksum
+                    and the packet's own TTL
+  garbage_first_server  the same before every server segment only: the
+                    ClientHello is intact, so the first version's parse waits
+                    on garbage in the server direction
+  decoy_first       before every segment with data, a copy (right checksum,
+                    the packet's own TTL) of a decoy handshake of the same
+                    lengths that parses to its end and shows no chain: the
+                    hello randoms differ and each Certificate message's type
+                    is 23 (an unknown one, skipped), so a monitor that keeps
+                    the first copy sees a handshake without certificates
   frag8_reverse     every IP packet with TCP data cut into 8-byte fragments,
                     written last to first
   fragovl_garbage_first  each such packet in two fragments, preceded by a
@@ -35,7 +47,9 @@ import struct
 import sys
 
 CLASSES = ("synack_decoy", "badsum_garbage", "ttl1_garbage", "rst_outwin",
-           "retrans_differ", "frag8_reverse", "fragovl_garbage_first",
+           "retrans_differ", "garbage_first_samettl", "garbage_first_server",
+           "decoy_first",
+           "frag8_reverse", "fragovl_garbage_first",
            "fragovl_garbage_last", "seg5")
 
 ETH_LEN = 14
@@ -189,8 +203,69 @@ def is_data(p):
     return p.tcp and len(p.payload) > 0
 
 
+def decoy_edits(pkts):
+    """Per direction (src, sport, dst, dport): {stream offset: byte} that
+    turn its TLS handshake into the decoy of decoy_first. Offsets count
+    from the first payload byte's sequence number (the SYN's + 1)."""
+    base, data = {}, {}
+    for p in pkts:
+        if not p.tcp:
+            continue
+        k = (p.src, p.sport, p.dst, p.dport)
+        if p.flags & 0x02:
+            base.setdefault(k, (p.seq + 1) & 0xFFFFFFFF)
+        if p.payload:
+            b = base.setdefault(k, p.seq)
+            off = (p.seq - b) & 0xFFFFFFFF
+            if off < (1 << 20):
+                buf = data.setdefault(k, bytearray())
+                if len(buf) < off + len(p.payload):
+                    buf.extend(b"\0" * (off + len(p.payload) - len(buf)))
+                buf[off:off + len(p.payload)] = p.payload
+    edits = {}
+    for k, buf in data.items():
+        # Handshake bytes of the records from offset 0, with each one's
+        # stream offset, up to the first record of another type.
+        hs, where, off = bytearray(), [], 0
+        while off + 5 <= len(buf) and buf[off] == 0x16 and buf[off + 1] == 3:
+            n = struct.unpack("!H", buf[off + 3:off + 5])[0]
+            body = buf[off + 5:off + 5 + n]
+            hs.extend(body)
+            where.extend(range(off + 5, off + 5 + len(body)))
+            off += 5 + n
+        e, at = {}, 0
+        while at + 4 <= len(hs):
+            t = hs[at]
+            n = int.from_bytes(hs[at + 1:at + 4], "big")
+            if t in (1, 2) and at + 6 < len(hs):
+                r = where[at + 6]  # the random's first byte
+                e[r] = buf[r] ^ 0x5A
+            elif t == 11:
+                e[where[at]] = 23
+            elif t not in (12, 13, 14, 16, 20, 4, 22, 15):
+                break  # encrypted (a Finished after ChangeCipherSpec)
+            at += 4 + n
+        if e:
+            edits[k] = (base[k], e)
+    return edits
+
+
+def decoy_payload(p, edits):
+    k = (p.src, p.sport, p.dst, p.dport)
+    if k not in edits:
+        return p.payload
+    b, e = edits[k]
+    off = (p.seq - b) & 0xFFFFFFFF
+    out = bytearray(p.payload)
+    for i in range(len(out)):
+        if off + i in e:
+            out[i] = e[off + i]
+    return bytes(out)
+
+
 def inject(cls, pkts):
     srv = servers(pkts)
+    edits = decoy_edits(pkts) if cls == "decoy_first" else {}
     out = []
     ident = 0x7000
     for n, p in enumerate(pkts):
@@ -203,6 +278,12 @@ def inject(cls, pkts):
         elif cls == "badsum_garbage" and is_data(p):
             g = garbage(len(p.payload), n)
             out.append((ts, build_ip(p, build_tcp(p, payload=g, bad_sum=True))))
+        elif (cls == "garbage_first_samettl" and is_data(p)) or (
+                cls == "garbage_first_server" and is_data(p) and (p.src, p.sport) in srv):
+            g = garbage(len(p.payload), n)
+            out.append((ts, build_ip(p, build_tcp(p, payload=g))))
+        elif cls == "decoy_first" and is_data(p):
+            out.append((ts, build_ip(p, build_tcp(p, payload=decoy_payload(p, edits)))))
         elif cls == "ttl1_garbage" and is_data(p) and (p.src, p.sport) in srv:
             g = garbage(len(p.payload), n)
             out.append((ts, build_ip(p, build_tcp(p, payload=g), ttl=1)))

@@ -40,7 +40,8 @@ CAPTURES = ("gen-kz2019", "gen-corporate", "gen-clean", "443-curl")
 
 # Classes whose injected copies differ from the real bytes of the
 # handshake: the INJECTION reason is required there (issue 18, "judge both").
-DIFFERING = ("badsum_garbage", "ttl1_garbage", "retrans_differ",
+DIFFERING = ("badsum_garbage", "ttl1_garbage", "retrans_differ", "garbage_first_samettl",
+             "garbage_first_server", "decoy_first",
              "fragovl_garbage_first", "fragovl_garbage_last")
 
 # (class, what) -> why it fails today. Taken off as each is fixed.
@@ -163,6 +164,17 @@ class Evasion(unittest.TestCase):
                                  2 * data_segments(self.capture(name)), name)
                 self.assertEqual(fl["closed_rst"], bf["closed_rst"], name)
                 self.assertEqual(fl["closed_fin"], bf["closed_fin"], name)
+            ss = stats(out)["sessions"]
+            if cls == "garbage_first_samettl":
+                # Garbage from every session's first byte: each is found
+                # in its second version only, judged once the ACKs came.
+                self.assertEqual(ss["second_version_only"], len(self.base[name]), name)
+                self.assertEqual(ss["two_versions"], len(self.base[name]), name)
+            if cls == "decoy_first":
+                # The decoy parses: every session has its first version
+                # and a second, both judged.
+                self.assertEqual(ss["second_version_only"], 0, name)
+                self.assertEqual(ss["two_versions"], len(self.base[name]), name)
             for k, want in self.base[name].items():
                 g = got.get(k)
                 if g is None:
