@@ -106,6 +106,18 @@ static void sink_leave(void *arg)
 
 /* ---- a worker ------------------------------------------------------------ */
 
+/* The kernel's counters of the socket into *cs. libpcap's ps_ifdrop is
+ * the interface's (rx_dropped from sysfs, since the socket opened), not
+ * the socket's: only an interface's first socket counts it, or N sockets
+ * would count every drop N times. */
+static void add_kernel(const lworker *w, mw_source *src, mw_capture_stats *cs)
+{
+    uint64_t if_dropped = cs->pcap_if_dropped;
+    mw_source_add_drop_stats(src, cs);
+    if (w->sock > 0)
+        cs->pcap_if_dropped = if_dropped;
+}
+
 /* Its counters now: the worker's, its sessions', and the kernel's for the
  * socket it reads (those of closed sockets are in the worker's already). */
 static void own_stats(lworker *w, mw_stats *st)
@@ -113,7 +125,7 @@ static void own_stats(lworker *w, mw_stats *st)
     *st = *mw_worker_stats(w->worker);
     st->session = *mw_sessions_stats(w->sessions);
     if (w->src)
-        mw_source_add_drop_stats(w->src, &st->capture);
+        add_kernel(w, w->src, &st->capture);
 }
 
 static void snapshot(lworker *w, bool force)
@@ -154,7 +166,7 @@ static bool reopen(lworker *w)
         cs->interface_lost++;
         fprintf(stderr, "mitmwatch: %s\n", mw_source_error(w->src));
     }
-    mw_source_add_drop_stats(w->src, cs);
+    add_kernel(w, w->src, cs);
     mw_source_close(w->src);
     w->src = NULL;
     snapshot(w, true);
@@ -261,7 +273,7 @@ static void *worker_main(void *arg)
     }
     if (w->src) {
         mw_capture_stats *cs = &mw_worker_stats(w->worker)->capture;
-        mw_source_add_drop_stats(w->src, cs);
+        add_kernel(w, w->src, cs);
         mw_source_count_not_read(w->src, cs);
         mw_source_close(w->src);
         w->src = NULL;
