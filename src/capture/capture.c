@@ -518,8 +518,10 @@ mw_source *mw_source_open_live(const char *iface, const mw_capture_config *cfg,
      * defrag flag reassembles IPv4 fragments first, so a datagram's
      * fragments cannot be split between two sockets. */
     if (cfg != NULL && cfg->fanout) {
-        int v = (int)cfg->fanout_id |
-                (int)((PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16);
+        /* The kernel reads an int: the id in the low 16 bits, mode and
+         * flags above (the defrag flag is the sign bit: built unsigned). */
+        uint32_t v = (uint32_t)cfg->fanout_id |
+                     (uint32_t)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16;
         if (setsockopt(pcap_fileno(s->pcap), SOL_PACKET, PACKET_FANOUT, &v, sizeof v) != 0) {
             mw_set_err(err, errlen, "%s: cannot join PACKET_FANOUT group %u: %s", iface,
                        (unsigned)cfg->fanout_id, strerror(errno));
