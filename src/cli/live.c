@@ -166,7 +166,13 @@ static bool reopen(lworker *w)
         cs->interface_lost++;
         fprintf(stderr, "mitmwatch: %s\n", mw_source_error(w->src));
     }
+    /* What the kernel had received for this socket but libpcap no longer
+     * hands out (the ring goes with the interface) is counted, not lost;
+     * the damaged input is the interface, counted once. */
     add_kernel(w, w->src, cs);
+    mw_source_count_not_read(w->src, cs);
+    if (!first && cs->inputs_damaged)
+        cs->inputs_damaged--;
     mw_source_close(w->src);
     w->src = NULL;
     snapshot(w, true);
