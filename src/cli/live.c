@@ -251,8 +251,12 @@ static void *worker_main(void *arg)
         mw_source_packet p;
         mw_source_status s = mw_source_next(w->src, &p);
         if (s == MW_SOURCE_PACKET) {
-            if (!take_ticket(lv))
+            if (!take_ticket(lv)) {
+                /* Read from the ring, past -c's count: not read for us
+                 * (mw_source_count_not_read counts only what is left). */
+                mw_worker_stats(w->worker)->capture.packets_not_read++;
                 break;
+            }
             last_number = p.number;
             p.number = (w->run_packets + p.number - 1) * n + i + 1;
             mw_worker_packet(w->worker, mw_source_linktype(w->src), w->ifc->name, &p);
