@@ -341,7 +341,7 @@ static void fill_interfaces(mw_live *lv)
 
 /* Between two sleeps: SIGHUP, stats records, the report, flushing, the
  * baseline store. All under the sink lock: no worker writes meanwhile. */
-static void poll_ops(mw_live *lv, uint64_t *last_report_ms)
+static void poll_ops(mw_live *lv, uint64_t *last_report_ms, uint64_t *last_state_ms)
 {
     mw_cli *cli = lv->cli;
     mw_ops *o = cli->ops;
@@ -370,8 +370,12 @@ static void poll_ops(mw_live *lv, uint64_t *last_report_ms)
             o->failed = true;
     }
     mw_ops_flush(o, now, false);
-    /* A quiet tap must not hold the state file's write lock. */
-    (void)mw_baseline_flush(cli->baseline);
+    /* Other runs sharing --state see the sightings within a second, and a
+     * quiet tap does not hold the state file's write lock. */
+    if (now - *last_state_ms >= 1000u) {
+        *last_state_ms = now;
+        (void)mw_baseline_flush(cli->baseline);
+    }
     pthread_mutex_unlock(&lv->sink);
 }
 
@@ -417,7 +421,7 @@ void mw_live_run(mw_live *lv)
         }
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    uint64_t last_report_ms = mw_ops_now_ms();
+    uint64_t last_report_ms = mw_ops_now_ms(), last_state_ms = last_report_ms;
     for (;;) {
         sleep_ms(50);
         if (*lv->hooks.stop)
@@ -427,7 +431,7 @@ void mw_live_run(mw_live *lv)
             mw_notify_alive(cli->notify);
         if (running == 0)
             break;
-        poll_ops(lv, &last_report_ms);
+        poll_ops(lv, &last_report_ms, &last_state_ms);
     }
     for (unsigned k = 0; k < lv->n; k++)
         if (lv->w[k].started)

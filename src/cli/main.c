@@ -379,29 +379,33 @@ static bool make_dir(const char *dir)
 
 #define SUMMARY_MAX_BYTES ((size_t)1 << 30)
 
-/* DIR/summary.json, then DIR/report.html drawn from that file as written,
+/* DIR/summary.json and DIR/report.html drawn from that file as written,
  * so the page shows exactly what the file says (and what merge reads). */
 static bool write_report(const mw_summary *sum, const char *dir)
 {
-    char path[4096], tmp[4096], err[512];
+    char path[4096], jtmp[4096], tmp[4096], err[512];
     FILE *f;
     if (!make_dir(dir)) {
         fprintf(stderr, "mitmwatch: %s: %s\n", dir, strerror(errno));
         return false;
     }
     /* Each file is written beside its place and renamed over it: a reader
-     * (a browser, a live sensor's refresh) sees the old file or the new. */
-    snprintf(tmp, sizeof tmp, "%s/.summary.json.tmp", dir);
+     * (a browser, a live sensor's refresh) sees the old file or the new.
+     * The page is drawn from the new summary.json before either is renamed,
+     * and the page goes first: whoever sees the new summary.json finds the
+     * page that shows it. */
+    snprintf(jtmp, sizeof jtmp, "%s/.summary.json.tmp", dir);
     snprintf(path, sizeof path, "%s/summary.json", dir);
-    f = fopen(tmp, "w");
-    if (!f || !mw_summary_write_json(sum, f) || fclose(f) != 0 || rename(tmp, path) != 0) {
+    f = fopen(jtmp, "w");
+    if (!f || !mw_summary_write_json(sum, f) || fclose(f) != 0) {
         fprintf(stderr, "mitmwatch: %s: %s\n", path, strerror(errno));
-        (void)unlink(tmp);
+        (void)unlink(jtmp);
         return false;
     }
-    mw_jdoc *doc = mw_jdoc_load_file(path, SUMMARY_MAX_BYTES, err, sizeof err);
+    mw_jdoc *doc = mw_jdoc_load_file(jtmp, SUMMARY_MAX_BYTES, err, sizeof err);
     if (!doc) {
         fprintf(stderr, "mitmwatch: %s\n", err);
+        (void)unlink(jtmp);
         return false;
     }
     snprintf(tmp, sizeof tmp, "%s/.report.html.tmp", dir);
@@ -419,6 +423,13 @@ static bool write_report(const mw_summary *sum, const char *dir)
         (void)unlink(tmp);
     }
     mw_jdoc_free(doc);
+    /* summary.json is kept even when the page could not be written. */
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    if (rename(jtmp, path) != 0) {
+        fprintf(stderr, "mitmwatch: %s: %s\n", path, strerror(errno));
+        (void)unlink(jtmp);
+        ok = false;
+    }
     return ok;
 }
 

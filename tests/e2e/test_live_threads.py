@@ -7,6 +7,7 @@ tcpreplay sends into va and vc while mitmwatch reads vb and vd.
      as reading the same pcaps offline; the stats record lists the two
      sockets, each received packets, and their counts sum to what
      tcpreplay sent (and to what mitmwatch read); --metrics has them too;
+     SIGTERM right after a burst: sent = read + dropped + not read;
   2. -i vb -i vd: each interface's sessions carry its name in `capture`;
      vd's pair deleted while running: mitmwatch says so, vb's capture goes
      on (sessions replayed meanwhile are reported); vd made again:
@@ -177,6 +178,27 @@ def test_fanout(tmp):
           % (sent, recv, sum(got.values())))
 
 
+def test_fanout_stop_accounting(tmp):
+    """SIGTERM right after a burst into a small buffer: every packet sent
+    is read, dropped by the kernel or counted as not read, summed over the
+    two sockets."""
+    pcap = os.path.join(SAMPLES, "gen-timeseries.pcap")
+    out = os.path.join(tmp, "stop.json")
+    p = start(tmp, out, ["-i", "vb", "--threads", "2", "--buffer-size", "1"],
+              ["2 sockets in PACKET_FANOUT group"])
+    r = sh("ip", "netns", "exec", NS, "tcpreplay", "-q", "-i", "va", "--topspeed",
+           "--loop", "5", pcap)
+    sent = int(next(l for l in r.stdout.splitlines() if "Successful packets:" in l)
+               .split(":")[1])
+    rc = stop(p)
+    assert rc == 0, (rc, stderr_of(tmp))
+    c = read_events(out, True)[1][-1]["capture"]
+    print("stop, 2 sockets: sent %d, read %d, kernel dropped %d, not read %d"
+          % (sent, c["packets"], c["pcap_dropped"], c["packets_not_read"]))
+    assert c["pcap_received"] == sent, (sent, c)
+    assert c["packets"] + c["pcap_dropped"] + c["packets_not_read"] == sent, (sent, c)
+
+
 def test_two_interfaces(tmp):
     a = os.path.join(SAMPLES, "gen-kz2019.pcap")
     b = os.path.join(SAMPLES, "gen-clean.pcap")
@@ -237,6 +259,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="mwlt")
     try:
         test_fanout(tmp)
+        test_fanout_stop_accounting(tmp)
         test_two_interfaces(tmp)
     finally:
         teardown()
