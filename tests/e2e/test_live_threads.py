@@ -215,21 +215,21 @@ def test_two_interfaces(tmp):
     # Incomplete handshakes wait for their flow's end: compare the others.
     complete = lambda c: collections.Counter({k: v for k, v in c.items() if k[7] != "incomplete"})
     assert wait_for(lambda: complete(seen("vb")) == complete(want_a) and
-                    complete(seen("vd")) == complete(want_b), 3.0), (seen("vb"), seen("vd"))
+                    complete(seen("vd")) == complete(want_b), 5.0), (seen("vb"), seen("vd"))
     # vd goes away; vb goes on.
     sh("ip", "-n", NS, "link", "del", "vc")
-    assert wait_for(lambda: "vd: lost; opening it again" in stderr_of(tmp), 3.0), stderr_of(tmp)
+    assert wait_for(lambda: "vd: lost; opening it again" in stderr_of(tmp), 5.0), stderr_of(tmp)
     before = len(read_events(out)[0])
     replay("va", a)
     assert wait_for(lambda: len(read_events(out)[0]) >= before + sum(complete(want_a).values()),
-                    3.0), "vb stopped when vd went away"
+                    5.0), "vb stopped when vd went away"
     assert p.poll() is None, "mitmwatch exited when vd went away"
     make_pair("vc", "vd")
-    assert wait_for(lambda: "vd: capturing again" in stderr_of(tmp), 3.0), stderr_of(tmp)
+    assert wait_for(lambda: "vd: capturing again" in stderr_of(tmp), 5.0), stderr_of(tmp)
     before_vd = sum(seen("vd").values())
     replay("vc", b)
     assert wait_for(lambda: sum(seen("vd").values()) >= before_vd +
-                    sum(complete(want_b).values()), 3.0), "nothing from vd after its return"
+                    sum(complete(want_b).values()), 5.0), "nothing from vd after its return"
     assert stop(p) == 0, stderr_of(tmp)
     ev, stats = read_events(out, True)
     got_a = collections.Counter(session_key(e) for e in ev if e["capture"] == "vb")
