@@ -41,7 +41,39 @@ def render(header):
         for name, desc in re.findall(r'X\((\w+),\s*"([^"]*)"\)', m.group(1)):
             out.append(f"| `{name}` | {desc} |")
         out.append("")
+    out += LIVE
     return "\n".join(out)
+
+
+# Not in stats.h: a list whose length is the run's (one entry an -i, one a
+# capture socket), written by src/cli/ops.c in the periodic stats records
+# and --metrics (not in the final record, whose groups are above).
+LIVE = [
+    "## Per interface and per socket (live): `interfaces`", "",
+    "The periodic and SIGUSR1 stats records (docs/output.md) also hold",
+    "`interfaces`, one entry an `-i` in the order given, and --metrics the",
+    "same counters labelled by interface (and socket). The `capture` group",
+    "above holds their sums over all interfaces.", "",
+    "| counter | meaning | metric |", "|---|---|---|",
+    "| `kernel_received` | packets the kernel gave the interface's sockets "
+    "(their sum) | `mitmwatch_kernel_received{interface}` |",
+    "| `kernel_dropped` | packets the kernel dropped, a socket's buffer full "
+    "| `mitmwatch_kernel_dropped{interface}` |",
+    "| `interface_dropped` | packets the interface or driver dropped "
+    "| `mitmwatch_kernel_if_dropped{interface}` |",
+    "| `interface_lost` | times the interface went away | "
+    "`mitmwatch_capture_interface_lost` (all interfaces) |",
+    "| `interface_reopened` | times it came back and capture resumed | "
+    "`mitmwatch_capture_interface_reopened` (all interfaces) |",
+    "| `sockets[].kernel_received` | packets the kernel gave this socket "
+    "(`--threads N`: one of N in a PACKET_FANOUT group) | "
+    "`mitmwatch_kernel_socket_received{interface,socket}` |",
+    "| `sockets[].kernel_dropped` | packets dropped on this socket | "
+    "`mitmwatch_kernel_socket_dropped{interface,socket}` |",
+    "| `sockets[].interface_dropped` | the interface's drops (libpcap reads them "
+    "from the interface, not the socket): on socket 0 only, 0 on the others | |",
+    "",
+]
 
 
 def render_schema(header):

@@ -27,6 +27,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <poll.h>
+#include <linux/if_packet.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include "capture/capwalk.h"
@@ -509,6 +511,22 @@ mw_source *mw_source_open_live(const char *iface, const mw_capture_config *cfg,
     if (s->fd < 0 || pcap_setnonblock(s->pcap, 1, errbuf) != 0) {
         mw_set_err(err, errlen, "%s: cannot read without blocking", iface);
         goto fail_pcap;
+    }
+    /* libpcap has bound its TPACKET_V3 socket by now; the kernel lets a
+     * bound packet socket join a fanout group (and only then). Hash mode
+     * is symmetric (both directions of a flow go to one socket); the
+     * defrag flag reassembles IPv4 fragments first, so a datagram's
+     * fragments cannot be split between two sockets. */
+    if (cfg != NULL && cfg->fanout) {
+        /* The kernel reads an int: the id in the low 16 bits, mode and
+         * flags above (the defrag flag is the sign bit: built unsigned). */
+        uint32_t v = (uint32_t)cfg->fanout_id |
+                     (uint32_t)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16;
+        if (setsockopt(pcap_fileno(s->pcap), SOL_PACKET, PACKET_FANOUT, &v, sizeof v) != 0) {
+            mw_set_err(err, errlen, "%s: cannot join PACKET_FANOUT group %u: %s", iface,
+                       (unsigned)cfg->fanout_id, strerror(errno));
+            goto fail_pcap;
+        }
     }
     stats->inputs_opened++;
     return s;

@@ -26,6 +26,11 @@ typedef struct mw_capture_config {
     bool promisc;        /* live: promiscuous mode */
     int buffer_mib;      /* live: kernel buffer size, 0 = libpcap default */
     const char *filter;  /* BPF expression, or NULL */
+    /* live: join PACKET_FANOUT group fanout_id (hash mode, defragmented)
+     * after activation, so that several sockets on one interface share
+     * its packets by flow (--threads N). False: a socket of its own. */
+    bool fanout;
+    uint16_t fanout_id;
 } mw_capture_config;
 
 #define MW_CAPTURE_DEFAULT_SNAPLEN 65535

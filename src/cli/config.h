@@ -7,7 +7,7 @@
  * skipped, as is a comment after a value ('#' preceded by a blank). The
  * options are placed BEFORE those of the command line, so for an option
  * given once the command line wins; options that add to a list
- * (--vantage-net, --vantage NAME=PATH) take both. --config itself cannot
+ * (--vantage-net, --vantage NAME=PATH, --interface) take both. --config itself cannot
  * be nested, and only one is allowed.
  */
 #ifndef MW_CLI_CONFIG_H

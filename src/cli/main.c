@@ -41,6 +41,7 @@
 #include "session/session.h"
 #include "common/siphash.h"
 #include "common/stats.h"
+#include "cli/live.h"
 #include "cli/ops.h"
 #include "cli/options.h"
 #include "cli/outputs.h"
@@ -78,9 +79,8 @@ static void on_flag(int sig)
         g_usr1 = 1;
 }
 
-/* The counters since the start, as the final record would have them now
- * (kernel counters of a live source included). */
-static void current_stats(const mw_cli *cli, mw_worker *w, mw_source *src, mw_stats *cur)
+/* The counters since the start, as the final record would have them now. */
+static void current_stats(const mw_cli *cli, mw_worker *w, mw_stats *cur)
 {
     if (cli->par) {
         *cur = *mw_par_reader_stats(cli->par);
@@ -89,30 +89,13 @@ static void current_stats(const mw_cli *cli, mw_worker *w, mw_source *src, mw_st
         cur->session = *mw_sessions_stats(cli->sessions);
     }
     mw_stats_add(cur, cli->out_stats);
-    if (src && mw_source_is_live(src))
-        mw_source_add_drop_stats(src, &cur->capture);
 }
 
 /* Between records: SIGHUP, SIGUSR1 and interval records, and the events
- * flushed at least once a second (at once when the input is idle). */
+ * flushed at least once a second. (Live runs have their own: cli/live.c.) */
 static bool write_report(const mw_summary *sum, const char *dir);
 
-/* Live --report: the summary so far, with the counters of now, written
- * as at the stop (each file replaced by rename, so a reader never sees
- * half of one). A failure is said and sets the exit status; the next
- * interval tries again. */
-static void refresh_report(mw_cli *cli, mw_worker *w, mw_source *src)
-{
-    mw_stats cur;
-    current_stats(cli, w, src, &cur);
-    mw_summary_set_counters(cli->summary, &cur);
-    if (!write_report(cli->summary, cli->report_dir)) {
-        cli->ops->failed = true;
-        cli->status = EXIT_FATAL;
-    }
-}
-
-static void poll_ops(mw_cli *cli, mw_worker *w, mw_source *src, bool idle)
+static void poll_ops(mw_cli *cli, mw_worker *w)
 {
     mw_ops *o = cli->ops;
     uint64_t now = mw_ops_now_ms();
@@ -123,15 +106,10 @@ static void poll_ops(mw_cli *cli, mw_worker *w, mw_source *src, bool idle)
     if (g_usr1 || mw_ops_stats_due(o, now)) {
         g_usr1 = 0;
         mw_stats cur;
-        current_stats(cli, w, src, &cur);
+        current_stats(cli, w, &cur);
         mw_ops_write_stats(o, &cur, now, false);
     }
-    if (cli->report_dir && cli->report_interval && mw_source_is_live(src) &&
-        now - cli->last_report_ms >= cli->report_interval * 1000u) {
-        cli->last_report_ms = now;
-        refresh_report(cli, w, src);
-    }
-    mw_ops_flush(o, now, idle);
+    mw_ops_flush(o, now, false);
 }
 
 static void show_progress(mw_cli *cli, const mw_source *src, const mw_stats *st)
@@ -173,63 +151,14 @@ static mw_stats *input_stats(mw_cli *cli, mw_worker *w)
     return cli->par ? mw_par_reader_stats(cli->par) : mw_worker_stats(w);
 }
 
-/* Live: the interface went away (deleted, or its driver reset). Says so,
- * closes the old capture and opens the interface again every second until
- * it is back (or a stop), keeping the flows: a session that spans the gap
- * goes on. NULL when it cannot come back: stopped, or -Z gave up the
- * privileges capturing needs. */
-static mw_source *reopen_live(mw_cli *cli, mw_worker *w, mw_source *old)
-{
-    char err[MW_CAPTURE_ERRLEN];
-    mw_stats *st = mw_worker_stats(w);
-    st->capture.interface_lost++;
-    fprintf(stderr, "mitmwatch: %s\n", mw_source_error(old));
-    mw_source_add_drop_stats(old, &st->capture);
-    g_current_source = NULL;
-    mw_source_close(old);
-    if (cli->privs.user) {
-        fprintf(stderr, "mitmwatch: %s: cannot capture again after -Z %s gave up the "
-                        "privileges: stopping\n", cli->iface, cli->privs.user);
-        cli->status = EXIT_INPUT;
-        return NULL;
-    }
-    fprintf(stderr, "mitmwatch: %s: lost; opening it again every second\n", cli->iface);
-    for (uint64_t last_try = mw_ops_now_ms(); !g_stop_signal;) {
-        struct timespec pause = {0, 100000000L};
-        (void)nanosleep(&pause, NULL);
-        mw_notify_alive(cli->notify); /* waiting is what it should do */
-        mw_ops_flush(cli->ops, mw_ops_now_ms(), true);
-        if (mw_ops_now_ms() - last_try < 1000)
-            continue;
-        last_try = mw_ops_now_ms();
-        mw_source *s = mw_source_open_live(cli->iface, &cli->cfg.capture, &st->capture,
-                                           err, sizeof err);
-        /* Each try counts as an input opened or failed in the capture
-         * module: the interface is one input, counted once (and its
-         * returns in interface_reopened). */
-        if (!s) {
-            st->capture.inputs_failed--;
-            continue;
-        }
-        st->capture.inputs_opened--;
-        st->capture.interface_reopened++;
-        fprintf(stderr, "mitmwatch: %s: capturing again\n", cli->iface);
-        return s;
-    }
-    return NULL;
-}
-
-/* Reads src to its end; returns the source it ended on (live, a reopened
- * one, which the caller closes), or NULL when that is closed already. */
-static mw_source *run_source(mw_cli *cli, mw_worker *w, mw_source *src)
+/* Reads src (a file or standard input) to its end. */
+static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
 {
     const char *name = mw_source_name(src);
-    /* Events name the input as given (or the interface); standard input
-     * is "stdin" rather than "-". Live, the name must outlive the source
-     * (it may be opened again): the argument itself. */
+    /* Events name the input as given; standard input is "stdin" rather
+     * than "-". */
     const char *label = strcmp(mw_source_path(src), "-") == 0 ? name : mw_source_path(src);
-    if (mw_source_is_live(src))
-        name = label = cli->iface;
+    bool rereadable = strcmp(mw_source_path(src), "-") != 0;
     uint64_t last_number = 0;
     int linktype = mw_source_linktype(src);
     mw_stats *st = input_stats(cli, w);
@@ -240,60 +169,23 @@ static mw_source *run_source(mw_cli *cli, mw_worker *w, mw_source *src)
                 mw_source_path(src), linktype);
         st->capture.inputs_failed++;
         cli->status = EXIT_INPUT;
-        return src;
+        return;
     }
     if (cli->summary)
-        mw_summary_add_source(cli->summary, name, mw_source_path(src), cli->cur_vantage, !mw_source_is_live(src) && strcmp(mw_source_path(src), "-") != 0);
+        mw_summary_add_source(cli->summary, name, mw_source_path(src), cli->cur_vantage,
+                              rereadable);
     if (cli->flagged)
-        mw_flagged_begin_input(cli->flagged, mw_source_path(src),
-                               !mw_source_is_live(src) && strcmp(mw_source_path(src), "-") != 0);
+        mw_flagged_begin_input(cli->flagged, mw_source_path(src), rereadable);
     if (cli->par)
         mw_par_begin_input(cli->par, linktype, label, cli->cur_vantage, cli->run_packets);
     else
         mw_worker_set_number_base(w, cli->run_packets);
     g_current_source = src;
-    bool live = mw_source_is_live(src), draining = false;
     for (;;) {
         mw_source_packet p;
-        if (live && g_stop_signal && !draining) {
-            /* Stop: read what the kernel already holds, then end. */
-            mw_source_drain(src);
-            draining = true;
-        }
         mw_source_status s = mw_source_next(src, &p);
         mw_notify_alive(cli->notify);
-        if (s == MW_SOURCE_PACKET) {
-            if (live || (p.number & 255) == 0)
-                poll_ops(cli, w, src, false);
-            if (cli->par)
-                mw_par_packet(cli->par, &p);
-            else
-                mw_worker_packet(w, linktype, label, &p);
-            last_number = p.number;
-            if (cli->progress && (p.number & 1023) == 0)
-                show_progress(cli, src, st);
-            if (cli->max_packets && ++cli->packets_read >= cli->max_packets)
-                break; /* -c: as if the input ended here */
-        } else if (s == MW_SOURCE_IDLE) {
-            struct timeval tv;
-            gettimeofday(&tv, NULL);
-            mw_worker_tick(w, (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec);
-            /* A quiet tap must not hold the state file's write lock. */
-            (void)mw_baseline_flush(cli->baseline);
-            poll_ops(cli, w, src, true);
-        } else {
-            if (s == MW_SOURCE_ERROR && live && !g_stop_signal) {
-                src = reopen_live(cli, w, src);
-                if (!src)
-                    break;
-                /* A new socket counts from 1: flow_id goes on from here. */
-                cli->run_packets += last_number;
-                last_number = 0;
-                mw_worker_set_number_base(w, cli->run_packets);
-                g_current_source = src;
-                linktype = mw_source_linktype(src);
-                continue;
-            }
+        if (s != MW_SOURCE_PACKET) {
             if (s == MW_SOURCE_ERROR) {
                 mw_progress_clear(cli->progress);
                 fprintf(stderr, "mitmwatch: %s\n", mw_source_error(src));
@@ -301,22 +193,27 @@ static mw_source *run_source(mw_cli *cli, mw_worker *w, mw_source *src)
             }
             break;
         }
+        if ((p.number & 255) == 0)
+            poll_ops(cli, w);
+        if (cli->par)
+            mw_par_packet(cli->par, &p);
+        else
+            mw_worker_packet(w, linktype, label, &p);
+        last_number = p.number;
+        if (cli->progress && (p.number & 1023) == 0)
+            show_progress(cli, src, st);
+        if (cli->max_packets && ++cli->packets_read >= cli->max_packets)
+            break; /* -c: as if the input ended here */
     }
     g_current_source = NULL;
     cli->run_packets += last_number;
-    if (src)
-        cli->bytes_done += mw_source_bytes_in(src);
-    if (src && mw_source_is_live(src)) {
-        mw_source_add_drop_stats(src, &st->capture);
-        mw_source_count_not_read(src, &st->capture);
-    }
+    cli->bytes_done += mw_source_bytes_in(src);
     if (cli->par)
         mw_par_end_input(cli->par);
     else
         mw_worker_end_input(w);
     /* Other runs sharing --state see this input's sightings from now. */
     (void)mw_baseline_flush(cli->baseline);
-    return src;
 }
 
 /* Sizes of the inputs to read (directories: their regular files); 0 when
@@ -377,9 +274,8 @@ static void run_file(mw_cli *cli, mw_worker *w, const char *path)
         cli->status = EXIT_INPUT;
         return;
     }
-    src = run_source(cli, w, src);
-    if (src)
-        mw_source_close(src);
+    run_source(cli, w, src);
+    mw_source_close(src);
 }
 
 static void run_path(mw_cli *cli, mw_worker *w, const char *path)
@@ -429,28 +325,10 @@ static void started(mw_cli *cli, bool live)
     mw_notify_ready(cli->notify, live ? cli->iface : "files");
 }
 
-static void run_live(mw_cli *cli, mw_worker *w)
+static void started_live(mw_cli *cli)
 {
-    char err[MW_CAPTURE_ERRLEN];
-    mw_stats *st = mw_worker_stats(w);
-    mw_source *src = mw_source_open_live(cli->iface, &cli->cfg.capture, &st->capture,
-                                         err, sizeof err);
-    if (!src) {
-        fprintf(stderr, "mitmwatch: %s\n", err);
-        cli->status = EXIT_INPUT;
-        return;
-    }
-    if (!cli->quiet)
-        fprintf(stderr, "mitmwatch: listening on %s, link type %d\n", cli->iface,
-                mw_source_linktype(src));
     started(cli, true);
-    cli->last_report_ms = mw_ops_now_ms();
-    src = run_source(cli, w, src);
-    if (src)
-        mw_source_close(src);
 }
-
-
 
 /* The built-in rules, then --rules, --targets and the trust store. A bad
  * file is a usage error naming it (and its line). */
@@ -501,29 +379,33 @@ static bool make_dir(const char *dir)
 
 #define SUMMARY_MAX_BYTES ((size_t)1 << 30)
 
-/* DIR/summary.json, then DIR/report.html drawn from that file as written,
+/* DIR/summary.json and DIR/report.html drawn from that file as written,
  * so the page shows exactly what the file says (and what merge reads). */
 static bool write_report(const mw_summary *sum, const char *dir)
 {
-    char path[4096], tmp[4096], err[512];
+    char path[4096], jtmp[4096], tmp[4096], err[512];
     FILE *f;
     if (!make_dir(dir)) {
         fprintf(stderr, "mitmwatch: %s: %s\n", dir, strerror(errno));
         return false;
     }
     /* Each file is written beside its place and renamed over it: a reader
-     * (a browser, a live sensor's refresh) sees the old file or the new. */
-    snprintf(tmp, sizeof tmp, "%s/.summary.json.tmp", dir);
+     * (a browser, a live sensor's refresh) sees the old file or the new.
+     * The page is drawn from the new summary.json before either is renamed,
+     * and the page goes first: whoever sees the new summary.json finds the
+     * page that shows it. */
+    snprintf(jtmp, sizeof jtmp, "%s/.summary.json.tmp", dir);
     snprintf(path, sizeof path, "%s/summary.json", dir);
-    f = fopen(tmp, "w");
-    if (!f || !mw_summary_write_json(sum, f) || fclose(f) != 0 || rename(tmp, path) != 0) {
+    f = fopen(jtmp, "w");
+    if (!f || !mw_summary_write_json(sum, f) || fclose(f) != 0) {
         fprintf(stderr, "mitmwatch: %s: %s\n", path, strerror(errno));
-        (void)unlink(tmp);
+        (void)unlink(jtmp);
         return false;
     }
-    mw_jdoc *doc = mw_jdoc_load_file(path, SUMMARY_MAX_BYTES, err, sizeof err);
+    mw_jdoc *doc = mw_jdoc_load_file(jtmp, SUMMARY_MAX_BYTES, err, sizeof err);
     if (!doc) {
         fprintf(stderr, "mitmwatch: %s\n", err);
+        (void)unlink(jtmp);
         return false;
     }
     snprintf(tmp, sizeof tmp, "%s/.report.html.tmp", dir);
@@ -541,6 +423,13 @@ static bool write_report(const mw_summary *sum, const char *dir)
         (void)unlink(tmp);
     }
     mw_jdoc_free(doc);
+    /* summary.json is kept even when the page could not be written. */
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    if (rename(jtmp, path) != 0) {
+        fprintf(stderr, "mitmwatch: %s: %s\n", path, strerror(errno));
+        (void)unlink(jtmp);
+        ok = false;
+    }
     return ok;
 }
 
@@ -792,14 +681,19 @@ int main(int argc, char **argv)
         threads = workers < 1 ? 1 : workers > (long)MW_PAR_MAX_THREADS ? MW_PAR_MAX_THREADS
                                                                         : (unsigned)workers;
     }
-    /* A live interface, and frames held for --write-flagged (standard
-     * input or an interface: every frame goes to the flagged writer), stay
-     * on one thread. */
-    if (cli.iface || mw_flagged_is_live(cli.flagged))
+    /* Frames held for --write-flagged from standard input stay on one
+     * thread. Live, --threads is the sockets an interface (default 1:
+     * the operator says how many cores the sensor may take). */
+    if (mw_flagged_is_live(cli.flagged) && !cli.iface)
+        threads = 1;
+    if (cli.iface && !cli.threads)
         threads = 1;
     mw_sessions *sessions = NULL;
     mw_worker *w = NULL;
-    if (threads > 1) {
+    mw_live *live = NULL;
+    if (cli.iface) {
+        /* Made below, once the operations are set up. */
+    } else if (threads > 1) {
         cli.par = mw_par_new(threads, &cli.cfg, &scfg);
     } else {
         sessions = mw_sessions_new(&scfg);
@@ -820,7 +714,21 @@ int main(int argc, char **argv)
     mw_ops_init(&ops, &ocfg);
     cli.ops = &ops;
     cli.out_stats = &out_stats;
-    if (!w && !cli.par) {
+    static const mw_live_hooks hooks = {
+        .stop = &g_stop_signal, .hup = &g_hup, .usr1 = &g_usr1,
+        .write_report = write_report, .started = started_live,
+    };
+    if (cli.iface && !(live = mw_live_new(&cli, &scfg, threads, &hooks))) {
+        (void)mw_baseline_close(baseline);
+        mw_certdir_close(certs);
+        (void)mw_csv_close(cli.csv);
+        mw_flagged_free(cli.flagged);
+        mw_summary_free(cli.summary);
+        if (cli.output_path)
+            fclose(cli.events);
+        goto done;
+    }
+    if (!w && !cli.par && !live) {
         fprintf(stderr, "mitmwatch: out of memory creating the flow table "
                         "(--max-flows %" PRIu32 ") or starting nDPI\n",
                 cli.cfg.flow.max_flows);
@@ -846,8 +754,8 @@ int main(int argc, char **argv)
     sigaction(SIGUSR1, &sa, NULL);
 
     start_progress(&cli);
-    if (cli.iface)
-        run_live(&cli, w);
+    if (live)
+        mw_live_run(live);
     else
         started(&cli, false);
     for (size_t i = 0; i < cli.n_inputs && !stopped(&cli); i++)
@@ -881,6 +789,9 @@ int main(int argc, char **argv)
             fprintf(stderr, "mitmwatch: %u worker threads; the reader waited %" PRIu64
                             " times for a full queue\n",
                     threads, mw_par_reader_waits(cli.par));
+    } else if (live) {
+        memset(&par_stats, 0, sizeof par_stats);
+        mw_live_add_stats(live, &par_stats);
     } else {
         st = mw_worker_stats(w);
         st->session = *mw_sessions_stats(sessions);
@@ -922,7 +833,7 @@ int main(int argc, char **argv)
         mw_ops_write_stats(&ops, st, mw_ops_now_ms(), true);
     if (ops.failed)
         cli.status = EXIT_FATAL;
-    if (cli.par ? !mw_par_ok(cli.par) : !mw_sessions_ok(sessions)) {
+    if (cli.par ? !mw_par_ok(cli.par) : live ? !mw_live_ok(live) : !mw_sessions_ok(sessions)) {
         fprintf(stderr, "mitmwatch: %s: cannot write output\n",
                 cli.output_path ? cli.output_path : "standard output");
         if (cli.output_path)
@@ -964,6 +875,7 @@ done:
     mw_notify_free(cli.notify);
     mw_ops_free(&ops);
     mw_par_free(cli.par);
+    mw_live_free(live);
     mw_worker_free(w);
     mw_sessions_free(sessions);
     mw_rules_free(rules);

@@ -4,6 +4,7 @@
 #include "cli/ops.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,123 @@ static void stats_sub(mw_stats *d, const mw_stats *a, const mw_stats *b)
     d->reasm.buffer_peak_bytes = a->reasm.buffer_peak_bytes;
 }
 
+/* The interfaces of the record: as the caller set them, else the one of
+ * cfg.capture with the run's totals (NULL offline: none). */
+static size_t interfaces(const mw_ops *o, const mw_stats *cur, mw_ops_iface *one,
+                         const mw_ops_iface **list)
+{
+    if (o->n_ifaces) {
+        *list = o->ifaces;
+        return o->n_ifaces;
+    }
+    memset(one, 0, sizeof *one);
+    one->name = o->cfg.capture;
+    one->total.received = cur->capture.pcap_received;
+    one->total.dropped = cur->capture.pcap_dropped;
+    one->total.if_dropped = cur->capture.pcap_if_dropped;
+    one->lost = cur->capture.interface_lost;
+    one->reopened = cur->capture.interface_reopened;
+    *list = one;
+    return o->cfg.capture ? 1 : 0;
+}
+
+static void write_kernel_json(mw_json *j, const mw_ops_kernel *k)
+{
+    mw_json_kv_uint(j, "kernel_received", k->received);
+    mw_json_kv_uint(j, "kernel_dropped", k->dropped);
+    mw_json_kv_uint(j, "interface_dropped", k->if_dropped);
+}
+
+static void write_interfaces(const mw_ops *o, const mw_stats *cur, mw_json *j)
+{
+    mw_ops_iface one;
+    const mw_ops_iface *list;
+    size_t n = interfaces(o, cur, &one, &list);
+    mw_json_key(j, "interfaces");
+    mw_json_array_begin(j);
+    for (size_t i = 0; i < n; i++) {
+        mw_json_object_begin(j);
+        mw_json_kv_string(j, "name", list[i].name);
+        write_kernel_json(j, &list[i].total);
+        mw_json_kv_uint(j, "interface_lost", list[i].lost);
+        mw_json_kv_uint(j, "interface_reopened", list[i].reopened);
+        /* Per socket only when there are several (or the caller says). */
+        if (list[i].n_sockets) {
+            mw_json_key(j, "sockets");
+            mw_json_array_begin(j);
+            for (size_t k = 0; k < list[i].n_sockets; k++) {
+                mw_json_object_begin(j);
+                mw_json_kv_uint(j, "socket", k);
+                write_kernel_json(j, &list[i].sockets[k]);
+                mw_json_object_end(j);
+            }
+            mw_json_array_end(j);
+        }
+        mw_json_object_end(j);
+    }
+    mw_json_array_end(j);
+}
+
+/* One metric family, a sample per interface (or per socket). */
+static void kernel_family(FILE *f, const char *name, const char *help, const mw_ops_iface *list,
+                          size_t n, size_t field, bool per_socket)
+{
+    fprintf(f, "# HELP mitmwatch_%s %s\n# TYPE mitmwatch_%s counter\n", name, help, name);
+    for (size_t i = 0; i < n; i++) {
+        if (!per_socket) {
+            const uint64_t *v = (const uint64_t *)(const void *)((const char *)&list[i].total + field);
+            fprintf(f, "mitmwatch_%s{interface=\"%s\"} %llu\n", name, list[i].name,
+                    (unsigned long long)*v);
+            continue;
+        }
+        for (size_t k = 0; k < list[i].n_sockets; k++) {
+            const uint64_t *v =
+                (const uint64_t *)(const void *)((const char *)&list[i].sockets[k] + field);
+            fprintf(f, "mitmwatch_%s{interface=\"%s\",socket=\"%zu\"} %llu\n", name,
+                    list[i].name, k, (unsigned long long)*v);
+        }
+    }
+}
+
+static void write_kernel_metrics(const mw_ops *o, const mw_stats *cur, FILE *f)
+{
+    mw_ops_iface one;
+    const mw_ops_iface *list;
+    size_t n = interfaces(o, cur, &one, &list);
+    if (!o->cfg.capture && !o->n_ifaces) {
+        /* Offline: the families with an empty label, as before. */
+        one.name = "";
+        n = 1;
+    }
+    static const struct {
+        const char *name, *help;
+        size_t field;
+    } fam[] = {
+        {"kernel_received", "packets the kernel received for the capture",
+         offsetof(mw_ops_kernel, received)},
+        {"kernel_dropped", "packets the kernel dropped (buffer full)",
+         offsetof(mw_ops_kernel, dropped)},
+        {"kernel_if_dropped", "packets the interface or driver dropped",
+         offsetof(mw_ops_kernel, if_dropped)},
+    };
+    for (size_t i = 0; i < sizeof fam / sizeof *fam; i++)
+        kernel_family(f, fam[i].name, fam[i].help, list, n, fam[i].field, false);
+    static const struct {
+        const char *name, *help;
+        size_t field;
+    } sfam[] = {
+        {"kernel_socket_received", "packets the kernel gave this capture socket",
+         offsetof(mw_ops_kernel, received)},
+        {"kernel_socket_dropped", "packets the kernel dropped on this socket (buffer full)",
+         offsetof(mw_ops_kernel, dropped)},
+    };
+    bool sockets = false;
+    for (size_t i = 0; i < n; i++)
+        sockets |= list[i].n_sockets > 0;
+    for (size_t i = 0; sockets && i < sizeof sfam / sizeof *sfam; i++)
+        kernel_family(f, sfam[i].name, sfam[i].help, list, n, sfam[i].field, true);
+}
+
 static bool write_metrics(const mw_ops *o, const mw_stats *cur, uint64_t mem, uint64_t up_s)
 {
     char tmp[4200];
@@ -117,7 +235,6 @@ static bool write_metrics(const mw_ops *o, const mw_stats *cur, uint64_t mem, ui
     FILE *f = fopen(tmp, "w");
     if (!f)
         return false;
-    const char *ifc = o->cfg.capture ? o->cfg.capture : "";
 #define X(name, desc)                                                            \
     fprintf(f, "# HELP mitmwatch_%s_%s %s\n# TYPE mitmwatch_%s_%s %s\nmitmwatch_%s_%s %llu\n", \
             key, #name, desc, key, #name,                                        \
@@ -132,14 +249,7 @@ static bool write_metrics(const mw_ops *o, const mw_stats *cur, uint64_t mem, ui
     MW_STATS_GROUPS(GROUP)
 #undef GROUP
 #undef X
-    fputs("# HELP mitmwatch_kernel_received packets the kernel received for the capture\n"
-          "# TYPE mitmwatch_kernel_received counter\n", f);
-    fprintf(f, "mitmwatch_kernel_received{interface=\"%s\"} %llu\n", ifc,
-            (unsigned long long)cur->capture.pcap_received);
-    fputs("# HELP mitmwatch_kernel_dropped packets the kernel dropped (buffer full)\n"
-          "# TYPE mitmwatch_kernel_dropped counter\n", f);
-    fprintf(f, "mitmwatch_kernel_dropped{interface=\"%s\"} %llu\n", ifc,
-            (unsigned long long)cur->capture.pcap_dropped);
+    write_kernel_metrics(o, cur, f);
     fprintf(f, "# HELP mitmwatch_flows_active flows in the table\n"
                "# TYPE mitmwatch_flows_active gauge\nmitmwatch_flows_active %llu\n",
             (unsigned long long)mw_ops_flows_active(cur));
@@ -182,17 +292,7 @@ void mw_ops_write_stats(mw_ops *o, const mw_stats *cur, uint64_t now_ms, bool fi
         mw_json_object_begin(j);
         mw_stats_write_json_members(&delta, j);
         mw_json_object_end(j);
-        mw_json_key(j, "interfaces");
-        mw_json_array_begin(j);
-        if (o->cfg.capture) {
-            mw_json_object_begin(j);
-            mw_json_kv_string(j, "name", o->cfg.capture);
-            mw_json_kv_uint(j, "kernel_received", cur->capture.pcap_received);
-            mw_json_kv_uint(j, "kernel_dropped", cur->capture.pcap_dropped);
-            mw_json_kv_uint(j, "interface_dropped", cur->capture.pcap_if_dropped);
-            mw_json_object_end(j);
-        }
-        mw_json_array_end(j);
+        write_interfaces(o, cur, j);
         mw_json_kv_uint(j, "flows_active", mw_ops_flows_active(cur));
         mw_json_kv_uint(j, "memory_bytes", mem);
         mw_json_object_end(j);

@@ -28,8 +28,29 @@ typedef struct mw_ops_config {
     uint64_t interval_ms;     /* --stats-interval; 0: no periodic record */
 } mw_ops_config;
 
+/* The kernel's counters of one capture socket, or their sum. */
+typedef struct mw_ops_kernel {
+    uint64_t received, dropped, if_dropped;
+} mw_ops_kernel;
+
+/* One live interface as the stats record and --metrics show it: the sum
+ * of its sockets, how often it went away and came back, and each socket
+ * (one per worker: --threads N with PACKET_FANOUT). */
+typedef struct mw_ops_iface {
+    const char *name;
+    mw_ops_kernel total;
+    uint64_t lost, reopened;
+    size_t n_sockets;
+    const mw_ops_kernel *sockets;
+} mw_ops_iface;
+
 typedef struct mw_ops {
     mw_ops_config cfg;
+    /* Live: the interfaces, filled in by the caller before each
+     * mw_ops_write_stats (cli/live.c); NULL: one entry from cfg.capture
+     * and the totals of the counters. */
+    const mw_ops_iface *ifaces;
+    size_t n_ifaces;
     mw_json rec;
     mw_stats last;         /* the counters at the last stats record */
     uint64_t start_ms;     /* monotonic clock at the start */

@@ -37,7 +37,7 @@ static void usage(FILE *out)
 {
     fputs(
         "usage: mitmwatch [options] [-r FILE] FILE|DIR|- ...\n"
-        "       mitmwatch [options] -i IFACE\n"
+        "       mitmwatch [options] -i IFACE [-i IFACE ...]\n"
         "       mitmwatch merge [--report DIR] [--csv FILE] [--color WHEN] [-q] FILE ...\n"
         "\n"
         "Finds TLS interception in packet captures (pcap, pcapng; plain, gzip, xz,\n"
@@ -46,6 +46,7 @@ static void usage(FILE *out)
         "input:\n"
         "  -r FILE                 read FILE (as a FILE operand; - is standard input)\n"
         "  -i, --interface IFACE   capture live from IFACE until SIGINT/SIGTERM\n"
+        "                          (again for more interfaces, each its own capture)\n"
         "  -c COUNT                stop after COUNT packets (over all inputs)\n"
         "  -n                      accepted for tcpdump's habit: names are never resolved\n"
         "  -f, --filter EXPR       BPF filter, for files and interfaces\n"
@@ -82,7 +83,8 @@ static void usage(FILE *out)
         "      --state-reset       move a --state file aside (FILE.old-STAMP), start anew\n"
         "  -v, --verbose           report every malformed packet\n"
         "      --threads N         worker threads (default: online cores - 1, at\n"
-        "                          least 1; 1: no threads; live interfaces use one)\n"
+        "                          least 1; 1: no threads); live: capture sockets\n"
+        "                          an interface, one PACKET_FANOUT group (default 1)\n"
         "      --checksums MODE    auto (default), on or off: drop wrong checksums\n"
         "\n"
         "detection:\n"
@@ -341,15 +343,20 @@ void mw_cli_parse(mw_cli *cli, int argc, char **argv)
             break;
         case 'n': break;
         case 'i':
-            /* One interface a process for now: a second -i must not
-             * silently replace the first. */
-            if (cli->iface) {
-                fprintf(stderr, "mitmwatch: -i %s: one interface a run (already -i %s); "
-                                "run one mitmwatch per interface (mitmwatch@IFACE.service)\n",
-                        optarg, cli->iface);
+            /* Several interfaces, each its own capture; the same one twice
+             * would read every packet twice. */
+            for (size_t k = 0; k < cli->n_ifaces; k++)
+                if (strcmp(cli->ifaces[k], optarg) == 0) {
+                    fprintf(stderr, "mitmwatch: -i %s given twice\n", optarg);
+                    exit(MW_EXIT_USAGE);
+                }
+            if (cli->n_ifaces == MW_CLI_MAX_IFACES) {
+                fprintf(stderr, "mitmwatch: -i %s: at most %d interfaces a run\n", optarg,
+                        MW_CLI_MAX_IFACES);
                 exit(MW_EXIT_USAGE);
             }
-            cli->iface = optarg;
+            cli->ifaces[cli->n_ifaces++] = optarg;
+            cli->iface = cli->ifaces[0];
             break;
         case 'f': cfg->capture.filter = optarg; break;
         case 's':

@@ -32,10 +32,16 @@
 #define MW_EXIT_USAGE 2
 #define MW_EXIT_FATAL 3
 
+/* -i given this many times at most. */
+#define MW_CLI_MAX_IFACES 16
+
 typedef struct mw_cli {
     mw_config cfg;
     mw_json rec;
-    const char *iface;
+    const char *iface; /* the first -i (NULL: offline) */
+    /* Every -i, in order (each its own capture: cli/live.h). */
+    const char *ifaces[MW_CLI_MAX_IFACES];
+    size_t n_ifaces;
     const char *output_path;
     const char *vantage;
     const char *rules_dir;   /* --rules: added to the built-in rules */

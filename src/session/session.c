@@ -762,16 +762,18 @@ static void on_frame(void *arg, void *state, const mw_flow *flow, int linktype,
 {
     mw_sessions *s = arg;
     sflow *sf = state;
-    (void)flow;
     /* A given-up flow waiting for its ACKs may still turn out TLS. */
     bool judged = (sf->tls_done || sf->kind == KIND_NONE) && !sf->settle.waiting;
-    if (judged && !sf->flagged) {
-        if (sf->hold.head) /* no session after all: let the frames go */
-            mw_flagged_live_decide(s->cfg.flagged, &sf->hold, false, s->cfg.output_stats);
+    if (judged && !sf->flagged && !sf->hold.head)
         return;
-    }
-    mw_flagged_live_frame(s->cfg.flagged, &sf->hold, sf->flagged, linktype, raw,
-                          s->cfg.output_stats);
+    /* Live capture workers share the held frames' budget (cli/live.c). */
+    sink_enter(s, flow);
+    if (judged && !sf->flagged) /* no session after all: let the frames go */
+        mw_flagged_live_decide(s->cfg.flagged, &sf->hold, false, s->cfg.output_stats);
+    else
+        mw_flagged_live_frame(s->cfg.flagged, &sf->hold, sf->flagged, linktype, raw,
+                              s->cfg.output_stats);
+    sink_leave(s);
 }
 
 static const mw_consumer consumer = {
