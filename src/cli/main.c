@@ -604,6 +604,18 @@ static void open_outputs(mw_cli *cli, mw_rules *rules, mw_stats *out_stats,
 }
 
 
+/* Start-up failed after the outputs were opened: close them unwritten. */
+static void abandon_outputs(mw_cli *cli, mw_baseline *baseline, mw_certdir *certs)
+{
+    (void)mw_baseline_close(baseline);
+    mw_certdir_close(certs);
+    (void)mw_csv_close(cli->csv);
+    mw_flagged_free(cli->flagged);
+    mw_summary_free(cli->summary);
+    if (cli->output_path)
+        fclose(cli->events);
+}
+
 int main(int argc, char **argv)
 {
     mw_cli cli;
@@ -719,26 +731,14 @@ int main(int argc, char **argv)
         .write_report = write_report, .started = started_live,
     };
     if (cli.iface && !(live = mw_live_new(&cli, &scfg, threads, &hooks))) {
-        (void)mw_baseline_close(baseline);
-        mw_certdir_close(certs);
-        (void)mw_csv_close(cli.csv);
-        mw_flagged_free(cli.flagged);
-        mw_summary_free(cli.summary);
-        if (cli.output_path)
-            fclose(cli.events);
+        abandon_outputs(&cli, baseline, certs);
         goto done;
     }
     if (!w && !cli.par && !live) {
         fprintf(stderr, "mitmwatch: out of memory creating the flow table "
                         "(--max-flows %" PRIu32 ") or starting nDPI\n",
                 cli.cfg.flow.max_flows);
-        (void)mw_baseline_close(baseline);
-        mw_certdir_close(certs);
-        (void)mw_csv_close(cli.csv);
-        mw_flagged_free(cli.flagged);
-        mw_summary_free(cli.summary);
-        if (cli.output_path)
-            fclose(cli.events);
+        abandon_outputs(&cli, baseline, certs);
         cli.status = EXIT_FATAL;
         goto done;
     }

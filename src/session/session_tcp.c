@@ -149,6 +149,18 @@ static bool second_found_more(const sflow *sf, const mw_versions_start *at)
     return (at->found[0] && !sf->found[0]) || (at->found[1] && !sf->found[1]);
 }
 
+/* The second version parsed again, each direction cut at what its peer
+ * has acknowledged (a garbage twin not yet answered is never parsed). */
+static mw_tls_session *reparse_acked(mw_sessions *s, const mw_flow *flow, sflow *sf,
+                                     mw_versions_start *at, bool *final)
+{
+    const mw_settle *st = &sf->settle;
+    *at = first_start(sf);
+    uint32_t cut[2] = {st->ack_seen[0] ? st->acked[0] : 0, st->ack_seen[1] ? st->acked[1] : 0};
+    s->st.settle_reparsed++;
+    return mw_versions_parse(flow, at, cut, MW_SESSION_SCAN_BYTES, &s->tls_limits, final);
+}
+
 /* The peers' ACKs moved or covered the targets: judged when both
  * versions, cut at what the peers acknowledged, are at their end. */
 static void tcp_check(mw_sessions *s, const mw_flow *flow, sflow *sf)
@@ -166,12 +178,9 @@ static void tcp_check(mw_sessions *s, const mw_flow *flow, sflow *sf)
             mw_settle_retarget(st, flow);
         return;
     }
-    mw_versions_start at = first_start(sf);
-    uint32_t cut[2] = {st->ack_seen[0] ? st->acked[0] : 0, st->ack_seen[1] ? st->acked[1] : 0};
+    mw_versions_start at;
     bool final;
-    mw_tls_session *alt = mw_versions_parse(flow, &at, cut, MW_SESSION_SCAN_BYTES,
-                                            &s->tls_limits, &final);
-    s->st.settle_reparsed++;
+    mw_tls_session *alt = reparse_acked(s, flow, sf, &at, &final);
     if (final && (first_final(sf) || second_found_more(sf, &at))) {
         tcp_judge(s, flow, sf, alt, &at);
         return;
@@ -206,12 +215,9 @@ void mw_session_tcp_packet(mw_sessions *s, const mw_flow *flow, sflow *sf, int d
         !mw_settle_moved(st) || st->checks >= MW_SETTLE_MAX_CHECKS)
         return;
     st->checks++;
-    mw_versions_start at = first_start(sf);
-    uint32_t cut[2] = {st->ack_seen[0] ? st->acked[0] : 0, st->ack_seen[1] ? st->acked[1] : 0};
+    mw_versions_start at;
     bool final;
-    mw_tls_session *alt = mw_versions_parse(flow, &at, cut, MW_SESSION_SCAN_BYTES,
-                                            &s->tls_limits, &final);
-    s->st.settle_reparsed++;
+    mw_tls_session *alt = reparse_acked(s, flow, sf, &at, &final);
     mw_tls_free(alt);
     mw_settle_retarget(st, flow);
     if (second_found_more(sf, &at))
