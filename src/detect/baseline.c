@@ -18,6 +18,7 @@
 #include <openssl/x509v3.h>
 #include <sqlite3.h>
 
+#include "common/crypto.h"
 #include "detect/baseline_pg.h"
 #include "detect/rules.h"
 
@@ -578,10 +579,10 @@ bool mw_leaf_names_of(X509 *leaf, mw_leaf_names *out)
     out->issuer = mw_rules_name_text(X509_get_issuer_name(leaf));
     out->san = san_text(leaf);
     bool ok = out->subject && out->issuer && out->san &&
-              X509_pubkey_digest(leaf, EVP_sha256(), d, &len) == 1;
+              X509_pubkey_digest(leaf, mw_md_sha256(), d, &len) == 1;
     if (ok)
         mw_hex(d, 32, out->spki_sha256);
-    ok = ok && X509_digest(leaf, EVP_sha256(), d, &len) == 1;
+    ok = ok && X509_digest(leaf, mw_md_sha256(), d, &len) == 1;
     if (ok)
         mw_hex(d, 32, out->sha256);
     ERR_clear_error();

@@ -2,6 +2,7 @@
  * rules.c - see rules.h.
  */
 #include "detect/rules.h"
+#include "common/crypto.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -168,8 +169,8 @@ static bool add_root(mw_rules *r, X509 *x, const char *label)
     root->label = strdup(label);
     root->subject = mw_rules_name_text(X509_get_subject_name(x));
     if (!root->label || !root->subject ||
-        X509_digest(x, EVP_sha256(), root->der_sha256, &len) != 1 ||
-        X509_pubkey_digest(x, EVP_sha256(), root->spki_sha256, &len) != 1 ||
+        X509_digest(x, mw_md_sha256(), root->der_sha256, &len) != 1 ||
+        X509_pubkey_digest(x, mw_md_sha256(), root->spki_sha256, &len) != 1 ||
         !add_name(r, root->subject, label)) {
         free(root->label);
         free(root->subject);

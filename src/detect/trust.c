@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509_vfy.h>
 
+#include "common/crypto.h"
 #include "detect/rules.h"
 
 #define TSV_LINE_MAX 4096
@@ -224,7 +225,7 @@ static bool root_cb(void *arg, X509 *x, const char *path, unsigned line, size_t 
     unsigned int len = 0;
     char sha[65];
     (void)nth;
-    if (X509_digest(x, EVP_sha256(), d, &len) != 1) {
+    if (X509_digest(x, mw_md_sha256(), d, &len) != 1) {
         X509_free(x);
         return false;
     }

@@ -2,6 +2,7 @@
  * trust_cache.c - each distinct chain validated once (trust_cache.h).
  */
 #include "detect/trust_cache.h"
+#include "common/crypto.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -66,7 +67,7 @@ void mw_trust_cache_key(const uint8_t (*digests)[32], size_t n, bool with_remove
     unsigned char mode = with_removed ? 1 : 0;
     unsigned int len = 0;
     EVP_MD_CTX *md = EVP_MD_CTX_new();
-    if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
+    if (!md || EVP_DigestInit_ex(md, mw_md_sha256(), NULL) != 1 ||
         EVP_DigestUpdate(md, &mode, 1) != 1 ||
         (n && EVP_DigestUpdate(md, digests, n * 32) != 1) ||
         EVP_DigestFinal_ex(md, key, &len) != 1) {

@@ -3,6 +3,7 @@
  */
 #include "detect/verdict.h"
 
+#include "common/crypto.h"
 #include "detect/baseline.h"
 #include "detect/trust_cache.h"
 #include "common/json.h"
@@ -152,9 +153,9 @@ static bool rogue_anchor(const mw_rules *rules, const mw_verdict_input *in, mw_v
         /* The caller's digest of the DER as sent is the same SHA-256. */
         if (in->chain_sha256)
             memcpy(der, in->chain_sha256[i], sizeof der);
-        else if (X509_digest(x, EVP_sha256(), der, &len) != 1)
+        else if (X509_digest(x, mw_md_sha256(), der, &len) != 1)
             continue;
-        if (X509_pubkey_digest(x, EVP_sha256(), spki, &len) != 1)
+        if (X509_pubkey_digest(x, mw_md_sha256(), spki, &len) != 1)
             continue;
         const X509_NAME *issuer = X509_get_issuer_name(x);
         for (size_t k = 0; k < nr; k++) {
@@ -504,7 +505,7 @@ static bool spki_in(X509 *x, const mw_pin_set *pins)
 {
     unsigned char d[32];
     unsigned int len = 0;
-    if (!x || X509_pubkey_digest(x, EVP_sha256(), d, &len) != 1)
+    if (!x || X509_pubkey_digest(x, mw_md_sha256(), d, &len) != 1)
         return false;
     for (size_t k = 0; k < pins->n; k++)
         if (memcmp(d, pins->spki_sha256[k], sizeof d) == 0)
@@ -630,7 +631,7 @@ static void fill_clone_of(X509 *twin, mw_clone_of *c)
     unsigned char d[32];
     unsigned int len = 0;
     c->found = true;
-    if (X509_digest(twin, EVP_sha256(), d, &len) == 1)
+    if (X509_digest(twin, mw_md_sha256(), d, &len) == 1)
         for (size_t i = 0; i < 32; i++)
             snprintf(c->sha256 + 2 * i, 3, "%02x", d[i]);
     char *subj = name_of(X509_get_subject_name(twin));

@@ -7,7 +7,8 @@
 #include <string.h>
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+
+#include "common/crypto.h"
 
 #define QUIC_MAX_CID 20
 #define QUIC_TAG 16
@@ -51,6 +52,7 @@ struct mw_quic_session {
     quic_dir d[2];
     EVP_CIPHER_CTX *ecb;
     EVP_CIPHER_CTX *gcm;
+    EVP_MAC_CTX *hmac; /* made at the first key derivation */
     uint8_t pkt[MW_QUIC_MAX_PACKET];
 };
 
@@ -161,12 +163,12 @@ static int packet_type(uint8_t b0, bool v2)
 
 /* HKDF-Expand-Label with an empty context; every output here fits in one
  * HMAC-SHA256 block, so Expand is T(1) truncated. */
-static bool expand_label(const uint8_t secret[32], const char *label, uint8_t *out, size_t out_len)
+static bool expand_label(EVP_MAC_CTX *mac, const uint8_t secret[32], const char *label,
+                         uint8_t *out, size_t out_len)
 {
     uint8_t info[2 + 1 + 6 + 32 + 1 + 1];
     size_t label_len = strlen(label), n = 0;
-    uint8_t md[EVP_MAX_MD_SIZE];
-    unsigned int md_len = 0;
+    uint8_t md[32];
 
     if (out_len > 32 || label_len > 32 - 6)
         return false;
@@ -179,32 +181,31 @@ static bool expand_label(const uint8_t secret[32], const char *label, uint8_t *o
     n += label_len;
     info[n++] = 0; /* context */
     info[n++] = 1; /* HKDF-Expand counter */
-    if (!HMAC(EVP_sha256(), secret, 32, info, n, md, &md_len) || md_len != 32)
+    if (!mw_hmac_sha256(mac, secret, 32, info, n, md))
         return false;
     memcpy(out, md, out_len);
     return true;
 }
 
-static bool derive_keys(uint32_t version, int alt, const uint8_t *dcid, size_t dcid_len,
-                        quic_keys out[2])
+static bool derive_keys(mw_quic_session *s, uint32_t version, int alt, const uint8_t *dcid,
+                        size_t dcid_len, quic_keys out[2])
 {
     quic_version_params p;
-    uint8_t initial[EVP_MAX_MD_SIZE], secret[32];
-    unsigned int len = 0;
+    uint8_t initial[32], secret[32];
     static const char *const dir_label[2] = {"client in", "server in"};
 
     if (!version_params(version, alt, &p))
         return false;
+    if (!s->hmac && !(s->hmac = mw_hmac_sha256_new()))
+        return false;
     /* HKDF-Extract(salt, dcid) is HMAC(salt, dcid); an empty DCID is legal. */
-    static const uint8_t empty[1] = {0};
-    if (!HMAC(EVP_sha256(), p.salt, 20, dcid_len ? dcid : empty, dcid_len, initial, &len) ||
-        len != 32)
+    if (!mw_hmac_sha256(s->hmac, p.salt, 20, dcid, dcid_len, initial))
         return false;
     for (int i = 0; i < 2; i++) {
-        if (!expand_label(initial, dir_label[i], secret, 32) ||
-            !expand_label(secret, p.key_label, out[i].key, QUIC_KEY) ||
-            !expand_label(secret, p.iv_label, out[i].iv, QUIC_IV) ||
-            !expand_label(secret, p.hp_label, out[i].hp, QUIC_KEY))
+        if (!expand_label(s->hmac, initial, dir_label[i], secret, 32) ||
+            !expand_label(s->hmac, secret, p.key_label, out[i].key, QUIC_KEY) ||
+            !expand_label(s->hmac, secret, p.iv_label, out[i].iv, QUIC_IV) ||
+            !expand_label(s->hmac, secret, p.hp_label, out[i].hp, QUIC_KEY))
             return false;
     }
     return true;
@@ -243,6 +244,7 @@ void mw_quic_free(mw_quic_session *s)
     mw_tls_free(s->tls);
     EVP_CIPHER_CTX_free(s->ecb);
     EVP_CIPHER_CTX_free(s->gcm);
+    EVP_MAC_CTX_free(s->hmac);
     free(s);
 }
 
@@ -579,7 +581,7 @@ static bool hp_mask(mw_quic_session *s, const uint8_t hp[QUIC_KEY], const mw_cur
                     uint8_t mask[QUIC_SAMPLE])
 {
     int outl = 0;
-    return EVP_EncryptInit_ex(s->ecb, EVP_aes_128_ecb(), NULL, hp, NULL) == 1 &&
+    return EVP_EncryptInit_ex(s->ecb, mw_cipher_aes128_ecb(), NULL, hp, NULL) == 1 &&
            EVP_CIPHER_CTX_set_padding(s->ecb, 0) == 1 &&
            EVP_EncryptUpdate(s->ecb, mask, &outl, mw_cursor_data(sample), QUIC_SAMPLE) == 1 &&
            outl == QUIC_SAMPLE;
@@ -640,7 +642,7 @@ static bool unprotect(mw_quic_session *s, int dir, const quic_keys *k, const mw_
     size_t ct_len = pkt_len - ct_off - QUIC_TAG;
     int outl = 0, fin = 0;
     memcpy(tag, pk + pkt_len - QUIC_TAG, QUIC_TAG);
-    if (EVP_DecryptInit_ex(s->gcm, EVP_aes_128_gcm(), NULL, NULL, NULL) != 1 ||
+    if (EVP_DecryptInit_ex(s->gcm, mw_cipher_aes128_gcm(), NULL, NULL, NULL) != 1 ||
         EVP_CIPHER_CTX_ctrl(s->gcm, EVP_CTRL_GCM_SET_IVLEN, QUIC_IV, NULL) != 1 ||
         EVP_DecryptInit_ex(s->gcm, NULL, NULL, k->key, nonce) != 1 ||
         EVP_DecryptUpdate(s->gcm, NULL, &outl, pk, (int)ct_off) != 1 ||
@@ -688,7 +690,7 @@ static void initial_packet(mw_quic_session *s, int dir, const mw_cursor *pkt, co
         bool same = s->have_keys && s->key_version == h->version &&
                     mw_cursor_equals(&h->dcid, s->key_dcid, s->key_dcid_len);
         for (int alt = 0; !same && alt < QUIC_MAX_SALTS; alt++) {
-            if (derive_keys(h->version, alt, mw_cursor_data(&h->dcid), mw_cursor_len(&h->dcid),
+            if (derive_keys(s, h->version, alt, mw_cursor_data(&h->dcid), mw_cursor_len(&h->dcid),
                             k) &&
                 unprotect(s, dir, &k[dir], pkt, h->hdr_len, &payload)) {
                 adopt_keys(s, k, h->version, &h->dcid);
@@ -701,7 +703,7 @@ static void initial_packet(mw_quic_session *s, int dir, const mw_cursor *pkt, co
         mw_cursor dcid;
         mw_cursor_init(&dcid, s->key_dcid, s->key_dcid_len);
         for (int alt = 0; alt < QUIC_MAX_SALTS; alt++) {
-            if (derive_keys(h->version, alt, s->key_dcid, s->key_dcid_len, k) &&
+            if (derive_keys(s, h->version, alt, s->key_dcid, s->key_dcid_len, k) &&
                 unprotect(s, dir, &k[dir], pkt, h->hdr_len, &payload)) {
                 adopt_keys(s, k, h->version, &dcid);
                 goto ok;

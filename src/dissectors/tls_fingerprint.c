@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/crypto.h"
 #include "common/decimal.h"
 
 #include <openssl/evp.h>
@@ -101,7 +102,7 @@ void mw_tls_ja3(const mw_tls_client_hello *ch, char *buf, size_t cap, char md5[3
         p += mw_decimal(b, buf + p);
     }
     buf[p] = '\0';
-    hex_digest(EVP_md5(), buf, p, md5, 32);
+    hex_digest(mw_md_md5(), buf, p, md5, 32);
 }
 
 size_t mw_tls_ja3s_cap(const mw_tls_server_hello *sh)
@@ -117,7 +118,7 @@ void mw_tls_ja3s(const mw_tls_server_hello *sh, char *buf, size_t cap, char md5[
     buf[p++] = ',';
     put_dec_list(buf, cap, &p, sh->extensions.v, sh->extensions.n, true);
     buf[p] = '\0';
-    hex_digest(EVP_md5(), buf, p, md5, 32);
+    hex_digest(mw_md_md5(), buf, p, md5, 32);
 }
 
 static int cmp_u16(const void *a, const void *b)
@@ -242,7 +243,7 @@ bool mw_tls_ja4(const mw_tls_client_hello *ch, char transport, char out[37])
     if (nc) {
         qsort(tmp, nc, sizeof(uint16_t), cmp_u16);
         size_t len = put_hex_list(str, tmp, nc);
-        hex_digest(EVP_sha256(), str, len, hb, 12);
+        hex_digest(mw_md_sha256(), str, len, hb, 12);
     } else {
         memcpy(hb, "000000000000", 13);
     }
@@ -257,7 +258,7 @@ bool mw_tls_ja4(const mw_tls_client_hello *ch, char transport, char out[37])
             str[len++] = '_';
             len += put_hex_list(str + len, tmp, ns);
         }
-        hex_digest(EVP_sha256(), str, len, hc, 12);
+        hex_digest(mw_md_sha256(), str, len, hc, 12);
     } else {
         memcpy(hc, "000000000000", 13);
     }

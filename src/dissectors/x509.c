@@ -2,6 +2,7 @@
  * x509.c - certificate facts through OpenSSL (formats: see x509.h).
  */
 #include "dissectors/x509.h"
+#include "common/crypto.h"
 
 #include <arpa/inet.h>
 #include <limits.h>
@@ -211,7 +212,7 @@ static bool mw_x509_key(mw_x509_facts *f, X509 *x)
     /* Cannot fail for a key d2i_X509 accepted short of memory; leave the
      * pin empty rather than lose the other facts. */
     if (n > 0) {
-        SHA256(der, (size_t)n, f->spki_sha256_raw);
+        (void)mw_sha256(der, (size_t)n, f->spki_sha256_raw);
         mw_x509_hex(f->spki_sha256_raw, sizeof(f->spki_sha256_raw), f->spki_sha256);
     }
     OPENSSL_free(der);
@@ -367,7 +368,7 @@ bool mw_x509_parse(mw_x509_facts *f, const uint8_t *der, size_t len)
     memset(f, 0, sizeof(*f));
     if (!der)
         len = 0;
-    SHA256(len ? der : empty, len, md);
+    (void)mw_sha256(len ? der : empty, len, md);
     mw_x509_hex(md, sizeof(md), f->sha256);
 
     if (len == 0) {

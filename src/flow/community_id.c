@@ -2,6 +2,7 @@
  * community_id.c - see community_id.h.
  */
 #include "flow/community_id.h"
+#include "common/crypto.h"
 
 #include <string.h>
 
@@ -37,7 +38,7 @@ void mw_community_id(uint16_t seed, uint8_t proto, const mw_addr *a, uint16_t ap
     buf[n++] = (uint8_t)(bp >> 8);
     buf[n++] = (uint8_t)bp;
     uint8_t digest[SHA_DIGEST_LENGTH];
-    SHA1(buf, n, digest);
+    (void)mw_sha1(buf, n, digest);
     out[0] = '1';
     out[1] = ':';
     /* 20 bytes: 28 characters and the NUL EVP_EncodeBlock adds. */

@@ -12,6 +12,7 @@
  * their name, so only the same summary given twice matches them.
  */
 #include "output/summary_internal.h"
+#include "common/crypto.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -31,7 +32,7 @@ static bool hash_ends(const char *path, uint64_t *size, char hex[65])
     unsigned char *buf = malloc(ENDS);
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     bool ok = buf && ctx && fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) &&
-              EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+              EVP_DigestInit_ex(ctx, mw_md_sha256(), NULL) == 1;
     uint64_t n = ok ? (uint64_t)sb.st_size : 0;
     /* Whole file up to 2 MiB, else the first and the last MiB. */
     uint64_t first = n <= 2 * ENDS ? n : ENDS;

@@ -11,6 +11,7 @@
 
 #include <openssl/sha.h>
 
+#include "common/crypto.h"
 #include "dissectors/dtls.h"
 #include "common/json.h"
 #include "dissectors/ndpi_glue.h"
@@ -120,15 +121,33 @@ static void emit(mw_sessions *s)
 
 /* ---- event writing ---------------------------------------------------- */
 
+/* The slot holding the certificate with this digest, or NULL. */
+static cert_slot *cert_cached(mw_sessions *s, const uint8_t digest[32])
+{
+    uint32_t set = ((uint32_t)digest[0] << 8 | digest[1]) % (CERT_CACHE_SLOTS / 2);
+    for (uint32_t way = 0; way < 2; way++) {
+        cert_slot *slot = &s->certs[(size_t)set * 2 + way];
+        if (slot->json && memcmp(slot->digest, digest, 32) == 0)
+            return slot;
+    }
+    return NULL;
+}
+
 /* The JSON object of one certificate, from the cache or parsed now. */
 static const cert_slot *cert_json(mw_sessions *s, const mw_tls_bytes *der)
 {
     uint8_t digest[SHA256_DIGEST_LENGTH];
-    SHA256(der->data, der->len, digest);
-    uint32_t index = ((uint32_t)digest[0] << 8 | digest[1]) % CERT_CACHE_SLOTS;
-    cert_slot *slot = &s->certs[index];
-    if (slot->json && memcmp(slot->digest, digest, sizeof digest) == 0)
+    (void)mw_sha256(der->data, der->len, digest);
+    cert_slot *slot = cert_cached(s, digest);
+    if (slot) {
+        slot->used = ++s->cert_clock;
         return slot;
+    }
+    uint32_t set = ((uint32_t)digest[0] << 8 | digest[1]) % (CERT_CACHE_SLOTS / 2);
+    slot = &s->certs[(size_t)set * 2];
+    if (slot[1].used < slot[0].used)
+        slot++;
+    slot->used = ++s->cert_clock;
 
     mw_x509_facts x;
     bool parsed = mw_x509_parse(&x, der->data, der->len);
@@ -171,9 +190,8 @@ static size_t collect_chain(mw_sessions *s, const mw_tls_facts *f, X509 **out,
      * (a later one of the chain may have taken a slot: NULL, printed by
      * the verdict). */
     for (size_t i = 0; i < n; i++) {
-        const cert_slot *c = &s->certs[((uint32_t)digests[i][0] << 8 | digests[i][1]) %
-                                       CERT_CACHE_SLOTS];
-        issuers[i] = out[i] && c->x509 == out[i] ? c->issuer : NULL;
+        const cert_slot *c = cert_cached(s, digests[i]);
+        issuers[i] = out[i] && c && c->x509 == out[i] ? c->issuer : NULL;
     }
     return n;
 }
@@ -203,7 +221,7 @@ static void share_result(mw_sessions *s, const mw_flow *flow, const sflow *sf,
         char chain_hex[65];
         if (sight->leaf) {
             uint8_t all[32];
-            SHA256(&digests[0][0], n * 32, all);
+            (void)mw_sha256(&digests[0][0], n * 32, all);
             mw_hex(all, 32, chain_hex);
             sight->leaf_der = der[0];
             sight->leaf_der_len = der_len[0];
@@ -250,8 +268,8 @@ static void share_result(mw_sessions *s, const mw_flow *flow, const sflow *sf,
 static const mw_leaf_names *leaf_names(mw_sessions *s, const uint8_t digest[32], X509 *leaf,
                                        mw_leaf_names *tmp)
 {
-    cert_slot *slot = &s->certs[((uint32_t)digest[0] << 8 | digest[1]) % CERT_CACHE_SLOTS];
-    if (!slot->json || slot->x509 != leaf || memcmp(slot->digest, digest, 32) != 0)
+    cert_slot *slot = cert_cached(s, digest);
+    if (!slot || slot->x509 != leaf)
         return mw_leaf_names_of(leaf, tmp) ? tmp : NULL;
     if (!slot->names_ok)
         slot->names_ok = mw_leaf_names_of(leaf, &slot->names);

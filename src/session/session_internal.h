@@ -70,8 +70,11 @@ typedef struct sflow {
  * Certificates repeat: every session to a popular server sends the same
  * chain, and parsing one with OpenSSL costs far more than everything else a
  * session needs. So each certificate's JSON form and its parsed X509 (for
- * the verdict) are kept, by SHA-256 of its DER, in a direct-mapped cache of
- * CERT_CACHE_SLOTS entries (a collision just replaces the older entry).
+ * the verdict) are kept, by SHA-256 of its DER, in a two-way set-associative
+ * cache of CERT_CACHE_SLOTS entries (a new certificate replaces the less
+ * recently used of its set). Two ways, not one: with one, two certificates
+ * of a few hundred that share a slot (the birthday bound makes that likely)
+ * evicted each other at every session and were parsed again each time.
  * Bounded: slots x (one certificate's JSON + one X509).
  */
 #define CERT_CACHE_SLOTS 4096u
@@ -87,10 +90,12 @@ typedef struct cert_slot {
     mw_leaf_names names;
     bool names_ok;
     char *issuer; /* its issuer as the verdict prints it, or NULL */
+    uint64_t used; /* mw_sessions.cert_clock at its last use */
 } cert_slot;
 
 struct mw_sessions {
-    cert_slot *certs; /* CERT_CACHE_SLOTS */
+    cert_slot *certs; /* CERT_CACHE_SLOTS, set i in slots 2i and 2i+1 */
+    uint64_t cert_clock;
     mw_trust_cache *trust; /* this worker's own: no lock (trust_cache.h) */
     mw_json scratch;
     mw_session_config cfg;
