@@ -454,6 +454,25 @@ static void write_ndpi(mw_json *j, const sflow *sf)
     mw_json_array_end(j);
 }
 
+/*
+ * With worker threads, everything between sink_enter and sink_leave runs
+ * while the other workers wait for their turn (cli/parallel.c). Parsing a
+ * certificate is the slowest step of a judgement and needs nothing shared,
+ * so the chains are parsed into this worker's cache before the turn; the
+ * judgement then finds them there. Single-threaded there is no turn to
+ * shorten, and hashing each certificate once more would only cost.
+ */
+static void warm_certs(mw_sessions *s, const sflow *sf, const mw_tls_facts *tf)
+{
+    if (!s->cfg.sink_enter || !s->cfg.rules)
+        return;
+    for (int v = 0; v < 2; v++) {
+        const mw_tls_facts *f = v == 0 ? tf : sf->tls_alt ? mw_tls_get_facts(sf->tls_alt) : NULL;
+        for (size_t i = 0; f && f->cert_seen && i < f->n_certs && i < MW_VERDICT_MAX_CHAIN; i++)
+            (void)cert_json(s, &f->certs[i]);
+    }
+}
+
 static void count_session(mw_sessions *s, const mw_tls_facts *tf)
 {
     const char *hs = mw_ev_handshake_name(tf);
@@ -481,6 +500,7 @@ static void write_tls_event(mw_sessions *s, const mw_flow *flow, sflow *sf,
     if (sf->adopted && sf->tls_alt && !s->cfg.rules)
         tf = mw_tls_get_facts(sf->tls_alt);
     count_session(s, sf->adopted && sf->tls_alt ? mw_tls_get_facts(sf->tls_alt) : tf);
+    warm_certs(s, sf, tf);
     sink_enter(s, flow);
     if (s->cfg.rules) {
         /* Two versions of the handshake bytes: the worse verdict decides,
