@@ -57,6 +57,7 @@ void mw_sessions_free(mw_sessions *s)
     if (s->certs) {
         for (size_t i = 0; i < CERT_CACHE_SLOTS; i++) {
             free(s->certs[i].json);
+            free(s->certs[i].der);
             X509_free(s->certs[i].x509);
             free(s->certs[i].issuer);
             mw_leaf_names_free(&s->certs[i].names);
@@ -121,13 +122,38 @@ static void emit(mw_sessions *s)
 
 /* ---- event writing ---------------------------------------------------- */
 
-/* The slot holding the certificate with this digest, or NULL. */
-static cert_slot *cert_cached(mw_sessions *s, const uint8_t digest[32])
+/* The set a certificate belongs to: its length and last 16 bytes, which
+ * are signature bytes. A crafted certificate that shares them with another
+ * only shares its set: a hit is confirmed on the whole (cert_find). */
+static cert_slot *cert_set(mw_sessions *s, const mw_tls_bytes *der)
 {
-    uint32_t set = ((uint32_t)digest[0] << 8 | digest[1]) % (CERT_CACHE_SLOTS / 2);
-    for (uint32_t way = 0; way < 2; way++) {
-        cert_slot *slot = &s->certs[(size_t)set * 2 + way];
-        if (slot->json && memcmp(slot->digest, digest, 32) == 0)
+    uint64_t h = (uint64_t)der->len * 0x9e3779b97f4a7c15ull;
+    size_t take = der->len < 16 ? der->len : 16;
+    for (size_t i = der->len - take; i < der->len; i++)
+        h = (h ^ der->data[i]) * 0x100000001b3ull;
+    return &s->certs[(size_t)((h >> 32) % (CERT_CACHE_SLOTS / 2)) * 2];
+}
+
+/* The slot holding this certificate, or NULL. */
+static cert_slot *cert_find(mw_sessions *s, const mw_tls_bytes *der)
+{
+    cert_slot *set = cert_set(s, der);
+    uint8_t digest[SHA256_DIGEST_LENGTH];
+    bool hashed = false;
+    for (size_t way = 0; way < 2; way++) {
+        cert_slot *slot = &set[way];
+        if (!slot->json || slot->der_len != der->len)
+            continue;
+        if (slot->der) {
+            if (memcmp(slot->der, der->data, der->len) == 0)
+                return slot;
+            continue;
+        }
+        if (!hashed) {
+            (void)mw_sha256(der->data, der->len, digest);
+            hashed = true;
+        }
+        if (memcmp(slot->digest, digest, sizeof digest) == 0)
             return slot;
     }
     return NULL;
@@ -136,18 +162,22 @@ static cert_slot *cert_cached(mw_sessions *s, const uint8_t digest[32])
 /* The JSON object of one certificate, from the cache or parsed now. */
 static const cert_slot *cert_json(mw_sessions *s, const mw_tls_bytes *der)
 {
-    uint8_t digest[SHA256_DIGEST_LENGTH];
-    (void)mw_sha256(der->data, der->len, digest);
-    cert_slot *slot = cert_cached(s, digest);
+    cert_slot *slot = cert_find(s, der);
     if (slot) {
         slot->used = ++s->cert_clock;
         return slot;
     }
-    uint32_t set = ((uint32_t)digest[0] << 8 | digest[1]) % (CERT_CACHE_SLOTS / 2);
-    slot = &s->certs[(size_t)set * 2];
+    slot = cert_set(s, der);
     if (slot[1].used < slot[0].used)
         slot++;
     slot->used = ++s->cert_clock;
+    uint8_t digest[SHA256_DIGEST_LENGTH];
+    (void)mw_sha256(der->data, der->len, digest);
+    free(slot->der);
+    slot->der = der->len && der->len <= CERT_DER_KEPT ? malloc(der->len) : NULL;
+    if (slot->der)
+        memcpy(slot->der, der->data, der->len);
+    slot->der_len = der->len;
 
     mw_x509_facts x;
     bool parsed = mw_x509_parse(&x, der->data, der->len);
@@ -190,7 +220,7 @@ static size_t collect_chain(mw_sessions *s, const mw_tls_facts *f, X509 **out,
      * (a later one of the chain may have taken a slot: NULL, printed by
      * the verdict). */
     for (size_t i = 0; i < n; i++) {
-        const cert_slot *c = cert_cached(s, digests[i]);
+        const cert_slot *c = cert_find(s, &f->certs[i]);
         issuers[i] = out[i] && c && c->x509 == out[i] ? c->issuer : NULL;
     }
     return n;
@@ -265,10 +295,10 @@ static void share_result(mw_sessions *s, const mw_flow *flow, const sflow *sf,
 /* The leaf's names from its cache slot (collect_chain just filled it). A
  * later certificate of the same chain may have taken the slot: then they
  * are made into *tmp, which the caller frees. */
-static const mw_leaf_names *leaf_names(mw_sessions *s, const uint8_t digest[32], X509 *leaf,
+static const mw_leaf_names *leaf_names(mw_sessions *s, const mw_tls_bytes *der, X509 *leaf,
                                        mw_leaf_names *tmp)
 {
-    cert_slot *slot = cert_cached(s, digest);
+    cert_slot *slot = cert_find(s, der);
     if (!slot || slot->x509 != leaf)
         return mw_leaf_names_of(leaf, tmp) ? tmp : NULL;
     if (!slot->names_ok)
@@ -337,7 +367,7 @@ static void judge(mw_sessions *s, const mw_flow *flow, const sflow *sf,
     };
     mw_leaf_names tmp = {0};
     if (s->cfg.baseline && sight.leaf)
-        sight.leaf_names = leaf_names(s, digests[0], sight.leaf, &tmp);
+        sight.leaf_names = leaf_names(s, &tf->certs[0], sight.leaf, &tmp);
     mw_history hist;
     mw_baseline_lookup(s->cfg.baseline, &sight, &hist);
     in.history = s->cfg.baseline ? &hist : NULL;

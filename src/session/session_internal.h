@@ -70,17 +70,26 @@ typedef struct sflow {
  * Certificates repeat: every session to a popular server sends the same
  * chain, and parsing one with OpenSSL costs far more than everything else a
  * session needs. So each certificate's JSON form and its parsed X509 (for
- * the verdict) are kept, by SHA-256 of its DER, in a two-way set-associative
- * cache of CERT_CACHE_SLOTS entries (a new certificate replaces the less
- * recently used of its set). Two ways, not one: with one, two certificates
- * of a few hundred that share a slot (the birthday bound makes that likely)
- * evicted each other at every session and were parsed again each time.
- * Bounded: slots x (one certificate's JSON + one X509).
+ * the verdict) are kept in a two-way set-associative cache of
+ * CERT_CACHE_SLOTS entries (a new certificate replaces the less recently
+ * used of its set). Two ways, not one: with one, two certificates of a few
+ * hundred that share a slot (the birthday bound makes that likely) evicted
+ * each other at every session and were parsed again each time.
+ *
+ * The set is chosen by the certificate's length and last bytes (its
+ * signature, as good as a hash and free), and a hit is confirmed against a
+ * copy of the whole DER, kept for certificates of up to CERT_DER_KEPT
+ * bytes; larger ones are confirmed by SHA-256. So a session's certificates
+ * are not hashed again at every lookup. Bounded: slots x (one
+ * certificate's JSON + one X509 + at most CERT_DER_KEPT bytes).
  */
+#define CERT_DER_KEPT 8192u
 #define CERT_CACHE_SLOTS 4096u
 
 typedef struct cert_slot {
-    uint8_t digest[SHA256_DIGEST_LENGTH];
+    uint8_t digest[SHA256_DIGEST_LENGTH]; /* of the DER */
+    uint8_t *der;   /* a copy of the DER, or NULL (too large, or no memory) */
+    size_t der_len;
     char *json; /* NULL: empty slot */
     size_t len;
     bool unparsable;
