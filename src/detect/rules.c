@@ -2,7 +2,6 @@
  * rules.c - see rules.h.
  */
 #include "detect/rules.h"
-#include "common/crypto.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -17,6 +16,8 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+
+#include "common/crypto.h"
 
 #define SYSTEM_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 /* A rules line longer than this is an error, not a silent cut. */

@@ -2,7 +2,6 @@
  * trust_cache.c - each distinct chain validated once (trust_cache.h).
  */
 #include "detect/trust_cache.h"
-#include "common/crypto.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -11,6 +10,8 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+
+#include "common/crypto.h"
 
 /* Certificates looked at for an entry's dates; more: not cached. */
 #define MAX_DATED 256

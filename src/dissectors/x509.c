@@ -2,7 +2,6 @@
  * x509.c - certificate facts through OpenSSL (formats: see x509.h).
  */
 #include "dissectors/x509.h"
-#include "common/crypto.h"
 
 #include <arpa/inet.h>
 #include <limits.h>
@@ -20,6 +19,8 @@
 #include <openssl/objects.h>
 #include <openssl/sha.h>
 #include <openssl/x509v3.h>
+
+#include "common/crypto.h"
 
 static void mw_x509_hex(const uint8_t *p, size_t n, char *out)
 {

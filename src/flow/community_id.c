@@ -2,12 +2,13 @@
  * community_id.c - see community_id.h.
  */
 #include "flow/community_id.h"
-#include "common/crypto.h"
 
 #include <string.h>
 
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+
+#include "common/crypto.h"
 
 void mw_community_id(uint16_t seed, uint8_t proto, const mw_addr *a, uint16_t ap,
                      const mw_addr *b, uint16_t bp, char out[MW_COMMUNITY_ID_LEN])

@@ -12,7 +12,6 @@
  * their name, so only the same summary given twice matches them.
  */
 #include "output/summary_internal.h"
-#include "common/crypto.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -20,6 +19,8 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+
+#include "common/crypto.h"
 
 #define ENDS ((uint64_t)1 << 20)
 
