@@ -73,7 +73,7 @@ struct mw_live {
     atomic_bool stop;     /* drain and end */
     atomic_bool stop_now; /* -c reached: end without draining */
     _Atomic uint64_t packets; /* towards -c */
-    atomic_int status;    /* an input error: MW_EXIT_INPUT */
+    atomic_int status;    /* an input lost or failed: MW_EXIT_FAILED */
     mw_ops_iface *ops_ifs;
     mw_ops_kernel *ops_socks;
 };
@@ -171,6 +171,10 @@ static bool reopen(lworker *w)
      * the damaged input is the interface, counted once. */
     add_kernel(w, w->src, cs);
     mw_source_count_not_read(w->src, cs);
+    /* Whatever crossed the wire while it was gone was not read: the run
+     * ends with 1 even when the interface comes back (one rule with a
+     * damaged file offline). */
+    atomic_store(&lv->status, MW_EXIT_FAILED);
     if (!first && cs->inputs_damaged)
         cs->inputs_damaged--;
     mw_source_close(w->src);
@@ -180,7 +184,7 @@ static bool reopen(lworker *w)
         if (first)
             fprintf(stderr, "mitmwatch: %s: cannot capture again after -Z %s gave up the "
                             "privileges: stopping its capture\n", w->ifc->name, cli->privs.user);
-        atomic_store(&lv->status, MW_EXIT_INPUT);
+        atomic_store(&lv->status, MW_EXIT_FAILED);
         return false;
     }
     if (first)
@@ -276,7 +280,7 @@ static void *worker_main(void *arg)
         } else {
             if (s == MW_SOURCE_ERROR) {
                 fprintf(stderr, "mitmwatch: %s\n", mw_source_error(w->src));
-                atomic_store(&lv->status, MW_EXIT_INPUT);
+                atomic_store(&lv->status, MW_EXIT_FAILED);
             }
             break;
         }
@@ -555,7 +559,7 @@ mw_live *mw_live_new(mw_cli *cli, const mw_session_config *scfg, unsigned socket
     }
     if (!open_all(lv, err, sizeof err)) {
         fprintf(stderr, "mitmwatch: %s\n", err);
-        cli->status = MW_EXIT_INPUT;
+        cli->status = MW_EXIT_FAILED;
         mw_live_free(lv);
         return NULL;
     }
@@ -570,7 +574,7 @@ mw_live *mw_live_new(mw_cli *cli, const mw_session_config *scfg, unsigned socket
             fprintf(stderr, "mitmwatch: listening on %s, link type %d\n", ifc->name, lt);
         if (!mw_linktype_supported(lt)) {
             fprintf(stderr, "mitmwatch: %s: unsupported link type %d\n", ifc->name, lt);
-            cli->status = MW_EXIT_INPUT;
+            cli->status = MW_EXIT_FAILED;
             mw_live_free(lv);
             return NULL;
         }

@@ -45,7 +45,7 @@ typedef struct mw_live_hooks {
  * and makes a worker (flow limits divided among all of them, sessions from
  * scfg, whose sink_enter/leave it sets). On failure says why on stderr,
  * sets cli->status and returns NULL (out of memory: MW_EXIT_FATAL; an
- * interface that cannot be opened: MW_EXIT_INPUT).
+ * interface that cannot be opened: MW_EXIT_FAILED).
  */
 mw_live *mw_live_new(mw_cli *cli, const mw_session_config *scfg, unsigned sockets,
                      const mw_live_hooks *hooks);

@@ -3,15 +3,18 @@
  *
  * Reads every input in turn (files, directories of captures, standard
  * input, or one live interface) through one worker and prints the counters
- * at the end. Exit codes (docs/usage.md, mitmwatch(1)):
- *   0  every input was read to its end
- *   1  an input could not be opened, had an unsupported link type, or was
- *      damaged (what was readable has been processed)
- *   2  usage error (bad option or value)
- *   3  fatal error (out of memory, output cannot be written)
+ * at the end. Exit codes, one rule offline and live (docs/usage.md,
+ * mitmwatch(1)):
+ *   0  every input was read to its end and every output written
+ *   1  the run went on, but something was not read or not written: an
+ *      input could not be opened, had an unsupported link type or was
+ *      damaged, an interface was lost, or an output failed (at start or
+ *      during the run); stderr and the counters say which
+ *   2  usage or configuration error (bad option, value or file)
+ *   3  fatal: out of memory, the privileges not dropped (-Z), or the
+ *      built-in rules missing (a broken installation)
  *   130 / 143  offline: stopped by SIGINT / SIGTERM (after a clean shutdown);
- *              live (-i) a signal is the normal stop: 0, or 3 if an output
- *              failed
+ *              live (-i) a signal is the normal stop: 0 or 1 as above
  */
 #include <dirent.h>
 #include <errno.h>
@@ -51,7 +54,7 @@
 #include "output/csv.h"
 #include "output/summary.h"
 
-#define EXIT_INPUT MW_EXIT_INPUT
+#define EXIT_FAILED MW_EXIT_FAILED
 #define EXIT_USAGE MW_EXIT_USAGE
 #define EXIT_FATAL MW_EXIT_FATAL
 
@@ -134,15 +137,12 @@ static bool stopped(const mw_cli *cli)
     return g_stop_signal || (cli->max_packets && cli->packets_read >= cli->max_packets);
 }
 
-
-
-
-static void write_or_die(mw_cli *cli)
+/* An output not written: the run goes on and ends with 1, unless a worse
+ * status (out of memory) is already set. */
+static void output_failed(mw_cli *cli)
 {
-    if (!mw_json_write_line(&cli->rec, cli->events)) {
-        fprintf(stderr, "mitmwatch: cannot write output: %s\n", strerror(errno));
-        exit(EXIT_FATAL);
-    }
+    if (cli->status == 0)
+        cli->status = EXIT_FAILED;
 }
 
 /* Where the sources count: the one worker's counters, or the reader's. */
@@ -168,7 +168,7 @@ static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
         fprintf(stderr, "mitmwatch: %s: unsupported link type %d\n",
                 mw_source_path(src), linktype);
         st->capture.inputs_failed++;
-        cli->status = EXIT_INPUT;
+        cli->status = EXIT_FAILED;
         return;
     }
     if (cli->summary)
@@ -189,7 +189,7 @@ static void run_source(mw_cli *cli, mw_worker *w, mw_source *src)
             if (s == MW_SOURCE_ERROR) {
                 mw_progress_clear(cli->progress);
                 fprintf(stderr, "mitmwatch: %s\n", mw_source_error(src));
-                cli->status = EXIT_INPUT;
+                cli->status = EXIT_FAILED;
             }
             break;
         }
@@ -271,7 +271,7 @@ static void run_file(mw_cli *cli, mw_worker *w, const char *path)
     if (!src) {
         mw_progress_clear(cli->progress);
         fprintf(stderr, "mitmwatch: %s\n", err);
-        cli->status = EXIT_INPUT;
+        cli->status = EXIT_FAILED;
         return;
     }
     run_source(cli, w, src);
@@ -297,7 +297,7 @@ static void run_path(mw_cli *cli, mw_worker *w, const char *path)
         if (n < 0) {
             mw_progress_clear(cli->progress);
             fprintf(stderr, "mitmwatch: %s\n", err);
-            cli->status = EXIT_INPUT;
+            cli->status = EXIT_FAILED;
             return;
         }
         if (n == 0) {
@@ -483,7 +483,7 @@ static int merge_main(int argc, char **argv)
         char err[600];
         if (!(csv = mw_csv_open(csv_path, err, sizeof err))) {
             fprintf(stderr, "mitmwatch merge: --csv: %s\n", err);
-            return EXIT_FATAL;
+            return EXIT_FAILED;
         }
     }
     mw_summary *sum = NULL;
@@ -500,7 +500,7 @@ static int merge_main(int argc, char **argv)
                 status = EXIT_USAGE;
             } else if (!mw_csv_add_events_file(csv, argv[i], &rows, err, sizeof err)) {
                 fprintf(stderr, "mitmwatch merge: %s\n", err);
-                status = EXIT_INPUT;
+                status = EXIT_FAILED;
             }
             continue;
         }
@@ -521,26 +521,26 @@ static int merge_main(int argc, char **argv)
         }
         if (!doc) {
             fprintf(stderr, "mitmwatch merge: %s\n", err);
-            status = EXIT_INPUT;
+            status = EXIT_FAILED;
         } else if ((res = mw_summary_merge_json_ex(sum, mw_jdoc_root(doc), err, sizeof err)) != MW_MERGE_ADDED) {
             fprintf(stderr, "mitmwatch merge: %s: %s\n", argv[i], res == MW_MERGE_DUPLICATE ? (allow_dups ? "warning: every input already merged, skipped (counted once)" : "every input already merged: the same input twice (--allow-duplicates counts it once)") : res == MW_MERGE_UNCHECKED ? "warning: no sources, not checked for duplicates" : err);
-            status = res == MW_MERGE_ERROR || (res == MW_MERGE_DUPLICATE && !allow_dups) ? EXIT_INPUT : status;
+            status = res == MW_MERGE_ERROR || (res == MW_MERGE_DUPLICATE && !allow_dups) ? EXIT_FAILED : status;
         }
         mw_jdoc_free(doc);
     }
     if (!mw_csv_close(csv)) {
         fprintf(stderr, "mitmwatch merge: --csv: %s: not all rows could be written\n",
                 csv_path);
-        status = EXIT_FATAL;
+        status = EXIT_FAILED;
     }
     if (!sum)
         return status;
     if (!quiet)
         mw_summary_write_text(sum, stdout, use_color(color, stdout));
     if (report && !write_report(sum, report))
-        status = EXIT_FATAL;
+        status = EXIT_FAILED;
     if (fflush(stdout) != 0)
-        status = EXIT_FATAL;
+        status = EXIT_FAILED;
     mw_summary_free(sum);
     return status;
 }
@@ -552,7 +552,7 @@ static void open_outputs(mw_cli *cli, mw_rules *rules, mw_stats *out_stats,
     if (cli->state_reset && cli->state_path &&
         !mw_baseline_set_aside(cli->state_path, aside, sizeof aside, err, sizeof err)) {
         fprintf(stderr, "mitmwatch: --state-reset: %s\n", err);
-        exit(EXIT_FATAL);
+        exit(EXIT_FAILED);
     }
     if (cli->state_reset && cli->state_path && aside[0])
         fprintf(stderr, "mitmwatch: state: %s moved aside to %s\n", cli->state_path, aside);
@@ -568,7 +568,7 @@ static void open_outputs(mw_cli *cli, mw_rules *rules, mw_stats *out_stats,
     }
     if (cli->csv_path && !(cli->csv = mw_csv_open(cli->csv_path, err, sizeof err))) {
         fprintf(stderr, "mitmwatch: --csv: %s\n", err);
-        exit(EXIT_FATAL);
+        exit(EXIT_FAILED);
     }
     if (cli->flagged_path && !(cli->flagged = mw_flagged_new(0))) {
         fputs("mitmwatch: out of memory\n", stderr);
@@ -584,7 +584,7 @@ static void open_outputs(mw_cli *cli, mw_rules *rules, mw_stats *out_stats,
     if (cli->flagged && once &&
         !mw_flagged_live_open(cli->flagged, cli->flagged_path, err, sizeof err)) {
         fprintf(stderr, "mitmwatch: --write-flagged: %s\n", err);
-        exit(EXIT_FATAL);
+        exit(EXIT_FAILED);
     }
     /* The summary is made only when someone reads it: printed (not with
      * --json or --quiet) or written (--report). */
@@ -640,7 +640,7 @@ int main(int argc, char **argv)
     if (!mw_outputs_check(outs, sizeof outs / sizeof *outs, oerr, sizeof oerr)) {
         fprintf(stderr, "mitmwatch: %s\n", oerr);
         mw_cli_free(&cli);
-        return EXIT_FATAL;
+        return EXIT_FAILED;
     }
     cli.argc = argc;
     cli.argv = argv;
@@ -655,7 +655,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "mitmwatch: %s: %s\n", cli.output_path, strerror(errno));
             mw_rules_free(rules); /* no leak on the way out (LeakSanitizer) */
             mw_cli_free(&cli);
-            return EXIT_FATAL;
+            return EXIT_FAILED;
         }
     }
     /* Live, a record goes out when its line is complete (a reader never
@@ -804,11 +804,11 @@ int main(int argc, char **argv)
                 mw_baseline_name(baseline), mw_baseline_error(baseline) ? mw_baseline_error(baseline)
                                             : "the last changes could not be saved");
     if (!mw_baseline_close(baseline) || !state_ok)
-        cli.status = EXIT_FATAL;
+        output_failed(&cli);
     mw_certdir_close(certs);
     if (!mw_csv_close(cli.csv)) {
         fprintf(stderr, "mitmwatch: --csv: %s: not all rows could be written\n", cli.csv_path);
-        cli.status = EXIT_FATAL;
+        output_failed(&cli);
     }
     cli.csv = NULL;
     if (cli.flagged) {
@@ -816,7 +816,7 @@ int main(int argc, char **argv)
         if (!mw_flagged_write(cli.flagged, cli.flagged_path, &cli.cfg.capture, &out_stats, err,
                               sizeof err)) {
             fprintf(stderr, "mitmwatch: --write-flagged: %s\n", err);
-            cli.status = EXIT_FATAL;
+            output_failed(&cli);
         }
         if (out_stats.output.flagged_flows_unwritable)
             fprintf(stderr,
@@ -832,14 +832,14 @@ int main(int argc, char **argv)
     if (cli.metrics_path)
         mw_ops_write_stats(&ops, st, mw_ops_now_ms(), true);
     if (ops.failed)
-        cli.status = EXIT_FATAL;
+        output_failed(&cli);
     if (cli.par ? !mw_par_ok(cli.par) : live ? !mw_live_ok(live) : !mw_sessions_ok(sessions)) {
         fprintf(stderr, "mitmwatch: %s: cannot write output\n",
                 cli.output_path ? cli.output_path : "standard output");
         if (cli.output_path)
             fclose(cli.events);
         mw_summary_free(cli.summary);
-        cli.status = EXIT_FATAL;
+        output_failed(&cli);
         goto done;
     }
     if (cli.events) {
@@ -848,11 +848,23 @@ int main(int argc, char **argv)
         mw_json_kv_string(j, "event", "stats");
         mw_stats_write_json_members(st, j);
         mw_json_object_end(j);
-        write_or_die(&cli);
-        if (fflush(cli.events) != 0 || (cli.output_path && fclose(cli.events) != 0)) {
-            fprintf(stderr, "mitmwatch: cannot write output: %s\n", strerror(errno));
+        /* Flushed and closed even when the line failed: the message names
+         * the first error, and no stream is left open. */
+        bool ok = mw_json_write_line(&cli.rec, cli.events);
+        int err = errno;
+        if (fflush(cli.events) != 0 && ok) {
+            ok = false;
+            err = errno;
+        }
+        if (cli.output_path && fclose(cli.events) != 0 && ok) {
+            ok = false;
+            err = errno;
+        }
+        if (!ok) {
+            fprintf(stderr, "mitmwatch: %s: cannot write output: %s\n",
+                    cli.output_path ? cli.output_path : "standard output", strerror(err));
             mw_summary_free(cli.summary);
-            cli.status = EXIT_FATAL;
+            output_failed(&cli);
             goto done;
         }
     }
@@ -862,14 +874,14 @@ int main(int argc, char **argv)
         if (!cli.quiet && !cli.json)
             mw_summary_write_text(cli.summary, stdout, use_color(cli.color, stdout));
         if (cli.report_dir && !write_report(cli.summary, cli.report_dir))
-            cli.status = EXIT_FATAL;
+            output_failed(&cli);
         mw_summary_free(cli.summary);
     }
     if (!cli.quiet)
         mw_stats_write_text(st, stderr);
     if (fflush(stdout) != 0) {
         fprintf(stderr, "mitmwatch: cannot write output: %s\n", strerror(errno));
-        cli.status = EXIT_FATAL;
+        output_failed(&cli);
     }
 done:
     mw_notify_free(cli.notify);

@@ -42,10 +42,16 @@ void mw_ops_flush(mw_ops *o, uint64_t now_ms, bool force)
     if (!force && now_ms - o->last_flush_ms < 1000u)
         return;
     o->last_flush_ms = now_ms;
-    if (o->cfg.events && fflush(o->cfg.events) != 0 && !o->failed) {
-        fprintf(stderr, "mitmwatch: %s: cannot write output: %s\n",
+    if (!o->cfg.events)
+        return;
+    errno = 0;
+    bool flushed = fflush(o->cfg.events) == 0;
+    /* A line buffered stream has written each line itself: a failed one
+     * leaves only the error flag, and the flush finds nothing to write. */
+    if ((!flushed || ferror(o->cfg.events)) && !o->failed) {
+        fprintf(stderr, "mitmwatch: %s: cannot write output%s%s\n",
                 o->cfg.events_path ? o->cfg.events_path : "standard output",
-                strerror(errno));
+                flushed ? " (a record failed)" : ": ", flushed ? "" : strerror(errno));
         o->failed = true;
     }
 }

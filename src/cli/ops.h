@@ -70,7 +70,8 @@ void mw_ops_free(mw_ops *o);
 bool mw_ops_stats_due(const mw_ops *o, uint64_t now_ms);
 
 /* Flushes the events when force or a second has passed since the last
- * flush. A failed flush sets failed. */
+ * flush. A failed flush, or a record that failed before it (the stream's
+ * error flag), is said once on stderr and sets failed. */
 void mw_ops_flush(mw_ops *o, uint64_t now_ms, bool force);
 
 /* SIGHUP: flushes and reopens -o (appending) and --write-flagged. A file

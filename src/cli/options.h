@@ -27,8 +27,12 @@
 #include "output/summary.h"
 #include "session/session.h"
 
-/* Exit statuses (docs/usage.md, mitmwatch(1)). */
-#define MW_EXIT_INPUT 1
+/* Exit statuses (docs/usage.md, mitmwatch(1)), one rule offline and live.
+ * FAILED: the run went on, but an input was not read to its end or an
+ * output was not written (the message on stderr says which); the results
+ * are incomplete, not wrong. FATAL only where the run cannot be trusted
+ * to go on at all: out of memory, or the privileges not dropped. */
+#define MW_EXIT_FAILED 1
 #define MW_EXIT_USAGE 2
 #define MW_EXIT_FATAL 3
 

@@ -214,7 +214,7 @@
     X(baseline_reconnects, "PostgreSQL baseline: connections made again after one was lost") \
     X(baseline_replayed, "PostgreSQL baseline: sightings written again after a rollback (lost connection, deadlock)") \
     X(baseline_lookups_offline, "PostgreSQL baseline: lookups not answered, the server unreachable (judged without history)") \
-    X(baseline_unstored, "sightings that could not be stored (the server unreachable past the retry window, or refused them): exit status 3") \
+    X(baseline_unstored, "sightings that could not be stored (the server unreachable past the retry window, or refused them): exit status 1") \
     X(summary_set_overflow, "summary: servers or names not kept (set cap reached)") \
     X(summary_forged_overflow, "summary: forged certificates not kept (cap reached)") \
     X(summary_buckets_overflow, "summary: timeline buckets not kept (cap reached)") \

@@ -56,7 +56,7 @@ class StateFailures(Base):
             rc, _, err = run("-q", "--state", state, sample("gen-timeseries.pcap"))
         finally:
             subprocess.run(["umount", mnt])
-        self.assertEqual(rc, 3, err)
+        self.assertEqual(rc, 1, err)
         self.assertIn("state: %s: No space left on device" % state, err)
 
     @unittest.skipUnless(ROOT and shutil.which("chattr"), "needs root and chattr")
@@ -198,12 +198,13 @@ class UnreadableEntries(Base):
 
 class OutputsFirst(Base):
     """Outputs are checked before any input is opened: the missing input
-    given alongside must not be reported (it was never reached)."""
+    given alongside must not be reported (it was never reached). Both
+    would be exit status 1: the message tells them apart."""
 
     def fails_first(self, *args):
         missing = self.path("missing.pcap")
         rc, _, err = run(*args, missing)
-        self.assertEqual(rc, 3, err)
+        self.assertEqual(rc, 1, err)
         self.assertNotIn("missing.pcap", err)
         self.assertNotIn("LeakSanitizer", err)
         return err
@@ -242,6 +243,37 @@ class OutputsFirst(Base):
         self.assertEqual(rc, 2, err)
         self.assertFalse(os.path.exists(csv))
         self.assertNotIn("LeakSanitizer", err)
+
+
+class ExitStatus(Base):
+    """One rule (mitmwatch(1) EXIT STATUS): an output that fails during
+    the run, after every input was read, is exit status 1, as an input
+    that fails; 0 only when everything was read and written."""
+
+    def test_events_full_disk(self):
+        # /dev/full opens, then every write is ENOSPC: the failure comes
+        # at the flush, after the inputs were read.
+        rc, _, err = run("-q", "-o", "/dev/full", sample("gen-clean.pcap"))
+        self.assertEqual(rc, 1, err)
+        self.assertIn("mitmwatch: /dev/full: cannot write output", err)
+        self.assertNotIn("LeakSanitizer", err)
+
+    def test_metrics_unwritable(self):
+        # Not checked at start (it is written at the end offline): its
+        # directory is a file.
+        blocker = self.path("file")
+        open(blocker, "w").close()
+        metrics = os.path.join(blocker, "m.prom")
+        events = self.path("e.json")
+        rc, _, err = run("-q", "-o", events, "--metrics", metrics, sample("gen-clean.pcap"))
+        self.assertEqual(rc, 1, err)
+        self.assertIn("--metrics: %s" % metrics, err)
+        # The other outputs were written in full: the final stats record.
+        with open(events) as f:
+            self.assertIn('"event":"stats"', f.read().splitlines()[-1])
+        rc, _, err = run("-q", "-o", events, "--metrics", self.path("m.prom"),
+                         sample("gen-clean.pcap"))
+        self.assertEqual(rc, 0, err)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,10 @@ other. Checks (issue 12):
      count of the replay, and at the stop equal a run over the file;
   5. the interface deleted and made again while mitmwatch runs: it says
      so, keeps running, captures again, and reports the sessions replayed
-     after the return (interface_lost and interface_reopened count it).
+     after the return (interface_lost and interface_reopened count it),
+     and the stop is exit status 1 (not everything was read);
+  6. exit status 1 at the stop when an output failed (events to /dev/full,
+     an unwritable --metrics), 0 in the tests above where all were written.
 Needs root, ip netns and tcpreplay: without them it says why and skips
 (ctest sees exit code 77)."""
 import collections
@@ -252,11 +255,44 @@ def test_interface_returns(tmp):
     replay(pcap, "--topspeed")
     ok = wait_for(lambda: collections.Counter(key(e) for e in read_events(out)[0]) == want, 3.0)
     assert ok, collections.Counter(key(e) for e in read_events(out)[0])
-    assert stop(p) == 0
+    # Not everything on the wire was read while it was gone: exit 1.
+    rc = stop(p)
+    assert rc == 1, (rc, stderr_of(tmp))
     c = read_events(out, True)[1][-1]["capture"]
     assert (c["interface_lost"], c["interface_reopened"], c["inputs_opened"],
             c["inputs_failed"]) == (1, 1, 1, 0), c
     print("interface: deleted, made again, %d sessions after its return" % sum(want.values()))
+
+
+def test_exit_status(tmp):
+    """One rule live as offline: a stop is 0 when every output was written
+    (the tests above), 1 when one failed; never 3, which is kept for out
+    of memory and the privileges. Events to /dev/full (it opens, then
+    every write is ENOSPC) fail while running; --metrics in a directory
+    that is a file fails at the stop (--stats-interval 0: written then)."""
+    pcap = os.path.join(SAMPLES, "gen-clean.pcap")
+    p = start(tmp, "/dev/full")
+    replay(pcap, "--topspeed")
+    # Said while running (the flush, at most a second later), not only at
+    # the stop.
+    assert wait_for(lambda: "mitmwatch: /dev/full: cannot write output" in stderr_of(tmp),
+                    3.0), stderr_of(tmp)
+    assert p.poll() is None, "mitmwatch exited at the failed write"
+    rc = stop(p)
+    assert rc == 1, (rc, stderr_of(tmp))
+    blocker = os.path.join(tmp, "blocker")
+    open(blocker, "w").close()
+    out = os.path.join(tmp, "live6.json")
+    metrics = os.path.join(blocker, "m.prom")
+    p = start(tmp, out, "--metrics", metrics)
+    replay(pcap, "--topspeed")
+    rc = stop(p)
+    assert rc == 1, (rc, stderr_of(tmp))
+    assert "--metrics: %s: Not a directory" % metrics in stderr_of(tmp), stderr_of(tmp)
+    # The events were written in full, the final stats record last.
+    with open(out) as f:
+        assert '"event":"stats"' in f.read().splitlines()[-1]
+    print("exit status: 1 after events to /dev/full, 1 after an unwritable --metrics")
 
 
 def main():
@@ -268,6 +304,7 @@ def main():
         test_stop_accounting(tmp)
         test_live_report(tmp)
         test_interface_returns(tmp)
+        test_exit_status(tmp)
     finally:
         teardown()
         shutil.rmtree(tmp, ignore_errors=True)
