@@ -210,12 +210,27 @@ def test_two_interfaces(tmp):
     def seen(dev):
         return collections.Counter(session_key(e) for e in read_events(out)[0]
                                    if e["capture"] == dev)
-    replay("va", a)
-    replay("vc", b)
+    sent = replay("va", a) + replay("vc", b)
     # Incomplete handshakes wait for their flow's end: compare the others.
     complete = lambda c: collections.Counter({k: v for k, v in c.items() if k[7] != "incomplete"})
     assert wait_for(lambda: complete(seen("vb")) == complete(want_a) and
                     complete(seen("vd")) == complete(want_b), 5.0), (seen("vb"), seen("vd"))
+
+    # Every packet read before vd is deleted: the complete sessions are
+    # judged before their flows' last segments (FIN, ACK) arrive, and a
+    # TPACKET_V3 block is handed over only when full or after 200 ms, so
+    # those segments could still be in the ring that goes with vd (counted
+    # as packets_not_read). Their flows then stayed open, and the same
+    # replay after vd's return (same ports, same ISNs: no tracker can tell
+    # it from a retransmission) went on in them: one egov.kz/goo.gl event
+    # instead of two (failed 2 in 150 runs). Closed by their FINs, they
+    # are not (a new SYN starts a new flow).
+    def all_read():
+        p.send_signal(signal.SIGUSR1)
+        time.sleep(0.2)
+        st = read_events(out)[1]
+        return bool(st) and st[-1]["capture"]["packets"] == sent
+    assert wait_for(all_read, 5.0), read_events(out)[1][-1:]
     # vd goes away; vb goes on.
     sh("ip", "-n", NS, "link", "del", "vc")
     assert wait_for(lambda: "vd: lost; opening it again" in stderr_of(tmp), 5.0), stderr_of(tmp)
