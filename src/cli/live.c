@@ -171,10 +171,11 @@ static bool reopen(lworker *w)
      * the damaged input is the interface, counted once. */
     add_kernel(w, w->src, cs);
     mw_source_count_not_read(w->src, cs);
-    /* Whatever crossed the wire while it was gone was not read: the run
-     * ends with 1 even when the interface comes back (one rule with a
-     * damaged file offline). */
-    atomic_store(&lv->status, MW_EXIT_FAILED);
+    /* Not an exit status: like the kernel's drops, what crossed the wire
+     * while it was gone is counted (interface_lost, packets_not_read) and
+     * the capture goes on; a months-long run is not made a failure by one
+     * link flap (issue 12: a stop is 0 when every output was written).
+     * Only a capture that cannot start again (below) is. */
     if (!first && cs->inputs_damaged)
         cs->inputs_damaged--;
     mw_source_close(w->src);

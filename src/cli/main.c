@@ -8,8 +8,9 @@
  *   0  every input was read to its end and every output written
  *   1  the run went on, but something was not read or not written: an
  *      input could not be opened, had an unsupported link type or was
- *      damaged, an interface was lost, or an output failed (at start or
- *      during the run); stderr and the counters say which
+ *      damaged, an interface could not be captured again after -Z, or
+ *      an output failed (at start or during the run); stderr and the
+ *      counters say which
  *   2  usage or configuration error (bad option, value or file)
  *   3  fatal: out of memory, the privileges not dropped (-Z), or the
  *      built-in rules missing (a broken installation)

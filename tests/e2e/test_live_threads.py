@@ -245,9 +245,9 @@ def test_two_interfaces(tmp):
     replay("vc", b)
     assert wait_for(lambda: sum(seen("vd").values()) >= before_vd +
                     sum(complete(want_b).values()), 5.0), "nothing from vd after its return"
-    # What crossed vd while it was gone was not read: exit 1, not 0.
+    # A link flap is counted (below), not a failure: every output written.
     rc = stop(p)
-    assert rc == 1, (rc, stderr_of(tmp))
+    assert rc == 0, (rc, stderr_of(tmp))
     ev, stats = read_events(out, True)
     got_a = collections.Counter(session_key(e) for e in ev if e["capture"] == "vb")
     got_b = collections.Counter(session_key(e) for e in ev if e["capture"] == "vd")
