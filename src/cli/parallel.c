@@ -24,6 +24,18 @@
  * deadlock. Frontiers only grow within an input; hi is stored after lo and
  * read before it, so a torn read can only be too low (a wait, never a
  * wrong grant).
+ *
+ * Most turns are not waited for. A session's judgement is handed over
+ * (sink_defer) with its key once the part that needs nothing shared is
+ * done (session/judge.c), and the worker goes on with its packets; the
+ * judgements it holds are the oldest turns it will ask for, so its
+ * frontier is the smaller of its position and its oldest held key. It runs
+ * them itself, oldest first, when they are due: between messages, while
+ * idle, at an expiry barrier, and before any turn taken at once
+ * (sink_enter: flow records, the text line, --write-flagged), which waits
+ * as above. It waits only when it holds PEND_MAX of them or the input ends.
+ * The smallest held key in the run is always due once the others pass
+ * it, and whoever holds it serves it wherever it waits: still no deadlock.
  */
 #include "cli/parallel.h"
 
@@ -43,6 +55,13 @@
 /* While someone waits for a turn, idle workers refresh their frontier
  * at least every this many packets. */
 #define IDLE_REFRESH_PACKETS 32u
+/* Judgements a worker may hold before it waits for the oldest's turn:
+ * each holds the event's text, its chain's DER and references (judge.c),
+ * some tens of KiB at most. */
+#ifndef MW_PAR_PEND_MAX
+#define MW_PAR_PEND_MAX 64u /* a test build sets 1: the full queue's path */
+#endif
+#define PEND_MAX MW_PAR_PEND_MAX
 
 typedef enum msg_type {
     MSG_BEGIN,
@@ -51,6 +70,11 @@ typedef enum msg_type {
     MSG_END,
     MSG_STOP,
 } msg_type;
+
+typedef struct pending {
+    uint64_t hi, lo; /* its turn's key */
+    mw_judged *jb;
+} pending;
 
 typedef struct msg {
     uint32_t type;
@@ -89,6 +113,9 @@ typedef struct pworker { // NOLINT(clang-analyzer-optin.performance.Padding)
     uint64_t idle_pos; /* the reader's position its idle frontier used */
     uint64_t done_hi;  /* every message below this key is processed */
     uint64_t want_hi, want_lo; /* the turn asked for */
+    uint64_t pos_hi, pos_lo;   /* its own frontier, held judgements aside */
+    pending pend[PEND_MAX];    /* held judgements, oldest at pend_head */
+    unsigned pend_head, pend_n;
     /* Expiry: what this worker would keep, by tick parity (see expire). */
     uint64_t first_kept[2][MW_FLOW_STATE_COUNT];
     uint64_t ticks;    /* barrier ticks passed, this run */
@@ -131,9 +158,25 @@ static void poke_workers(mw_par *p)
         mw_hub_poke(&p->w[i].hub);
 }
 
+static bool key_below(uint64_t hi, uint64_t lo, uint64_t hi2, uint64_t lo2)
+{
+    return hi < hi2 || (hi == hi2 && lo < lo2);
+}
+
+/* The frontier is the position (hi, lo), or the oldest judgement held if
+ * that is below it. */
 static void publish(pworker *w, uint64_t hi, uint64_t lo)
 {
     mw_par *p = w->par;
+    w->pos_hi = hi;
+    w->pos_lo = lo;
+    if (w->pend_n) {
+        const pending *h = &w->pend[w->pend_head];
+        if (key_below(h->hi, h->lo, hi, lo)) {
+            hi = h->hi;
+            lo = h->lo;
+        }
+    }
     atomic_store(&w->f_lo, lo);
     atomic_store(&w->f_hi, hi);
     if (!atomic_load(&p->turn_waiters))
@@ -164,16 +207,19 @@ static bool turn_ready(void *arg)
     return true;
 }
 
-static void sink_enter(void *arg, const mw_flow *flow)
+/* The key of a turn asked for now by the flow (see the top). */
+static void want_key(pworker *w, const mw_flow *flow)
 {
-    pworker *w = arg;
-    mw_par *p = w->par;
     w->want_hi = w->cur_hi;
     w->want_lo = w->cur_packet ? 0
                                : (uint64_t)flow->state << 60 |
                                      (flow->last_number & (((uint64_t)1 << 60) - 1));
-    atomic_store(&w->f_lo, w->want_lo);
-    atomic_store(&w->f_hi, w->want_hi);
+}
+
+/* Waits until the turn asked for (want_hi, want_lo) is due. */
+static void wait_turn(pworker *w)
+{
+    mw_par *p = w->par;
     if (turn_ready(w))
         return;
     atomic_fetch_add(&p->turn_waiters, 1);
@@ -188,6 +234,61 @@ static void sink_enter(void *arg, const mw_flow *flow)
     atomic_fetch_sub(&p->turn_waiters, 1);
 }
 
+/* Whether the oldest judgement held is due (want is set to its key). */
+static bool head_due(pworker *w)
+{
+    if (!w->pend_n)
+        return false;
+    w->want_hi = w->pend[w->pend_head].hi;
+    w->want_lo = w->pend[w->pend_head].lo;
+    return turn_ready(w);
+}
+
+/* Runs the held judgements that are due, oldest first; with wait, waits
+ * for each until count are left. Returns whether it ran any. */
+static bool serve(pworker *w, bool wait, unsigned count)
+{
+    bool ran = false;
+    while (w->pend_n > count) {
+        if (!head_due(w)) {
+            if (!wait)
+                break;
+            wait_turn(w);
+        }
+        mw_judged *jb = w->pend[w->pend_head].jb;
+        w->pend_head = (w->pend_head + 1) % PEND_MAX;
+        w->pend_n--;
+        mw_judged_run(w->sessions, jb);
+        /* The next held key, or the position: the frontier moves on. */
+        publish(w, w->pos_hi, w->pos_lo);
+        ran = true;
+    }
+    return ran;
+}
+
+static void sink_defer(void *arg, const mw_flow *flow, mw_judged *jb)
+{
+    pworker *w = arg;
+    if (w->pend_n == PEND_MAX)
+        (void)serve(w, true, PEND_MAX - 1);
+    want_key(w, flow);
+    pending *slot = &w->pend[(w->pend_head + w->pend_n) % PEND_MAX];
+    *slot = (pending){.hi = w->want_hi, .lo = w->want_lo, .jb = jb};
+    w->pend_n++;
+    /* Nothing asked for later is below this key. */
+    publish(w, w->want_hi, w->want_lo);
+}
+
+static void sink_enter(void *arg, const mw_flow *flow)
+{
+    pworker *w = arg;
+    /* The judgements held come first: their keys are older. */
+    (void)serve(w, true, 0);
+    want_key(w, flow);
+    publish(w, w->want_hi, w->want_lo);
+    wait_turn(w);
+}
+
 static void sink_leave(void *arg)
 {
     /* The frontier stays at the turn's key until the next message moves
@@ -200,12 +301,37 @@ static void sink_leave(void *arg)
 typedef struct tick_wait {
     mw_par *par;
     uint64_t target;
+    pworker *w;
 } tick_wait;
 
 static bool tick_ready(void *arg)
 {
     tick_wait *t = arg;
     return atomic_load(&t->par->expire_arrivals) >= t->target;
+}
+
+static bool tick_or_due(void *arg)
+{
+    tick_wait *t = arg;
+    return tick_ready(t) || head_due(t->w);
+}
+
+/* Before and after a sleep while holding judgements: registered as a turn
+ * waiter for the oldest, so the frontier that makes it due wakes us. */
+static void serving(pworker *w, bool on)
+{
+    if (!w->pend_n)
+        return;
+    mw_par *p = w->par;
+    if (on) {
+        atomic_fetch_add(&p->turn_waiters, 1);
+        atomic_store(&w->w_lo, w->pend[w->pend_head].lo);
+        atomic_store(&w->w_hi, w->pend[w->pend_head].hi);
+        poke_workers(p);
+    } else {
+        atomic_store(&w->w_hi, KEY_INF);
+        atomic_fetch_sub(&p->turn_waiters, 1);
+    }
 }
 
 /*
@@ -235,9 +361,16 @@ static void expire(pworker *w, uint64_t now_us, bool ordered)
     mw_worker_expire_horizon(w->worker, now_us, mine);
     atomic_fetch_add(&p->expire_arrivals, 1);
     poke_workers(p);
-    tick_wait t = {p, k * p->n};
-    if (!tick_ready(&t))
-        mw_hub_wait(&w->hub, tick_ready, &t);
+    tick_wait t = {p, k * p->n, w};
+    /* Whoever arrives first may hold the run's oldest judgement, which
+     * the others may wait for before they arrive: served while waiting. */
+    while (!tick_ready(&t)) {
+        if (serve(w, false, 0))
+            continue;
+        serving(w, true);
+        mw_hub_wait(&w->hub, tick_or_due, &t);
+        serving(w, false);
+    }
     for (int st = 0; st < MW_FLOW_STATE_COUNT; st++) {
         before[st] = UINT64_MAX;
         for (unsigned j = 0; j < p->n; j++)
@@ -252,7 +385,7 @@ static void expire(pworker *w, uint64_t now_us, bool ordered)
 static bool worker_ready(void *arg)
 {
     pworker *w = arg;
-    if (!mw_ring_empty(&w->ring))
+    if (!mw_ring_empty(&w->ring) || head_due(w))
         return true;
     /* Someone waits for a turn and the reader moved on: refresh. */
     return w->in_input && atomic_load(&w->par->turn_waiters) &&
@@ -265,6 +398,8 @@ static msg *next_msg(pworker *w)
         msg *m = mw_ring_peek(&w->ring);
         if (m)
             return m;
+        if (serve(w, false, 0))
+            continue;
         if (w->in_input) {
             /* Empty ring: everything handed out before pos that was ours
              * is done, so nothing we ask for later is below pos. The
@@ -278,9 +413,14 @@ static msg *next_msg(pworker *w)
                 publish(w, pos << 1 > w->done_hi ? pos << 1 : w->done_hi, 0);
             }
         }
+        bool held = w->pend_n != 0;
+        if (held)
+            serving(w, true);
         atomic_store(&w->asleep, true);
         mw_hub_wait(&w->hub, worker_ready, w);
         atomic_store(&w->asleep, false);
+        if (held)
+            serving(w, false);
     }
 }
 
@@ -346,6 +486,7 @@ static void *worker_main(void *arg)
             w->cur_packet = false;
             publish(w, w->cur_hi, 0);
             mw_worker_end_input(w->worker);
+            (void)serve(w, true, 0);
             w->in_input = false;
             publish(w, KEY_INF, KEY_INF);
             release_msg(w);
@@ -357,6 +498,8 @@ static void *worker_main(void *arg)
             return NULL;
         }
         release_msg(w);
+        if (w->pend_n)
+            (void)serve(w, false, 0);
     }
 }
 
@@ -535,6 +678,7 @@ mw_par *mw_par_new(unsigned threads, const mw_config *cfg, const mw_session_conf
         mw_session_config sc = *scfg;
         sc.sink_enter = sink_enter;
         sc.sink_leave = sink_leave;
+        sc.sink_defer = sink_defer;
         sc.sink_arg = w;
         ok = w->hub_ok && mw_ring_init(&w->ring, MW_PAR_RING_BYTES) &&
              (w->sessions = mw_sessions_new(&sc)) != NULL &&

@@ -251,6 +251,18 @@ void mw_json_raw(mw_json *j, const char *text, size_t n)
     append(j, text, n);
 }
 
+void mw_json_members(mw_json *j, const mw_json *obj)
+{
+    if (obj->failed || obj->len < 2 || obj->buf[0] != '{' || obj->buf[obj->len - 1] != '}') {
+        j->failed = true;
+        return;
+    }
+    if (obj->len == 2)
+        return; /* {} */
+    before_value(j);
+    append(j, obj->buf + 1, obj->len - 2);
+}
+
 void mw_json_kv_string(mw_json *j, const char *key, const char *s)
 {
     mw_json_key(j, key);

@@ -55,6 +55,10 @@ void mw_json_bool(mw_json *j, bool v);
 void mw_json_null(mw_json *j);
 /* Splices already-valid JSON text (e.g. a nested record) as a value. */
 void mw_json_raw(mw_json *j, const char *text, size_t n);
+/* The members of obj, a complete object ("{...}" written with this API),
+ * into the object open in j as if written there: a record built in two
+ * pieces. A failed or malformed obj makes j fail. */
+void mw_json_members(mw_json *j, const mw_json *obj);
 
 /* Convenience: key and value in one call. */
 void mw_json_kv_string(mw_json *j, const char *key, const char *s);

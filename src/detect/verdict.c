@@ -799,8 +799,15 @@ static void judge_hidden(const mw_rules *rules, const mw_verdict_input *in, mw_v
 
 /* ---- combination ----------------------------------------------------- */
 
-void mw_verdict_evaluate(const mw_rules *rules, const mw_verdict_input *in,
-                         mw_verdict *out)
+/*
+ * Two steps, so that a caller with threads can take the first outside the
+ * turn in which sessions are judged in order (cli/parallel.c): begin needs
+ * nothing but the rules and the trust store, read-only; finish reads the
+ * history (in->history) and decides. The checks that run in each are
+ * listed below; the reasons end in code order and at most one per code, so
+ * which step found one does not change the verdict or its text.
+ */
+void mw_verdict_begin(const mw_rules *rules, const mw_verdict_input *in, mw_verdict *out)
 {
     memset(out, 0, sizeof(*out));
     if (in->sni && in->sni_len)
@@ -808,8 +815,7 @@ void mw_verdict_evaluate(const mw_rules *rules, const mw_verdict_input *in,
     if (in->state != MW_CHAIN_SEEN || in->n_chain == 0) {
         out->kind = in->state == MW_CHAIN_NOT_SEEN ? MW_VERDICT_INCOMPLETE
                                                    : MW_VERDICT_OPAQUE;
-        if (out->kind == MW_VERDICT_OPAQUE)
-            judge_hidden(rules, in, out);
+        out->pre.hidden = true;
         return;
     }
     /* Only without a name to go by: a client that named another server
@@ -819,11 +825,24 @@ void mw_verdict_evaluate(const mw_rules *rules, const mw_verdict_input *in,
         out->target_by_cert = out->target != NULL;
     }
     STACK_OF(X509) *verified = NULL;
-    bool anchor = rogue_anchor(rules, in, out);
-    bool name = !anchor && rogue_name(rules, in, out);
-    bool bad_chain = untrusted(rules, in, out, &verified);
-    bool pin = pin_mismatch(rules, in, verified, out);
+    out->pre.anchor = rogue_anchor(rules, in, out);
+    out->pre.name = !out->pre.anchor && rogue_name(rules, in, out);
+    out->pre.bad_chain = untrusted(rules, in, out, &verified);
+    out->pre.pin = pin_mismatch(rules, in, verified, out);
     sk_X509_pop_free(verified, X509_free);
+}
+
+void mw_verdict_finish(const mw_rules *rules, const mw_verdict_input *in, mw_verdict *out)
+{
+    if (out->pre.hidden) {
+        if (out->kind == MW_VERDICT_OPAQUE)
+            judge_hidden(rules, in, out);
+        return;
+    }
+    bool anchor = out->pre.anchor, name = out->pre.name, bad_chain = out->pre.bad_chain;
+    bool pin = out->pre.pin;
+    /* CLONED_CERT before FORGERY_TRAITS: the traits are listed in that
+     * order. */
     bool clone = cloned_cert(in, bad_chain, out);
     bool traits = forgery_traits(in, out);
     (void)name_mismatch(in, out);
@@ -857,4 +876,11 @@ void mw_verdict_evaluate(const mw_rules *rules, const mw_verdict_input *in,
         out->kind = MW_VERDICT_SUSPICIOUS;
     else
         out->kind = MW_VERDICT_CLEAN;
+}
+
+void mw_verdict_evaluate(const mw_rules *rules, const mw_verdict_input *in,
+                         mw_verdict *out)
+{
+    mw_verdict_begin(rules, in, out);
+    mw_verdict_finish(rules, in, out);
 }

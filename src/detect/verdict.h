@@ -119,6 +119,11 @@ typedef struct mw_verdict {
      * a forger made it (no ROGUE_*, PIN_MISMATCH, CLONED_CERT): what the
      * baseline may learn from as the server's real chain. */
     bool genuine;
+    /* What mw_verdict_begin found, for mw_verdict_finish. */
+    struct {
+        bool hidden; /* no chain to judge: OPAQUE or INCOMPLETE */
+        bool anchor, name, bad_chain, pin;
+    } pre;
 } mw_verdict;
 
 typedef enum mw_chain_state {
@@ -159,6 +164,15 @@ typedef struct mw_verdict_input {
 
 void mw_verdict_evaluate(const mw_rules *rules, const mw_verdict_input *in,
                          mw_verdict *out);
+
+/* The same in two steps (evaluate is begin then finish). begin reads
+ * neither in->history nor anything a later session changes (the rules,
+ * the trust store, in->trust_cache: the caller's), so it may run before the
+ * session's turn; finish reads in->history and decides. Between them *out
+ * may be copied, and in->issuer_text and in->trust_cache need not live on
+ * (only begin reads them). */
+void mw_verdict_begin(const mw_rules *rules, const mw_verdict_input *in, mw_verdict *out);
+void mw_verdict_finish(const mw_rules *rules, const mw_verdict_input *in, mw_verdict *out);
 
 const char *mw_verdict_name(mw_verdict_kind k);  /* "intercepted", ... */
 const char *mw_reason_name(mw_reason_code c);    /* "ROGUE_ANCHOR", ... */

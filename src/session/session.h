@@ -44,6 +44,9 @@ bool mw_vantage_net_parse(const char *arg, mw_vantage_net *out);
 /* Whether a is in n (same family, first n->prefix bits equal). vantage.c */
 bool mw_vantage_net_contains(const mw_vantage_net *n, const mw_addr *a);
 
+/* A session's judgement between its two steps (judge.c). */
+typedef struct mw_judged mw_judged;
+
 typedef struct mw_session_config {
     const char *vantage; /* --vantage, or NULL */
     const mw_vantage_net *vantage_nets; /* checked first, in order */
@@ -69,10 +72,20 @@ typedef struct mw_session_config {
      * order (cli/parallel.h). NULL: one thread, nothing is called. */
     void (*sink_enter)(void *arg, const mw_flow *flow);
     void (*sink_leave)(void *arg);
+    /* Or, instead of the whole judgement inside the turn: the part that
+     * needs nothing shared is done, and the rest handed over as a
+     * mw_judged for the same flow's turn; the caller runs it with
+     * mw_judged_run, on this thread, when the turn comes (before it
+     * takes any later turn with sink_enter). NULL: taken at once. */
+    void (*sink_defer)(void *arg, const mw_flow *flow, mw_judged *jb);
     void *sink_arg;
 } mw_session_config;
 
 typedef struct mw_sessions mw_sessions;
+
+/* The judgement handed over by sink_defer, in its turn: the verdict, the
+ * baseline, summary and CSV, and the event. jb is given back. */
+void mw_judged_run(mw_sessions *s, mw_judged *jb);
 
 /* NULL when out of memory or nDPI cannot start. */
 mw_sessions *mw_sessions_new(const mw_session_config *cfg);

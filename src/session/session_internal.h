@@ -1,7 +1,7 @@
 /*
- * session_internal.h - what session.c and session_tcp.c share: the
- * per-flow state and the consumer's, and the calls between the two.
- * Not an API: only these two files include it.
+ * session_internal.h - what session.c, session_tcp.c and judge.c share:
+ * the per-flow state and the consumer's, and the calls between them.
+ * Not an API: only these files include it.
  */
 #ifndef MW_SESSION_INTERNAL_H
 #define MW_SESSION_INTERNAL_H
@@ -12,6 +12,7 @@
 #include <openssl/sha.h>
 
 #include "detect/trust_cache.h"
+#include "detect/verdict.h"
 #include "dissectors/dtls.h"
 #include "dissectors/ndpi_glue.h"
 #include "dissectors/quic.h"
@@ -113,10 +114,15 @@ struct mw_sessions {
     mw_tls_limits tls_limits;
     mw_json rec;
     sflow *waiting; /* TCP sessions waiting for ACKs (settle.h) */
+    mw_judged *free_judged; /* judge.c: made once, used again */
     bool ok;
 };
 
 /* session.c */
+/* The session's vantage: its client's network, else the input's label. */
+const char *mw_session_vantage(const mw_sessions *s, const mw_addr *client);
+/* Writes the record in j to the events (counted; a failure makes ok false). */
+void mw_session_emit(mw_sessions *s, mw_json *j);
 /* Writes the session's event once (its handshake analyzed, or the flow
  * ended first). */
 void mw_session_finish(mw_sessions *s, const mw_flow *flow, sflow *sf);
@@ -126,6 +132,26 @@ void mw_session_ndpi_settle(mw_sessions *s, sflow *sf);
 void mw_session_ndpi_drop(mw_ndpi *n, sflow *sf, uint64_t *counter);
 /* Whether the flow can be bypassed. */
 mw_consumer_verdict mw_session_flow_verdict(const sflow *sf);
+
+/* judge.c: the certificate cache, and a session's judgement and event in
+ * two steps (see judge.c). */
+/* The certificate's slot, from the cache or parsed now. */
+const cert_slot *mw_session_cert(mw_sessions *s, const mw_tls_bytes *der);
+/* A judgement from the sessions' free list, or made; NULL: out of memory. */
+mw_judged *mw_judged_get(mw_sessions *s);
+/* Back to the free list (mw_judged_run does it). */
+void mw_judged_put(mw_sessions *s, mw_judged *jb);
+void mw_judged_free_all(mw_sessions *s);
+/* The first step: the verdict's part that needs nothing shared and the
+ * event up to its verdict, with copies of all the second step reads.
+ * extra: more INJECTION detail, or NULL. now: the second step runs before
+ * the flow moves on (it may then use flow, sf and tf: the text line,
+ * --write-flagged). */
+void mw_judged_prepare(mw_sessions *s, const mw_flow *flow, sflow *sf, const mw_tls_facts *tf,
+                       const char *event, const char *extra, bool now, mw_judged *jb);
+/* One version's verdict, nothing recorded or counted, in the turn. */
+void mw_judged_verdict_quiet(mw_sessions *s, const mw_flow *flow, const sflow *sf,
+                             const mw_tls_facts *tf, mw_verdict *v);
 
 /* session_tcp.c: finding and following the handshake, and waiting for
  * the peers' ACKs (settle.h). */

@@ -879,6 +879,49 @@ static void test_writer_numbers_and_escapes(void)
     mw_json_free(&j);
 }
 
+/* A record built in two pieces (judge.c): the members of a second object
+ * spliced into the first as if written there. */
+static void test_writer_members(void)
+{
+    mw_json a, b, empty;
+    mw_json_init(&a);
+    mw_json_init(&b);
+    mw_json_init(&empty);
+    mw_json_object_begin(&a);
+    mw_json_kv_string(&a, "event", "tls");
+    mw_json_object_begin(&b);
+    mw_json_key(&b, "flow_notes");
+    mw_json_array_begin(&b);
+    mw_json_uint(&b, 1);
+    mw_json_array_end(&b);
+    mw_json_kv_bool(&b, "x", true);
+    mw_json_object_end(&b);
+    mw_json_object_begin(&empty);
+    mw_json_object_end(&empty);
+    mw_json_members(&a, &empty); /* {}: nothing, no stray comma */
+    mw_json_members(&a, &b);
+    mw_json_kv_uint(&a, "after", 7);
+    mw_json_object_end(&a);
+    CHECK_EQ_S(mw_json_text(&a), "{\"event\":\"tls\",\"flow_notes\":[1],\"x\":true,\"after\":7}");
+    CHECK(!a.failed);
+    /* First in an object: no leading comma. */
+    mw_json_reset(&a);
+    mw_json_object_begin(&a);
+    mw_json_members(&a, &b);
+    mw_json_object_end(&a);
+    CHECK_EQ_S(mw_json_text(&a), "{\"flow_notes\":[1],\"x\":true}");
+    /* A failed or unfinished piece voids the record. */
+    mw_json_reset(&b);
+    mw_json_object_begin(&b);
+    mw_json_reset(&a);
+    mw_json_object_begin(&a);
+    mw_json_members(&a, &b);
+    CHECK(a.failed);
+    mw_json_free(&a);
+    mw_json_free(&b);
+    mw_json_free(&empty);
+}
+
 int main(void)
 {
     RUN(test_nested);
@@ -898,5 +941,6 @@ int main(void)
     RUN(test_timestamp_round_trip);
     RUN(test_timestamp_refused);
     RUN(test_civil_from_secs);
+    RUN(test_writer_members);
     return check_summary();
 }

@@ -711,6 +711,67 @@ static void test_cloned_cert(void)
     EVP_PKEY_free(kc);
 }
 
+/* The two steps judge.c takes, with the verdict copied between them and
+ * the first's copy overwritten (as a held judgement is), give what
+ * evaluate gives: here with history (CLONED_CERT), traits from both steps
+ * and an untrusted chain, and with no chain at all. */
+static void test_two_steps(void)
+{
+    EVP_PKEY *kc = rsa_key(65537);
+    X509 *corp = make_cert(&(spec){"CN=Unknown Inspection CA", kc, NULL, NULL, T_2019_01_01,
+                                   T_2022_01_01, true, NULL, true});
+    X509 *genuine = make_cert(&(spec){"CN=shop.test", pki.k_leaf, pki.pub_int, pki.k_pub, 0,
+                                      0, false, "DNS:shop.test", true});
+    with_serial_and_times(genuine, "0A1B2C3D4E5F60718293A4B5C6D7E8F9", T_2019_01_01,
+                          T_2020_01_01, pki.k_pub);
+    X509 *copy = make_cert(&(spec){"CN=shop.test", pki.k_e3, corp, kc, 0, 0, false,
+                                   "DNS:shop.test", false});
+    with_serial_and_times(copy, "0A1B2C3D4E5F60718293A4B5DEADBEEF", T_2019_01_01 - 6 * 3600,
+                          T_2020_01_01 - 6 * 3600, kc);
+    mw_history h;
+    memset(&h, 0, sizeof h);
+    h.twin = genuine;
+    snprintf(h.twin_name, sizeof h.twin_name, "shop.test");
+    snprintf(h.twin_server, sizeof h.twin_server, "192.0.2.9:443");
+    X509 *chain[2] = {copy, corp};
+    mw_verdict_input in = {
+        .state = MW_CHAIN_SEEN, .chain = chain, .n_chain = 2, .sni = "shop.test",
+        .sni_len = 9, .time = T_2019_07_20, .history = &h, .version = 0x0303,
+    };
+    mw_verdict whole, first, held, two;
+    mw_verdict_evaluate(pki.rules, &in, &whole);
+    CHECK_EQ_S(mw_verdict_name(whole.kind), "intercepted");
+    CHECK(whole.n_traits >= 4);
+    CHECK(has(&whole, MW_REASON_CLONED_CERT, NULL));
+    CHECK(has(&whole, MW_REASON_UNTRUSTED_CHAIN, NULL));
+    mw_verdict_begin(pki.rules, &in, &first);
+    CHECK(first.pre.bad_chain && !first.pre.hidden);
+    CHECK(!has(&first, MW_REASON_CLONED_CERT, NULL)); /* history: second step only */
+    held = first;
+    memset(&first, 0xa5, sizeof first);
+    two = held;
+    mw_verdict_finish(pki.rules, &in, &two);
+    CHECK(two.kind == whole.kind && two.n_reasons == whole.n_reasons &&
+          two.n_traits == whole.n_traits && two.genuine == whole.genuine);
+    for (size_t i = 0; i < whole.n_reasons; i++) {
+        CHECK(two.reasons[i].code == whole.reasons[i].code);
+        CHECK_EQ_S(two.reasons[i].detail, whole.reasons[i].detail);
+    }
+    for (size_t i = 0; i < whole.n_traits; i++)
+        CHECK_EQ_S(two.traits[i], whole.traits[i]);
+    /* No chain: the first step says so, the second judges what is left. */
+    mw_verdict_input none = {.state = MW_CHAIN_HIDDEN, .sni = "shop.test", .sni_len = 9};
+    mw_verdict_begin(pki.rules, &none, &held);
+    CHECK(held.pre.hidden);
+    mw_verdict_finish(pki.rules, &none, &held);
+    mw_verdict_evaluate(pki.rules, &none, &whole);
+    CHECK(held.kind == whole.kind && held.kind == MW_VERDICT_OPAQUE);
+    X509_free(copy);
+    X509_free(genuine);
+    X509_free(corp);
+    EVP_PKEY_free(kc);
+}
+
 static void test_chain_changed_and_downgrade(void)
 {
     mw_history h;
@@ -833,6 +894,7 @@ int main(void)
     RUN(test_ttl_anomaly);
     RUN(test_interceptor_fingerprint);
     RUN(test_cloned_cert);
+    RUN(test_two_steps);
     RUN(test_chain_changed_and_downgrade);
     RUN(test_pin_mismatch);
 
