@@ -2,7 +2,8 @@
 # Quick start, part two: install, build and run every test, twice: a
 # release build (-O2) and an AddressSanitizer + UndefinedBehaviorSanitizer
 # build; then the threaded tests (ctest label "threads": --threads 1, 2, 4
-# compared) under ThreadSanitizer. Then the static checks (clang build,
+# compared) under ThreadSanitizer, and once more with one judgement held
+# per worker (build-pend1). Then the static checks (clang build,
 # clang-tidy, cppcheck), and the Debian package built, installed, tried
 # and removed (test-package.sh). Last, every fuzz target runs for 30 s
 # under libFuzzer (build-fuzz, clang, -DMW_FUZZ=ON), two at a time.
@@ -31,6 +32,13 @@ cmake --build build-tsan -j "$jobs" --target mitmwatch
 # halt_on_error: a race fails the test (exit 66), it is not just printed.
 (cd build-tsan && TSAN_OPTIONS="halt_on_error=1 exitcode=66" \
     ctest -L threads --output-on-failure -j "$jobs") || status=1
+# Each worker holds up to 64 judgements for their turns (cli/parallel.c):
+# with one, the path of a full queue is taken at almost every session, and
+# the outputs of 1, 2 and 4 workers must still be those of one thread.
+echo "==> build-pend1: one judgement held per worker (-DMW_PAR_PEND_MAX=1), threaded outputs"
+cmake -S . -B build-pend1 -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS=-DMW_PAR_PEND_MAX=1 >/dev/null
+cmake --build build-pend1 -j "$jobs" --target mitmwatch
+(cd build-pend1 && ctest -R 'e2e_threads|e2e_golden_.*_t[124]' --output-on-failure -j "$jobs") || status=1
 echo "==> static checks"
 tools/lint.sh || status=1
 echo "==> Debian package: build, lintian, install, run, remove"

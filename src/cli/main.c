@@ -786,10 +786,14 @@ int main(int argc, char **argv)
     if (cli.par) {
         memset(&par_stats, 0, sizeof par_stats);
         mw_par_add_stats(cli.par, &par_stats);
-        if (cli.cfg.verbose)
+        if (cli.cfg.verbose) {
+            uint64_t waits, full;
+            mw_par_turn_waits(cli.par, &waits, &full);
             fprintf(stderr, "mitmwatch: %u worker threads; the reader waited %" PRIu64
-                            " times for a full queue\n",
-                    threads, mw_par_reader_waits(cli.par));
+                            " times for a full queue; workers waited %" PRIu64
+                            " times for a turn (%" PRIu64 " holding the most judgements)\n",
+                    threads, mw_par_reader_waits(cli.par), waits, full);
+        }
     } else if (live) {
         memset(&par_stats, 0, sizeof par_stats);
         mw_live_add_stats(live, &par_stats);

@@ -116,6 +116,7 @@ typedef struct pworker { // NOLINT(clang-analyzer-optin.performance.Padding)
     uint64_t pos_hi, pos_lo;   /* its own frontier, held judgements aside */
     pending pend[PEND_MAX];    /* held judgements, oldest at pend_head */
     unsigned pend_head, pend_n;
+    uint64_t turn_waits, full_waits; /* for -v (mw_par_turn_waits) */
     /* Expiry: what this worker would keep, by tick parity (see expire). */
     uint64_t first_kept[2][MW_FLOW_STATE_COUNT];
     uint64_t ticks;    /* barrier ticks passed, this run */
@@ -222,6 +223,7 @@ static void wait_turn(pworker *w)
     mw_par *p = w->par;
     if (turn_ready(w))
         return;
+    w->turn_waits++;
     atomic_fetch_add(&p->turn_waiters, 1);
     /* Idle workers may show a stale position: let them look again. */
     poke_workers(p);
@@ -269,8 +271,10 @@ static bool serve(pworker *w, bool wait, unsigned count)
 static void sink_defer(void *arg, const mw_flow *flow, mw_judged *jb)
 {
     pworker *w = arg;
-    if (w->pend_n == PEND_MAX)
+    if (w->pend_n == PEND_MAX) {
+        w->full_waits++;
         (void)serve(w, true, PEND_MAX - 1);
+    }
     want_key(w, flow);
     pending *slot = &w->pend[(w->pend_head + w->pend_n) % PEND_MAX];
     *slot = (pending){.hi = w->want_hi, .lo = w->want_lo, .jb = jb};
@@ -756,4 +760,13 @@ void mw_par_progress(const mw_par *p, uint64_t *sessions, uint64_t *intercepted)
 uint64_t mw_par_reader_waits(const mw_par *p)
 {
     return p->reader_waits;
+}
+
+void mw_par_turn_waits(const mw_par *p, uint64_t *waits, uint64_t *full)
+{
+    *waits = *full = 0;
+    for (unsigned i = 0; i < p->n; i++) {
+        *waits += p->w[i].turn_waits;
+        *full += p->w[i].full_waits;
+    }
 }

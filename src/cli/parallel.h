@@ -76,4 +76,8 @@ void mw_par_progress(const mw_par *p, uint64_t *sessions, uint64_t *intercepted)
  * standard error only). */
 uint64_t mw_par_reader_waits(const mw_par *p);
 
+/* Between inputs: times a worker waited for a turn, and of those how many
+ * because it held PEND_MAX judgements (timing, not data: -v only). */
+void mw_par_turn_waits(const mw_par *p, uint64_t *waits, uint64_t *full);
+
 #endif /* MW_PARALLEL_H */

@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,11 @@ struct mw_rules {
     pin *pins;     /* sorted by domain: a domain's pins are adjacent */
     size_t n_pins;
     X509_STORE *store;
+    /* A store that loads from directories as it is asked (by hash) adds
+     * certificates during validation: those are validated one thread at a
+     * time (mw_rules_trust_lock). */
+    bool store_lazy;
+    pthread_mutex_t store_mu;
     mw_removed_roots *removed; /* NULL until historic roots are loaded */
     mw_trust_at trust_at;
 };
@@ -82,7 +88,29 @@ static const char *ossl_reason(void)
 
 mw_rules *mw_rules_new(void)
 {
-    return calloc(1, sizeof(mw_rules));
+    mw_rules *r = calloc(1, sizeof(mw_rules));
+    if (r && pthread_mutex_init(&r->store_mu, NULL) != 0) {
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+static void warm_store(X509_STORE *store)
+{
+    STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(store);
+    for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+        X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+        if (x)
+            mw_x509_warm(x);
+    }
+}
+
+pthread_mutex_t *mw_rules_trust_lock(const mw_rules *r)
+{
+    /* The lock is not the rules' content: taking it changes nothing
+     * a reader of the rules sees. */
+    return r->store_lazy ? (pthread_mutex_t *)&r->store_mu : NULL;
 }
 
 void mw_rules_clear_targets(mw_rules *r)
@@ -98,6 +126,7 @@ void mw_rules_free(mw_rules *r)
 {
     if (!r)
         return;
+    pthread_mutex_destroy(&r->store_mu);
     for (size_t i = 0; i < r->n_pins; i++)
         free(r->pins[i].domain);
     free(r->pins);
@@ -177,6 +206,7 @@ static bool add_root(mw_rules *r, X509 *x, const char *label)
         free(root->subject);
         return false;
     }
+    mw_x509_warm(x);
     root->x509 = x;
     r->n_roots++;
     return true;
@@ -836,7 +866,7 @@ bool mw_rules_set_trust_store(mw_rules *r, const char *path, char *err, size_t e
 {
     X509_STORE *store = X509_STORE_new();
     struct stat sb;
-    bool ok;
+    bool ok, lazy = false;
     if (!store) {
         set_err(err, errlen, "trust store: out of memory");
         return false;
@@ -846,6 +876,7 @@ bool mw_rules_set_trust_store(mw_rules *r, const char *path, char *err, size_t e
             ok = mw_rules_read_pem_certs(SYSTEM_BUNDLE, store_cb, store, err, errlen);
         } else {
             ok = X509_STORE_set_default_paths(store) == 1;
+            lazy = true;
             if (!ok)
                 set_err(err, errlen, "system trust store: %s", ossl_reason());
         }
@@ -854,6 +885,7 @@ bool mw_rules_set_trust_store(mw_rules *r, const char *path, char *err, size_t e
         ok = false;
     } else if (S_ISDIR(sb.st_mode)) {
         ok = X509_STORE_load_path(store, path) == 1;
+        lazy = true;
         if (!ok)
             set_err(err, errlen, "%s: %s", path, ossl_reason());
     } else {
@@ -864,7 +896,9 @@ bool mw_rules_set_trust_store(mw_rules *r, const char *path, char *err, size_t e
         return false;
     }
     X509_STORE_free(r->store);
+    warm_store(store);
     r->store = store;
+    r->store_lazy = lazy;
     return true;
 }
 
@@ -874,7 +908,9 @@ bool mw_rules_add_trusted(mw_rules *r, const char *path, char *err, size_t errle
         set_err(err, errlen, "%s: no trust store to add to", path);
         return false;
     }
-    return mw_rules_read_pem_certs(path, store_cb, r->store, err, errlen);
+    bool ok = mw_rules_read_pem_certs(path, store_cb, r->store, err, errlen);
+    warm_store(r->store);
+    return ok;
 }
 
 static int cmp_key_target(const void *key, const void *t)

@@ -17,6 +17,7 @@
 #ifndef MW_RULES_H
 #define MW_RULES_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -107,6 +108,10 @@ const char *mw_rules_rogue_name(const mw_rules *r, const char *name);
 /* The same entry's name, owned by the rules (stable for their lifetime). */
 const char *mw_rules_rogue_name_entry(const mw_rules *r, const char *name);
 X509_STORE *mw_rules_trust_store(const mw_rules *r);
+/* Held around a validation when the store loads certificates as it is
+ * asked (a directory); NULL when it holds them all and validations may run
+ * at once in several threads. */
+pthread_mutex_t *mw_rules_trust_lock(const mw_rules *r);
 
 /* Removed roots (trust.h): the certificates of pem_path with their dates
  * from tsv_path. */

@@ -13,6 +13,7 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/x509v3.h>
 #include <openssl/x509_vfy.h>
 
 #include "common/crypto.h"
@@ -260,6 +261,7 @@ static bool root_cb(void *arg, X509 *x, const char *path, unsigned line, size_t 
         X509_free(x);
         return false;
     }
+    mw_x509_warm(x); /* shared by the workers */
     root->x509 = x;
     memcpy(root->sha256, sha, sizeof sha);
     memcpy(root->first_shipped, row->first, sizeof row->first);
@@ -390,6 +392,16 @@ done:
     ERR_clear_error();
     X509_STORE_CTX_free(ctx);
     return ok;
+}
+
+void mw_x509_warm(X509 *x)
+{
+    /* id -1: only the extensions are read and cached. OpenSSL 3.0 caches
+     * them on first use, and two threads that both find a certificate
+     * uncached both write the cache while the other may read it (openssl
+     * issue 32609): so every certificate that workers share is cached
+     * here, before any thread starts. */
+    (void)X509_check_purpose(x, -1, 0);
 }
 
 static const mw_removed_root *removed_anchor(const mw_removed_roots *r, STACK_OF(X509) *path)

@@ -97,4 +97,8 @@ bool mw_trust_verify(X509_STORE *store, const mw_removed_roots *removed, X509 *l
                      STACK_OF(X509) *rest, int64_t time, mw_trust_result *out);
 void mw_trust_result_free(mw_trust_result *r);
 
+/* Caches x's extensions now, so that threads sharing it only read it
+ * (every certificate of the rules, the store and the removed roots). */
+void mw_x509_warm(X509 *x);
+
 #endif /* MW_TRUST_H */

@@ -270,6 +270,9 @@ static bool untrusted(const mw_rules *rules, const mw_verdict_input *in, mw_verd
     mw_trust_result tr;
     const mw_removed_roots *removed = mw_rules_removed_roots(rules);
     bool ok;
+    pthread_mutex_t *lock = mw_rules_trust_lock(rules);
+    if (lock)
+        pthread_mutex_lock(lock);
     if (in->trust_cache && in->chain_sha256) {
         uint8_t key[32];
         mw_trust_cache_key(in->chain_sha256, in->n_chain, removed != NULL, key);
@@ -278,6 +281,8 @@ static bool untrusted(const mw_rules *rules, const mw_verdict_input *in, mw_verd
     } else {
         ok = mw_trust_verify(store, removed, in->chain[0], rest, in->time, &tr);
     }
+    if (lock)
+        pthread_mutex_unlock(lock);
     sk_X509_free(rest);
     if (ok) {
         *verified = tr.path;
