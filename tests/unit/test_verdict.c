@@ -650,28 +650,50 @@ static void judge_h(mw_verdict *v, X509 *a, X509 *b, const char *sni, long when,
     mw_verdict_evaluate(pki.rules, &in, v);
 }
 
+/* The genuine leaf of shop.test and a 2019-style copy: same names, e=3
+ * key, a corporate-looking untrusted issuer, validity 6 hours earlier, the
+ * serial's last 4 bytes changed, key identifiers gone; and a history that
+ * knows the genuine one. */
+typedef struct clone_case {
+    EVP_PKEY *kc;
+    X509 *corp, *genuine, *copy;
+    mw_history h;
+} clone_case;
+
+static void clone_case_make(clone_case *c)
+{
+    c->kc = rsa_key(65537);
+    c->corp = make_cert(&(spec){"CN=Unknown Inspection CA", c->kc, NULL, NULL, T_2019_01_01,
+                                T_2022_01_01, true, NULL, true});
+    c->genuine = make_cert(&(spec){"CN=shop.test", pki.k_leaf, pki.pub_int, pki.k_pub, 0, 0,
+                                   false, "DNS:shop.test,DNS:www.shop.test", true});
+    with_serial_and_times(c->genuine, "0A1B2C3D4E5F60718293A4B5C6D7E8F9", T_2019_01_01,
+                          T_2020_01_01, pki.k_pub);
+    c->copy = make_cert(&(spec){"CN=shop.test", pki.k_e3, c->corp, c->kc, 0, 0, false,
+                                "DNS:www.shop.test,DNS:shop.test", false});
+    with_serial_and_times(c->copy, "0A1B2C3D4E5F60718293A4B5DEADBEEF",
+                          T_2019_01_01 - 6 * 3600, T_2020_01_01 - 6 * 3600, c->kc);
+    memset(&c->h, 0, sizeof c->h);
+    c->h.twin = c->genuine;
+    snprintf(c->h.twin_name, sizeof c->h.twin_name, "shop.test");
+    snprintf(c->h.twin_server, sizeof c->h.twin_server, "192.0.2.9:443");
+    c->h.twin_first = T_2019_01_01 + 86400;
+}
+
+static void clone_case_free(clone_case *c)
+{
+    X509_free(c->copy);
+    X509_free(c->genuine);
+    X509_free(c->corp);
+    EVP_PKEY_free(c->kc);
+}
+
 static void test_cloned_cert(void)
 {
-    /* The genuine leaf of shop.test and a 2019-style copy: same names,
-     * e=3 key, a corporate-looking untrusted issuer, validity 6 hours
-     * earlier, the serial's last 4 bytes changed, key identifiers gone. */
-    EVP_PKEY *kc = rsa_key(65537);
-    X509 *corp = make_cert(&(spec){"CN=Unknown Inspection CA", kc, NULL, NULL, T_2019_01_01,
-                                   T_2022_01_01, true, NULL, true});
-    X509 *genuine = make_cert(&(spec){"CN=shop.test", pki.k_leaf, pki.pub_int, pki.k_pub, 0,
-                                      0, false, "DNS:shop.test,DNS:www.shop.test", true});
-    with_serial_and_times(genuine, "0A1B2C3D4E5F60718293A4B5C6D7E8F9", T_2019_01_01,
-                          T_2020_01_01, pki.k_pub);
-    X509 *copy = make_cert(&(spec){"CN=shop.test", pki.k_e3, corp, kc, 0, 0, false,
-                                   "DNS:www.shop.test,DNS:shop.test", false});
-    with_serial_and_times(copy, "0A1B2C3D4E5F60718293A4B5DEADBEEF", T_2019_01_01 - 6 * 3600,
-                          T_2020_01_01 - 6 * 3600, kc);
-    mw_history h;
-    memset(&h, 0, sizeof h);
-    h.twin = genuine;
-    snprintf(h.twin_name, sizeof h.twin_name, "shop.test");
-    snprintf(h.twin_server, sizeof h.twin_server, "192.0.2.9:443");
-    h.twin_first = T_2019_01_01 + 86400;
+    clone_case cc;
+    clone_case_make(&cc);
+    X509 *corp = cc.corp, *copy = cc.copy;
+    mw_history h = cc.h;
     mw_verdict v;
     judge_h(&v, copy, corp, "shop.test", T_2019_07_20, &h, 0x0303, false);
     CHECK_EQ_S(mw_verdict_name(v.kind), "intercepted");
@@ -705,10 +727,7 @@ static void test_cloned_cert(void)
     CHECK(!has(&v, MW_REASON_CLONED_CERT, NULL));
     CHECK_EQ_S(mw_verdict_name(v.kind), "suspicious");
     X509_free(reissue);
-    X509_free(copy);
-    X509_free(genuine);
-    X509_free(corp);
-    EVP_PKEY_free(kc);
+    clone_case_free(&cc);
 }
 
 /* The two steps judge.c takes, with the verdict copied between them and
@@ -717,22 +736,10 @@ static void test_cloned_cert(void)
  * and an untrusted chain, and with no chain at all. */
 static void test_two_steps(void)
 {
-    EVP_PKEY *kc = rsa_key(65537);
-    X509 *corp = make_cert(&(spec){"CN=Unknown Inspection CA", kc, NULL, NULL, T_2019_01_01,
-                                   T_2022_01_01, true, NULL, true});
-    X509 *genuine = make_cert(&(spec){"CN=shop.test", pki.k_leaf, pki.pub_int, pki.k_pub, 0,
-                                      0, false, "DNS:shop.test", true});
-    with_serial_and_times(genuine, "0A1B2C3D4E5F60718293A4B5C6D7E8F9", T_2019_01_01,
-                          T_2020_01_01, pki.k_pub);
-    X509 *copy = make_cert(&(spec){"CN=shop.test", pki.k_e3, corp, kc, 0, 0, false,
-                                   "DNS:shop.test", false});
-    with_serial_and_times(copy, "0A1B2C3D4E5F60718293A4B5DEADBEEF", T_2019_01_01 - 6 * 3600,
-                          T_2020_01_01 - 6 * 3600, kc);
-    mw_history h;
-    memset(&h, 0, sizeof h);
-    h.twin = genuine;
-    snprintf(h.twin_name, sizeof h.twin_name, "shop.test");
-    snprintf(h.twin_server, sizeof h.twin_server, "192.0.2.9:443");
+    clone_case cc;
+    clone_case_make(&cc);
+    X509 *corp = cc.corp, *copy = cc.copy;
+    mw_history h = cc.h;
     X509 *chain[2] = {copy, corp};
     mw_verdict_input in = {
         .state = MW_CHAIN_SEEN, .chain = chain, .n_chain = 2, .sni = "shop.test",
@@ -766,10 +773,7 @@ static void test_two_steps(void)
     mw_verdict_finish(pki.rules, &none, &held);
     mw_verdict_evaluate(pki.rules, &none, &whole);
     CHECK(held.kind == whole.kind && held.kind == MW_VERDICT_OPAQUE);
-    X509_free(copy);
-    X509_free(genuine);
-    X509_free(corp);
-    EVP_PKEY_free(kc);
+    clone_case_free(&cc);
 }
 
 static void test_chain_changed_and_downgrade(void)
