@@ -643,7 +643,7 @@ void mw_judged_run(mw_sessions *s, mw_judged *jb)
                                        s->cfg.output_stats);
         }
     }
-    if (s->cfg.text && jb->flow)
+    if (s->cfg.text && jb->flow && jb->sf) /* set together (now) */
         mw_ev_text_line(s->cfg.text, jb->flow, jb->sf->tls_client_dir != MW_DIR_TO_SERVER,
                         jb->sf->first_ts_us, jb->tf, jb->event, v);
     if (s->cfg.events) {
