@@ -50,13 +50,16 @@ struct mw_judged {
     /* Copies of what the second step reads after the flow moved on. */
     uint8_t *der; /* the n certificates, back to back */
     size_t der_cap, der_used;
-    size_t der_off[MW_VERDICT_MAX_CHAIN], der_len[MW_VERDICT_MAX_CHAIN];
+    size_t der_len[MW_VERDICT_MAX_CHAIN];
+    /* Each certificate's DER: in der, or (judged at once) where it was
+     * sent, which lives until then. */
+    const uint8_t *der_at[MW_VERDICT_MAX_CHAIN];
     char *sni;
     size_t sni_cap;
     char ja3[33], ja4[37], ja3s[33];
     char name[1100], server[MW_ADDR_STRLEN + 8];
-    mw_leaf_names names;
-    bool has_names;
+    mw_leaf_names names; /* owned: a copy, or made for this session */
+    const mw_leaf_names *names_at; /* &names, the cache slot's, or NULL */
     bool resumed;
     bool has_injection;
     char injection[MW_REASON_DETAIL_LEN];
@@ -218,7 +221,7 @@ static void judged_clear(mw_judged *jb)
     drop_chain(jb->chain, jb->n);
     jb->n = 0;
     mw_leaf_names_free(&jb->names);
-    jb->has_names = false;
+    jb->names_at = NULL;
 }
 
 void mw_judged_put(mw_sessions *s, mw_judged *jb)
@@ -277,7 +280,8 @@ static bool copy_leaf_names(mw_leaf_names *to, const mw_leaf_names *from)
 
 /* The verdict's first step, and copies of all that its second reads. */
 static void prepare_verdict(mw_sessions *s, const mw_flow *flow, const sflow *sf,
-                            const mw_tls_facts *tf, mw_judged *jb, const char *extra)
+                            const mw_tls_facts *tf, mw_judged *jb, const char *extra,
+                            bool now)
 {
     const char *issuers[MW_VERDICT_MAX_CHAIN];
     mw_verdict_input *in = &jb->in;
@@ -292,16 +296,23 @@ static void prepare_verdict(mw_sessions *s, const mw_flow *flow, const sflow *sf
     jb->n = tf->cert_seen && (in->state == MW_CHAIN_SEEN || s->cfg.certs)
                 ? collect_chain(s, tf, jb->chain, jb->digests, issuers, MW_VERDICT_MAX_CHAIN)
                 : 0;
+    /* Judged at once, the bytes as sent are still there: no copy. */
+    size_t off[MW_VERDICT_MAX_CHAIN];
     jb->der_used = 0;
     for (size_t i = 0; i < jb->n; i++) {
-        jb->der_off[i] = jb->der_used;
         jb->der_len[i] = tf->certs[i].len;
+        jb->der_at[i] = tf->certs[i].data;
+        off[i] = jb->der_used;
+        if (now)
+            continue;
         if (!keep_bytes(&jb->der, &jb->der_cap, jb->der_used, tf->certs[i].data,
                         tf->certs[i].len))
             jb->der_len[i] = 0; /* out of memory: stored as empty */
         else
             jb->der_used += tf->certs[i].len;
     }
+    for (size_t i = 0; i < jb->n && !now; i++)
+        jb->der_at[i] = jb->der_len[i] ? jb->der + off[i] : (const uint8_t *)"";
     in->n_chain = in->state == MW_CHAIN_SEEN ? jb->n : 0;
     in->chain = jb->chain;
     in->chain_sha256 = (const uint8_t (*)[32])jb->digests;
@@ -341,10 +352,13 @@ static void prepare_verdict(mw_sessions *s, const mw_flow *flow, const sflow *sf
                         swapped ? flow->client_port : flow->server_port, jb->server,
                         sizeof jb->server);
     if (s->cfg.baseline && in->n_chain && jb->chain[0]) {
-        mw_leaf_names tmp = {0};
-        const mw_leaf_names *ln = leaf_names(s, &tf->certs[0], jb->chain[0], &tmp);
-        jb->has_names = ln && copy_leaf_names(&jb->names, ln);
-        mw_leaf_names_free(&tmp);
+        /* Made for this session: kept. The cache slot's: referred to when
+         * judged at once (nothing uses the cache before), else copied. */
+        const mw_leaf_names *ln = leaf_names(s, &tf->certs[0], jb->chain[0], &jb->names);
+        if (ln == &jb->names || (ln && now))
+            jb->names_at = ln;
+        else if (ln && copy_leaf_names(&jb->names, ln))
+            jb->names_at = &jb->names;
     }
     mw_verdict_begin(s->cfg.rules, in, &jb->v);
     /* Issue 18 hook: copies dropped as injected (flow/pipeline.c), and
@@ -369,7 +383,7 @@ static void share_result(mw_sessions *s, mw_judged *jb, const mw_verdict *v,
     const uint8_t *der[MW_VERDICT_MAX_CHAIN];
     size_t n = jb->n;
     for (size_t i = 0; i < n; i++) {
-        der[i] = jb->der + jb->der_off[i];
+        der[i] = jb->der_at[i];
         if (s->cfg.certs)
             mw_certdir_put(s->cfg.certs, jb->digests[i], der[i], jb->der_len[i],
                            s->cfg.output_stats);
@@ -465,7 +479,7 @@ static void finish_verdict(mw_sessions *s, mw_judged *jb, mw_verdict *v, bool qu
         .server = jb->server,
         .time = jb->in.time,
         .leaf = jb->in.n_chain ? jb->chain[0] : NULL,
-        .leaf_names = jb->has_names ? &jb->names : NULL,
+        .leaf_names = jb->names_at,
         .version = jb->in.version,
         .offered_tls13 = jb->in.offered_tls13,
         /* A resumed session's ServerHello differs from a full one's
@@ -501,7 +515,7 @@ void mw_judged_verdict_quiet(mw_sessions *s, const mw_flow *flow, const sflow *s
         v->kind = MW_VERDICT_INCOMPLETE;
         return;
     }
-    prepare_verdict(s, flow, sf, tf, jb, NULL);
+    prepare_verdict(s, flow, sf, tf, jb, NULL, true);
     finish_verdict(s, jb, v, true);
     mw_judged_put(s, jb);
 }
@@ -571,7 +585,7 @@ void mw_judged_prepare(mw_sessions *s, const mw_flow *flow, sflow *sf, const mw_
     jb->server_port = swapped ? flow->client_port : flow->server_port;
     memset(&jb->in, 0, sizeof jb->in);
     if (s->cfg.rules)
-        prepare_verdict(s, flow, sf, tf, jb, extra);
+        prepare_verdict(s, flow, sf, tf, jb, extra, now);
     mw_json *j = &jb->rec;
     mw_json_reset(j);
     mw_json_reset(&jb->notes);
